@@ -1,0 +1,8 @@
+/** The image pipeline: sources, format sniffing, validation, decoding, subject detection, URL fetching. */
+export * from './types';
+export { decodeImageData, decodeBase64Strict, isDataUri, type DecodeImageDataOptions } from './source';
+export { sniffFormat } from './sniff';
+export { assertBmpData, bmpSize, decodeBmp, readBmpHeader, type BmpHeader, type RawImage } from './bmp';
+export { checkImage, clampRegion, decodeError, decodeWith, openImage, type OpenImageOptions } from './check';
+export { detectSubject, detectSubjects } from './subject';
+export { createUrlFetcher, isBlockedAddress, type UrlFetcher, type UrlFetcherOptions } from './fetch';

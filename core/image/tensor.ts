@@ -1,0 +1,91 @@
+/**
+ * Preprocessing into a model's input tensor: the hot path of ingestion.
+ *
+ * The caller hands over a sharp pipeline that already has whatever orientation (`.rotate()`) and region
+ * crop (`.extract()`) it needs; this module resizes it to the model's input size, drops transparency,
+ * reads raw RGB bytes and writes a float32 NCHW tensor of one image: [3, height, width], channel-major,
+ * value = (byte / 255 - mean[c]) / std[c].
+ *
+ * Transparency is flattened onto white (a transparent product shot is searched as it is displayed on a
+ * white page). Greyscale images are expanded to three equal channels.
+ *
+ * Speed: resizing a large JPEG straight to the small size lets libvips use JPEG shrink-on-load (decoding
+ * at 1/2, 1/4 or 1/8 scale), which is most of the cost of ingestion; the conversion to float goes through
+ * a 256-entry lookup table per channel, with no intermediate copies.
+ */
+import type { Sharp } from 'sharp';
+import type { TensorSpec } from './types';
+
+/** Number of float32 values in one image's tensor: 3 * height * width. */
+export function tensorSize(spec: TensorSpec): number {
+  return 3 * spec.height * spec.width;
+}
+
+const lutCache = new WeakMap<TensorSpec, Float32Array[]>();
+
+/** One 256-entry table per channel: byte value → normalised float. */
+function lookupTables(spec: TensorSpec): Float32Array[] {
+  let luts = lutCache.get(spec);
+  if (!luts) {
+    luts = [0, 1, 2].map((c) => {
+      const lut = new Float32Array(256);
+      const scale = 1 / (255 * spec.std[c]);
+      const offset = -spec.mean[c] / spec.std[c];
+      for (let v = 0; v < 256; v++) lut[v] = v * scale + offset;
+      return lut;
+    });
+    lutCache.set(spec, luts);
+  }
+  return luts;
+}
+
+/**
+ * Resize per `spec` and convert to a normalised NCHW float32 tensor for one image (length tensorSize(spec)).
+ *
+ * - `fill`: squash the whole image to width x height, ignoring aspect ratio.
+ * - `shortest_side_center_crop`: scale so the image covers width x height (for a square spec: the
+ *   shortest side becomes `width`), then take the centre, as open_clip / Immich preprocess.
+ *
+ * @param out optional destination (e.g. a slice of a batch buffer); must hold tensorSize(spec) floats.
+ */
+export async function toTensor(pipeline: Sharp, spec: TensorSpec, out?: Float32Array): Promise<Float32Array> {
+  const { width, height } = spec;
+  const { data, info } = await pipeline
+    .resize(width, height, {
+      fit: spec.resize === 'fill' ? 'fill' : 'cover',
+      position: 'centre',
+      kernel: spec.kernel ?? 'linear',
+    })
+    .flatten({ background: { r: 255, g: 255, b: 255 } })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+
+  if (info.width !== width || info.height !== height) {
+    throw new Error(`resize produced ${info.width}x${info.height}, expected ${width}x${height}`);
+  }
+  const plane = width * height;
+  const tensor = out ?? new Float32Array(3 * plane);
+  if (tensor.length < 3 * plane) throw new Error(`output buffer holds ${tensor.length} floats, need ${3 * plane}`);
+  const [lr, lg, lb] = lookupTables(spec);
+  const channels = info.channels;
+
+  if (channels === 3 || channels === 4) {
+    // After flatten there is no alpha, but stay correct if a caller's pipeline kept one.
+    for (let p = 0, s = 0; p < plane; p++, s += channels) {
+      tensor[p] = lr[data[s]];
+      tensor[plane + p] = lg[data[s + 1]];
+      tensor[2 * plane + p] = lb[data[s + 2]];
+    }
+  } else if (channels === 1 || channels === 2) {
+    // Greyscale (with or without alpha): the same value in R, G and B.
+    for (let p = 0, s = 0; p < plane; p++, s += channels) {
+      const v = data[s];
+      tensor[p] = lr[v];
+      tensor[plane + p] = lg[v];
+      tensor[2 * plane + p] = lb[v];
+    }
+  } else {
+    throw new Error(`unsupported channel count ${channels}`);
+  }
+  return tensor;
+}

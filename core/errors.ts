@@ -89,8 +89,10 @@ export class QuotaExceededError extends EngineError {
 /** The operation exists but this library (its mode or its model) cannot do it, e.g. text search. */
 export class NotSupportedError extends EngineError {
   constructor(
-    readonly feature: 'text_search' | string,
+    readonly feature: 'text_search' | 'mixed_models',
     message: string,
+    /** Which library refused, and whether its mode or its model is the cause. */
+    readonly detail: { library?: string; mode?: string; cause?: 'mode' | 'model' } = {},
   ) {
     super('not_supported', message);
   }

@@ -1,0 +1,39 @@
+/**
+ * The gateway's configuration as adapters see it. The JSON file shape (schemas/config.json) is relied on
+ * by tests outside this repository: extend it, never rename.
+ */
+export type AuthMode = 'open' | 'verify';
+
+export interface TenantCredentials {
+  id: string;
+  huawei?: {
+    domain?: string;
+    users?: Array<{ name: string; password: string }>;
+    projects?: Array<{ id: string; name: string }>;
+    accessKeys?: Array<{ ak: string; sk: string }>;
+  };
+  alibaba?: { accessKeys?: Array<{ id: string; secret: string }> };
+  qiniu?: { accessKeys?: Array<{ ak: string; sk: string }> };
+  operator?: { apiKeys?: string[] };
+}
+
+export interface AuthConfig {
+  /** open: any credentials, tenant derived from the access key (local use). verify: checked against tenants. */
+  mode: AuthMode;
+  tokenSecret?: string;
+  tenants: TenantCredentials[];
+  /** open mode refuses to listen beyond loopback unless this is set. */
+  allowOpenRemote?: boolean;
+}
+
+export interface GatewayConfig {
+  auth: AuthConfig;
+  libraries: Array<{ tenant: string; name: string; mode: string; model?: string; description?: string }>;
+  /** Downloads of image URLs and import files: hosts or CIDRs allowed even though private. */
+  fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
+  /** Batch import files are read only from inside this folder. */
+  imports: { dir: string };
+}
+
+/** Tenant used by open mode when a request carries no credentials at all. */
+export const OPEN_MODE_DEFAULT_TENANT = 'default';

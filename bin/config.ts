@@ -1,0 +1,96 @@
+/**
+ * Settings from, in order of precedence: command-line flags, ISG_* environment variables, the JSON config
+ * file (schemas/config.json), defaults.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Ajv from 'ajv';
+import type { GatewayConfig } from '../adapters/config';
+import configSchema from '../schemas/config.json';
+
+export interface Settings {
+  host: string;
+  port: number;
+  dataDir: string;
+  modelsDir: string;
+  defaultModel: string;
+  annThreshold?: number;
+  logLevel: string;
+  gateway: GatewayConfig;
+}
+
+export interface Overrides {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  configFile?: string;
+}
+
+/** The package root: models/ ships beside bin/ (dist/bin when compiled). */
+export const PACKAGE_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  fetch: { allowHosts: [] as string[], maxBytes: 20 * 1024 * 1024, timeoutMs: 10_000 },
+};
+
+export class ConfigError extends Error {}
+
+export function loadSettings(overrides: Overrides = {}, env: NodeJS.ProcessEnv = process.env): Settings {
+  const configFile = overrides.configFile ?? env.ISG_CONFIG;
+  const file = configFile ? readConfigFile(configFile) : {};
+  const port = overrides.port ?? numberFromEnv(env.ISG_PORT, 'ISG_PORT') ?? file.server?.port ?? DEFAULTS.port;
+  const host = overrides.host ?? env.ISG_HOST ?? file.server?.host ?? DEFAULTS.host;
+  const dataDir = path.resolve(overrides.dataDir ?? env.ISG_DATA_DIR ?? file.dataDir ?? DEFAULTS.dataDir);
+  const gateway: GatewayConfig = {
+    auth: {
+      mode: file.auth?.mode ?? 'open',
+      tokenSecret: file.auth?.tokenSecret,
+      tenants: file.auth?.tenants ?? [],
+      allowOpenRemote: file.auth?.allowOpenRemote,
+    },
+    libraries: file.libraries ?? [],
+    fetch: { ...DEFAULTS.fetch, ...file.fetch },
+    imports: { dir: path.resolve(file.imports?.dir ?? path.join(dataDir, 'imports')) },
+  };
+  return {
+    host,
+    port,
+    dataDir,
+    modelsDir: path.resolve(file.models?.dir ?? path.join(PACKAGE_ROOT, 'models')),
+    defaultModel: file.models?.default ?? 'default',
+    annThreshold: file.store?.annThreshold,
+    logLevel: env.ISG_LOG_LEVEL ?? file.log?.level ?? 'info',
+    gateway,
+  };
+}
+
+function readConfigFile(file: string): any {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+  }
+  const validate = new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(configSchema);
+  if (!validate(parsed)) {
+    const problems = validate.errors!.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new ConfigError(`config file ${file} is invalid: ${problems}`);
+  }
+  return parsed;
+}
+
+function numberFromEnv(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name} must be a port number`);
+  return n;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host) || host.startsWith('127.');
+}

@@ -1,0 +1,97 @@
+/**
+ * The composition root: the one place that wires core (store, models, engine, tasks) to the adapters
+ * and an HTTP server. `startGateway` is what `isg serve` runs and what end-to-end tests start.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import http from 'node:http';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { createApp } from '../adapters/app';
+import { importTaskHandler, IMPORT_TASK_KIND } from '../adapters/operator/import-task';
+import { IMPORT_FILE_MAX_BYTES } from '../adapters/operator/limits';
+import { Engine } from '../core/engine';
+import { ModelRegistry } from '../core/embed/registry';
+import { AlreadyExistsError } from '../core/errors';
+import { createUrlFetcher } from '../core/image/fetch';
+import type { LibraryMode } from '../core/records';
+import { openEmbeddedStore } from '../core/store/embedded';
+import { TaskRunner } from '../core/tasks';
+import { ConfigError, isLoopbackHost, type Settings } from './config';
+
+export interface Gateway {
+  url: string;
+  engine: Engine;
+  tasks: TaskRunner;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function startGateway(settings: Settings, log: Logger = pino({ level: settings.logLevel })): Promise<Gateway> {
+  const { gateway: config } = settings;
+  if (config.auth.mode === 'open' && !isLoopbackHost(settings.host) && !config.auth.allowOpenRemote) {
+    throw new ConfigError(
+      `open auth mode accepts any credentials, so it listens on loopback only; ` +
+        `set auth.mode "verify", or auth.allowOpenRemote true, to listen on ${settings.host}`,
+    );
+  }
+  mkdirSync(settings.dataDir, { recursive: true });
+  mkdirSync(config.imports.dir, { recursive: true });
+
+  const store = await openEmbeddedStore({ dir: path.join(settings.dataDir, 'store'), annThreshold: settings.annThreshold });
+  const models = new ModelRegistry(settings.modelsDir, settings.defaultModel);
+  await models.get(settings.defaultModel); // fail at start, not at the first request
+  const engine = new Engine(store, models);
+  await createConfiguredLibraries(engine, settings);
+
+  const tasks = new TaskRunner(store, { onError: (task, err) => log.warn({ taskId: task.id, err }, 'task failed') });
+  const fetchOptions = { allowHosts: config.fetch.allowHosts, timeoutMs: config.fetch.timeoutMs };
+  tasks.register(
+    IMPORT_TASK_KIND,
+    importTaskHandler(engine, {
+      importDir: config.imports.dir,
+      fetchImage: createUrlFetcher({ ...fetchOptions, maxBytes: config.fetch.maxBytes }),
+      fetchFile: createUrlFetcher({ ...fetchOptions, maxBytes: IMPORT_FILE_MAX_BYTES }),
+    }),
+  );
+
+  let ready = false;
+  const app = createApp({ engine, tasks, config, log, ready: () => ready });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const resumed = await tasks.resumeAll();
+  ready = true;
+  const { port } = server.address() as AddressInfo;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url, dataDir: settings.dataDir, auth: config.auth.mode, resumedTasks: resumed }, 'gateway listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      ready = false;
+      // Stop accepting connections, let in-flight requests finish, then release the store.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await tasks.stop();
+      await store.close();
+      await models.close();
+    })());
+  return { url, engine, tasks, log, close };
+}
+
+async function createConfiguredLibraries(engine: Engine, settings: Settings): Promise<void> {
+  for (const lib of settings.gateway.libraries) {
+    try {
+      await engine.createLibrary(lib.tenant, { name: lib.name, mode: lib.mode as LibraryMode, model: lib.model, description: lib.description });
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw new ConfigError(`libraries: cannot create '${lib.name}': ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The engine: the one API every adapter calls. It knows libraries, images, vectors and filters; it knows
+ * no HTTP and no vendor. Adapters translate their wire formats into these calls and the typed errors back.
+ */
+import { InvalidArgumentError, NotFoundError, NotSupportedError, QuotaExceededError } from './errors';
+import type { EngineError } from './errors';
+import { isEngineError } from './errors';
+import type { Filter } from './filter';
+import type { ModelRegistry } from './embed/registry';
+import type { LoadedModel } from './embed/runner';
+import { checkImage, decodeWith, detectSubject, detectSubjects, openImage } from './image';
+import { toTensor } from './image/tensor';
+import type { ImageLimits } from './image/types';
+import type { ImageRecord, Library, LibraryMode, LibraryRef, Region, Tags } from './records';
+import { LIBRARY_MODES } from './records';
+import type { ImageSelector, ListPage, VectorStore } from './store/vector-store';
+
+/** An image as an adapter hands it over: bytes plus the vendor's limits for this call. */
+export interface ImageInput {
+  bytes: Buffer;
+  limits: ImageLimits;
+  /** Embed only this rectangle (pixels of the oriented image). */
+  region?: Region;
+}
+
+export interface NewLibrary {
+  name: string;
+  mode: LibraryMode;
+  /** Defaults to the registry's default model. */
+  model?: string;
+  description?: string;
+  tagKeys?: string[];
+  capacity?: number;
+  extra?: Record<string, unknown>;
+}
+
+export interface NewImage {
+  id: string;
+  itemId?: string;
+  uri?: string;
+  tags?: Tags;
+  extra?: Record<string, unknown>;
+  image: ImageInput;
+  /** Keep the original bytes so they can be returned later. */
+  keepImage?: boolean;
+}
+
+export type AddResult = { ok: true; record: ImageRecord } | { ok: false; id: string; error: EngineError };
+
+export interface SearchQuery {
+  limit: number;
+  offset?: number;
+  filter?: Filter;
+  /** Minimum score in [0, 1]. */
+  minScore?: number;
+  /** Best image per itemId only. */
+  distinctItem?: boolean;
+  excludeIds?: string[];
+}
+
+export interface SearchResult {
+  hits: Array<{ library: string; record: ImageRecord; score: number }>;
+  /** The region the query was embedded from, when a region was given or a subject detected. */
+  region?: Region;
+  /** item_search with no subject in the query: nothing was searched. */
+  noSubject?: boolean;
+}
+
+export interface ImageSearchInput extends ImageInput {
+  /** Detect the main subject first (item_search does it by default). */
+  detectSubject?: boolean;
+}
+
+/** Similarity (inner product of unit vectors, -1..1) as the score every API shows (0..1). */
+export function scoreOf(similarity: number): number {
+  return Math.min(1, Math.max(0, similarity));
+}
+
+const MAX_NAME_LENGTH = 256;
+const MAX_IMAGE_ID_LENGTH = 4096;
+
+export class Engine {
+  constructor(
+    readonly store: VectorStore,
+    readonly models: ModelRegistry,
+  ) {}
+
+  // ---- libraries -------------------------------------------------------------------------------
+
+  async createLibrary(tenant: string, spec: NewLibrary): Promise<Library> {
+    checkName('library_name', spec.name);
+    if (!LIBRARY_MODES.includes(spec.mode)) {
+      throw new InvalidArgumentError('mode', `mode must be one of ${LIBRARY_MODES.join(', ')}`);
+    }
+    const model = spec.model ?? this.models.defaultModel;
+    if (!this.models.has(model)) throw new InvalidArgumentError('model', `model '${model}' is not installed`);
+    const library: Library = {
+      tenant,
+      name: spec.name,
+      mode: spec.mode,
+      model,
+      description: spec.description,
+      tagKeys: spec.tagKeys,
+      capacity: spec.capacity,
+      extra: spec.extra,
+      createdAt: Date.now(),
+    };
+    await this.store.createLibrary(library);
+    return library;
+  }
+
+  async getLibrary(ref: LibraryRef): Promise<Library> {
+    const library = await this.store.getLibrary(ref);
+    if (!library) throw new NotFoundError('library', ref.name);
+    return library;
+  }
+
+  async listLibraries(tenant: string): Promise<Array<Library & { imageCount: number }>> {
+    const libraries = await this.store.listLibraries(tenant);
+    return Promise.all(libraries.map(async (l) => ({ ...l, imageCount: await this.store.countImages(l) })));
+  }
+
+  async deleteLibrary(ref: LibraryRef): Promise<void> {
+    if (!(await this.store.deleteLibrary(ref))) throw new NotFoundError('library', ref.name);
+  }
+
+  // ---- images ----------------------------------------------------------------------------------
+
+  /** Adds or overwrites one image; throws the image's error. */
+  async addImage(ref: LibraryRef, image: NewImage): Promise<ImageRecord> {
+    const [result] = await this.addImages(ref, [image]);
+    if (!result.ok) throw result.error;
+    return result.record;
+  }
+
+  /**
+   * Adds or overwrites a batch. Each image succeeds or fails on its own (bad bytes, bad tags); the
+   * good ones are written in one transaction, so the batch is acknowledged whole or not at all.
+   */
+  async addImages(ref: LibraryRef, images: NewImage[]): Promise<AddResult[]> {
+    const library = await this.getLibrary(ref);
+    const model = await this.models.get(library.model);
+    const now = Date.now();
+    const results = await Promise.all(
+      images.map(async (img): Promise<AddResult & { vector?: Float32Array }> => {
+        try {
+          checkImageId(img.id);
+          checkTags(library, img.tags ?? {});
+          const { vector } = await this.embedImage(model, img.image, library.mode === 'item_search');
+          const record: ImageRecord = {
+            id: img.id,
+            itemId: img.itemId,
+            uri: img.uri,
+            tags: img.tags ?? {},
+            extra: img.extra,
+            hasImage: img.keepImage === true,
+            createdAt: now,
+            updatedAt: now,
+          };
+          return { ok: true, record, vector };
+        } catch (e) {
+          if (!isEngineError(e)) throw e;
+          return { ok: false, id: img.id, error: e };
+        }
+      }),
+    );
+    const writes = results.flatMap((r, i) =>
+      r.ok ? [{ record: r.record, vector: r.vector!, image: images[i].keepImage ? images[i].image.bytes : undefined }] : [],
+    );
+    if (writes.length > 0) {
+      await this.checkCapacity(library, writes.map((w) => w.record.id));
+      // Keep the first creation time of images that are overwritten.
+      const existing = new Map((await this.store.getImages(library, writes.map((w) => w.record.id))).map((r) => [r.id, r]));
+      for (const w of writes) w.record.createdAt = existing.get(w.record.id)?.createdAt ?? now;
+      await this.store.upsertImages(library, writes);
+    }
+    return results.map((r) => (r.ok ? { ok: true, record: r.record } : r));
+  }
+
+  async getImage(ref: LibraryRef, id: string): Promise<ImageRecord> {
+    await this.getLibrary(ref);
+    const image = await this.store.getImage(ref, id);
+    if (!image) throw new NotFoundError('image', id);
+    return image;
+  }
+
+  async getImages(ref: LibraryRef, ids: string[]): Promise<ImageRecord[]> {
+    await this.getLibrary(ref);
+    return this.store.getImages(ref, ids);
+  }
+
+  /** The original bytes of an image added with keepImage, or undefined. */
+  async getImageBytes(ref: LibraryRef, id: string): Promise<Buffer | undefined> {
+    return this.store.getImageBytes(ref, id);
+  }
+
+  async updateImage(ref: LibraryRef, id: string, patch: { tags?: Tags; extra?: Record<string, unknown> }): Promise<void> {
+    const library = await this.getLibrary(ref);
+    if (patch.tags) checkTags(library, patch.tags);
+    if (!(await this.store.updateImage(ref, id, patch))) throw new NotFoundError('image', id);
+  }
+
+  /** Deletes the selected images and resolves their ids (empty when none matched). */
+  async deleteImages(ref: LibraryRef, selector: ImageSelector): Promise<string[]> {
+    await this.getLibrary(ref);
+    return this.store.deleteImages(ref, selector);
+  }
+
+  async listImages(ref: LibraryRef, options: { cursor?: string; limit: number; filter?: Filter; itemId?: string }): Promise<ListPage> {
+    await this.getLibrary(ref);
+    return this.store.listImages(ref, options);
+  }
+
+  async countImages(ref: LibraryRef, filter?: Filter): Promise<number> {
+    await this.getLibrary(ref);
+    return this.store.countImages(ref, filter);
+  }
+
+  // ---- search ----------------------------------------------------------------------------------
+
+  async searchByImage(refs: LibraryRef[], input: ImageSearchInput, query: SearchQuery): Promise<SearchResult> {
+    const libraries = await this.librariesOf(refs);
+    const model = await this.models.get(sharedModel(libraries));
+    const detect = input.detectSubject ?? libraries.every((l) => l.mode === 'item_search');
+    const { vector, region, noSubject } = await this.embedImage(model, input, detect, true);
+    if (noSubject) return { hits: [], noSubject: true };
+    return { hits: await this.searchVector(libraries, vector, query), region };
+  }
+
+  /** Search with the vector of an image already in a library. */
+  async searchByStoredImage(ref: LibraryRef, id: string, query: SearchQuery, targets: LibraryRef[] = [ref]): Promise<SearchResult> {
+    const libraries = await this.librariesOf(targets);
+    await this.getLibrary(ref);
+    const vector = await this.store.getVector(ref, id);
+    if (!vector) throw new NotFoundError('image', id);
+    return { hits: await this.searchVector(libraries, vector, query) };
+  }
+
+  async searchByText(refs: LibraryRef[], text: string, query: SearchQuery): Promise<SearchResult> {
+    const libraries = await this.librariesOf(refs);
+    for (const library of libraries) {
+      if (library.mode !== 'general_search') {
+        throw new NotSupportedError('text_search', `library '${library.name}' is in ${library.mode} mode`, {
+          library: library.name,
+          mode: library.mode,
+          cause: 'mode',
+        });
+      }
+    }
+    const model = await this.models.get(sharedModel(libraries));
+    if (!model.embedText) {
+      const library = libraries[0];
+      throw new NotSupportedError('text_search', `model '${library.model}' of library '${library.name}' has no text encoder`, {
+        library: library.name,
+        mode: library.mode,
+        cause: 'model',
+      });
+    }
+    const vector = await model.embedText(text);
+    return { hits: await this.searchVector(libraries, vector, query) };
+  }
+
+  /** Similarity of two images under one model, as a score in [0, 1]. */
+  async compareImages(a: ImageInput, b: ImageInput, modelName = this.models.defaultModel): Promise<number> {
+    const model = await this.models.get(modelName);
+    const [va, vb] = await Promise.all([this.embedImage(model, a, false), this.embedImage(model, b, false)]);
+    return scoreOf(dot(va.vector, vb.vector));
+  }
+
+  /** Subject regions of an image (largest first), for vendors that report them. */
+  async detectSubjects(image: ImageInput, max = 5): Promise<Region[]> {
+    return detectSubjects(await checkImage(image.bytes, image.limits), max);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private async searchVector(libraries: Library[], vector: Float32Array, query: SearchQuery) {
+    const hits = await this.store.search(libraries, vector, {
+      limit: query.limit,
+      offset: query.offset,
+      filter: query.filter,
+      minSimilarity: query.minScore,
+      distinctItem: query.distinctItem,
+      excludeIds: query.excludeIds,
+    });
+    return hits.map((h) => ({ library: h.library, record: h.record, score: scoreOf(h.similarity) }));
+  }
+
+  private async librariesOf(refs: LibraryRef[]): Promise<Library[]> {
+    if (refs.length === 0) throw new InvalidArgumentError('library_name', 'at least one library is required');
+    return Promise.all(refs.map((r) => this.getLibrary(r)));
+  }
+
+  /**
+   * Check, decode and embed one image. With `detect`, the main subject is found first; when there is
+   * none, `noSubject` is set when `requireSubject` (search) and the whole image is used otherwise (add).
+   */
+  private async embedImage(
+    model: LoadedModel,
+    input: ImageInput,
+    detect: boolean,
+    requireSubject = false,
+  ): Promise<{ vector: Float32Array; region?: Region; noSubject?: boolean }> {
+    const checked = await checkImage(input.bytes, input.limits);
+    let region = input.region;
+    if (!region && detect) {
+      region = await detectSubject(checked);
+      if (!region && requireSubject) return { vector: new Float32Array(0), noSubject: true };
+    }
+    const tensor = await decodeWith(() => toTensor(openImage(checked, { region }), model.manifest.visual.preprocess));
+    return { vector: await model.embedImage(tensor), region };
+  }
+
+  private async checkCapacity(library: Library, ids: string[]): Promise<void> {
+    if (library.capacity === undefined) return;
+    const existing = await this.store.getImages(library, ids);
+    const count = await this.store.countImages(library);
+    if (count + ids.length - existing.length > library.capacity) {
+      throw new QuotaExceededError('library_capacity', `library '${library.name}' holds at most ${library.capacity} images`);
+    }
+  }
+}
+
+function sharedModel(libraries: Library[]): string {
+  const model = libraries[0].model;
+  if (libraries.some((l) => l.model !== model)) {
+    throw new NotSupportedError('mixed_models', 'the libraries searched together must use the same model');
+  }
+  return model;
+}
+
+function checkName(field: string, name: string): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH || /[\u0000-\u001f]/.test(name)) {
+    throw new InvalidArgumentError(field, `${field} must be 1-${MAX_NAME_LENGTH} characters without control characters`);
+  }
+}
+
+/** Image ids are opaque to the engine (adapters compose them from vendor keys): any non-empty text. */
+function checkImageId(id: string): void {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_IMAGE_ID_LENGTH || id.includes('\u0000')) {
+    throw new InvalidArgumentError('image_id', `image ids must be 1-${MAX_IMAGE_ID_LENGTH} characters without NUL`);
+  }
+}
+
+function checkTags(library: Library, tags: Tags): void {
+  for (const [key, value] of Object.entries(tags)) {
+    if (!['string', 'number', 'boolean'].includes(typeof value) || (typeof value === 'number' && !Number.isFinite(value))) {
+      throw new InvalidArgumentError('tags', `tag '${key}' must be a string, a finite number or a boolean`);
+    }
+    if (library.tagKeys && library.tagKeys.length > 0 && !library.tagKeys.includes(key)) {
+      throw new InvalidArgumentError('tags', `tag '${key}' is not one of the library's tag keys`);
+    }
+  }
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+

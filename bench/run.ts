@@ -20,7 +20,8 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-store-bench-'));
   try {
-    await runStoreBench({ sizes: values.quick ? [10_000] : [10_000, 100_000], dimension: 0, queries: values.quick ? 200 : 1000, dir, log });
+    // 512 dimensions: the size of CLIP ViT-B vectors, the harder case (the bundled descriptor has 228).
+    await runStoreBench({ sizes: values.quick ? [10_000] : [10_000, 100_000], dimension: 512, queries: values.quick ? 200 : 1000, dir, log });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

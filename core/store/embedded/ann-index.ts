@@ -1,0 +1,264 @@
+/**
+ * The approximate-nearest-neighbour index of one large library: a usearch HNSW graph over inner product,
+ * keyed by the images' stable integer keys. It is a cache: SQLite holds the truth, and the index can
+ * always be rebuilt from it. Building runs in a worker thread (usearch's own threads inside it) so that
+ * the event loop keeps serving while a big library is indexed; snapshots are files written atomically.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { Index, MetricKind, ScalarKind, exactSearch } from 'usearch';
+
+export interface HnswParams {
+  /** Graph degree (M). */
+  connectivity: number;
+  /** Candidate list size while inserting (efConstruction). */
+  expansionAdd: number;
+  /** Candidate list size while searching (ef); usearch uses max(ef, k). */
+  expansionSearch: number;
+  /** How the index stores vectors; similarities are always recomputed exactly in float32. */
+  quantization: 'f32' | 'f16' | 'bf16';
+}
+
+export const DEFAULT_HNSW: HnswParams = {
+  connectivity: 16,
+  expansionAdd: 128,
+  expansionSearch: 96,
+  quantization: 'f32',
+};
+
+const THREADS = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+
+function newIndex(dim: number, params: HnswParams): Index {
+  return new Index({
+    dimensions: dim,
+    metric: MetricKind.IP,
+    quantization: params.quantization as ScalarKind,
+    connectivity: params.connectivity,
+    expansion_add: params.expansionAdd,
+    expansion_search: params.expansionSearch,
+    multi: false,
+  });
+}
+
+export class AnnIndex {
+  private constructor(
+    private readonly index: Index,
+    readonly dim: number,
+  ) {}
+
+  static create(dim: number, params: HnswParams): AnnIndex {
+    return new AnnIndex(newIndex(dim, params), dim);
+  }
+
+  /**
+   * Loads a snapshot file; undefined when it is missing, does not match its checksum (usearch crashes
+   * the process on a damaged file, so it only ever sees verified bytes) or is of another dimension.
+   */
+  static load(file: string, dim: number, params: HnswParams, checksum: string): AnnIndex | undefined {
+    if (!fs.existsSync(file)) return undefined;
+    try {
+      if (fileChecksum(file) !== checksum) return undefined;
+      const index = newIndex(dim, params);
+      index.load(file);
+      if (index.dimensions() !== dim) return undefined;
+      return new AnnIndex(index, dim);
+    } catch {
+      return undefined;
+    }
+  }
+
+  get size(): number {
+    return this.index.size();
+  }
+
+  contains(key: number): boolean {
+    return this.index.contains(BigInt(key)) as boolean;
+  }
+
+  /** Adds vectors (row-major, keys.length x dim); keys must not be present. */
+  add(keys: number[], vectors: Float32Array): void {
+    if (keys.length === 0) return;
+    const bigKeys = BigUint64Array.from(keys, (k) => BigInt(k));
+    this.index.add(bigKeys, vectors, keys.length > 64 ? THREADS : 1);
+  }
+
+  /** Removes the keys that are present; resolves how many were. */
+  remove(keys: number[]): number {
+    let removed = 0;
+    for (const key of keys) {
+      if (this.contains(key)) removed += this.index.remove(BigInt(key)) as number;
+    }
+    return removed;
+  }
+
+  /** Up to k keys, best first (approximately). */
+  search(query: Float32Array, k: number): number[] {
+    const size = this.index.size();
+    if (size === 0) return [];
+    const matches = this.index.search(query, Math.min(k, size), 1);
+    return Array.from(matches.keys, (key) => Number(key));
+  }
+
+  /** Writes the index to `file` atomically (temporary file, fsync, rename); resolves its checksum. */
+  save(file: string): string {
+    const tmp = `${file}.tmp-${process.pid}`;
+    this.index.save(tmp);
+    const checksum = fileChecksum(tmp);
+    commitFile(tmp, file);
+    return checksum;
+  }
+}
+
+/** Exact top-`count` keys by inner product over a dense matrix (usearch SIMD brute force). */
+export function exactTopSlots(matrix: Float32Array, rows: number, query: Float32Array, count: number): number[] {
+  const dim = query.length;
+  const n = Math.min(count, rows);
+  if (n <= 0) return [];
+  // One thread below ~8M multiply-adds: fanning out costs more than it saves, and a busy second core
+  // would stall the whole query.
+  const threads = rows * dim < 1 << 23 ? 1 : THREADS;
+  const result = exactSearch(matrix.subarray(0, rows * dim), query, dim, n, MetricKind.IP, threads);
+  return Array.from(result.keys, (k) => Number(k));
+}
+
+/** sha256 of a file, read in chunks. */
+export function fileChecksum(file: string): string {
+  const hash = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(4 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** fsync a finished temporary file, rename it over `file`, and fsync the directory. */
+export function commitFile(tmp: string, file: string): void {
+  const fd = fs.openSync(tmp, 'r+');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  try {
+    const dirFd = fs.openSync(path.dirname(file), 'r');
+    try {
+      fs.fsyncSync(dirFd);
+    } finally {
+      fs.closeSync(dirFd);
+    }
+  } catch {
+    /* some platforms cannot fsync a directory */
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Background build
+
+/** Runs in the worker: plain CommonJS so it needs no TypeScript loader in any environment. */
+const BUILD_WORKER_SOURCE = `
+const { parentPort, workerData } = require('worker_threads');
+const fs = require('fs');
+const { createHash } = require('crypto');
+const { Index } = require(workerData.usearchPath);
+const d = workerData;
+(function build() {
+try {
+  const index = new Index({ dimensions: d.dim, metric: 'ip', quantization: d.params.quantization,
+    connectivity: d.params.connectivity, expansion_add: d.params.expansionAdd,
+    expansion_search: d.params.expansionSearch, multi: false });
+  const vectors = new Float32Array(d.vectors);
+  const keys = new BigUint64Array(d.keys);
+  const cancel = new Int32Array(d.cancel);
+  const n = keys.length;
+  const CHUNK = 4096;
+  for (let a = 0; a < n; a += CHUNK) {
+    if (Atomics.load(cancel, 0) !== 0) { parentPort.postMessage({ cancelled: true }); return; }
+    const b = Math.min(n, a + CHUNK);
+    index.add(keys.slice(a, b), vectors.slice(a * d.dim, b * d.dim), d.threads);
+  }
+  index.save(d.out);
+  const fd = fs.openSync(d.out, 'r+'); fs.fsyncSync(fd);
+  const hash = createHash('sha256'); const buffer = Buffer.allocUnsafe(4 << 20);
+  for (let pos = 0; ; ) { const n = fs.readSync(fd, buffer, 0, buffer.length, pos); if (n === 0) break; hash.update(buffer.subarray(0, n)); pos += n; }
+  fs.closeSync(fd);
+  parentPort.postMessage({ ok: true, size: index.size(), checksum: hash.digest('hex') });
+} catch (e) {
+  parentPort.postMessage({ error: String((e && e.message) || e) });
+}
+})();
+`;
+
+export interface BuildJob {
+  /** Resolves the written index file (its caller loads and renames it) and its checksum. */
+  done: Promise<{ file: string; checksum: string }>;
+  cancel(): Promise<void>;
+}
+
+/**
+ * Builds an index of `keys`/`vectors` (copied now, so the caller may keep mutating its own arrays)
+ * in a worker thread and writes it to `out`.
+ */
+export function buildInWorker(
+  dim: number,
+  params: HnswParams,
+  keys: number[],
+  vectors: Float32Array,
+  out: string,
+): BuildJob {
+  const keyBuffer = new SharedArrayBuffer(keys.length * 8);
+  const keyView = new BigUint64Array(keyBuffer);
+  for (let i = 0; i < keys.length; i++) keyView[i] = BigInt(keys[i]);
+  const vectorBuffer = new SharedArrayBuffer(keys.length * dim * 4);
+  new Float32Array(vectorBuffer).set(vectors.subarray(0, keys.length * dim));
+  const cancelBuffer = new SharedArrayBuffer(4);
+  const worker = new Worker(BUILD_WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      usearchPath: require.resolve('usearch'),
+      dim,
+      params,
+      keys: keyBuffer,
+      vectors: vectorBuffer,
+      cancel: cancelBuffer,
+      out,
+      threads: THREADS,
+    },
+  });
+  worker.unref();
+  let finished = false;
+  const done = new Promise<{ file: string; checksum: string }>((resolve, reject) => {
+    worker.once('message', (message: { ok?: boolean; checksum?: string; cancelled?: boolean; error?: string }) => {
+      finished = true;
+      if (message.ok && message.checksum) resolve({ file: out, checksum: message.checksum });
+      else reject(new Error(message.error ?? 'index build cancelled'));
+      void worker.terminate();
+    });
+    worker.once('error', (e) => {
+      finished = true;
+      reject(e);
+    });
+    worker.once('exit', (code) => {
+      if (!finished) reject(new Error(`index build worker exited with code ${code}`));
+    });
+  });
+  done.catch(() => undefined); // a cancelled build is not an unhandled rejection
+  return {
+    done,
+    async cancel() {
+      Atomics.store(new Int32Array(cancelBuffer), 0, 1);
+      await done.catch(() => undefined);
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,682 @@
+/**
+ * The embedded VectorStore: SQLite (better-sqlite3, WAL) in a data directory is the record of truth;
+ * search runs on an in-memory copy of each searched library, through a usearch HNSW index when the
+ * library is large. See docs/architecture.md ("Embedded store") for the durability argument.
+ *
+ * Every write is one SQLite transaction, committed before its promise resolves; the in-memory copy and
+ * the index are updated after the commit, synchronously (nothing else runs in between), and are only
+ * caches: on open they are rebuilt from SQLite, so a crash between commit and cache update loses nothing.
+ */
+import Database from 'better-sqlite3';
+import * as fs from 'fs';
+import * as path from 'path';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../errors';
+import { matches, type Filter } from '../../filter';
+import type { ImageRecord, Library, LibraryRef, Tags } from '../../records';
+import type {
+  ImageSelector,
+  ImageWrite,
+  ListOptions,
+  ListPage,
+  SearchHit,
+  SearchOptions,
+  TaskRecord,
+  VectorStore,
+} from '../vector-store';
+import { DEFAULT_HNSW, type HnswParams } from './ann-index';
+import {
+  blobToVector,
+  copyRecord,
+  IMAGE_RECORD_COLUMNS,
+  imageFromRow,
+  jsonOrNull,
+  libraryFromRow,
+  vectorToBlob,
+  type ImageRecordRow,
+  type LibraryRow,
+} from './codec';
+import { decodeCursor, encodeCursor } from './cursor';
+import { acquireDirLock } from './dir-lock';
+import { LibraryVectors } from './library-vectors';
+import { LibraryRuntime, type AnnStatus, type RuntimeHost } from './library-runtime';
+import { searchLibrary } from './library-search';
+import { configureConnection, migrate } from './schema';
+
+export interface EmbeddedStoreOptions {
+  /** Data directory (created if missing): store.sqlite, its WAL, and ann/ snapshots. */
+  dir: string;
+  /** Libraries (or filtered candidate sets) with fewer images than this are searched exactly. */
+  annThreshold?: number;
+  hnsw?: Partial<HnswParams>;
+  /** 'normal' (default) survives a process crash; 'full' also survives power loss, at a write cost. */
+  synchronous?: 'normal' | 'full';
+  /** Save changed ANN indexes on close so the next open starts warm (default true). */
+  persistIndexOnClose?: boolean;
+  /**
+   * 'background' (default): a missing index is built in a worker thread while searches stay exact.
+   * 'inline': built on the spot by the search that needs it (tests; tiny deployments).
+   */
+  indexBuild?: 'background' | 'inline';
+}
+
+export const DEFAULT_ANN_THRESHOLD = 20_000;
+const DB_FILE = 'store.sqlite';
+const ANN_DIR = 'ann';
+type Statement = Database.Statement<unknown[], unknown>;
+
+export type { AnnStatus } from './library-runtime';
+
+export class EmbeddedStore implements VectorStore, RuntimeHost {
+  readonly name = 'embedded';
+  private readonly db: Database.Database;
+  private readonly annDir: string;
+  readonly annThreshold: number;
+  readonly hnsw: HnswParams;
+  readonly indexBuild: 'background' | 'inline';
+  private readonly persistIndexOnClose: boolean;
+  private readonly runtimes = new Map<number, LibraryRuntime>();
+  private readonly releaseLock: () => void;
+  /** Store-wide write counter; every write transaction takes the next value. */
+  private version: number;
+  private closed = false;
+  private readonly sql: Record<string, Statement>;
+
+  private constructor(options: EmbeddedStoreOptions) {
+    fs.mkdirSync(options.dir, { recursive: true });
+    this.annDir = path.join(options.dir, ANN_DIR);
+    fs.mkdirSync(this.annDir, { recursive: true });
+    this.annThreshold = Math.max(1, options.annThreshold ?? DEFAULT_ANN_THRESHOLD);
+    this.hnsw = { ...DEFAULT_HNSW, ...options.hnsw };
+    this.persistIndexOnClose = options.persistIndexOnClose ?? true;
+    this.indexBuild = options.indexBuild ?? 'background';
+    this.releaseLock = acquireDirLock(options.dir);
+    try {
+      this.db = new Database(path.join(options.dir, DB_FILE));
+      configureConnection(this.db, options.synchronous ?? 'normal');
+      migrate(this.db);
+      this.sql = this.prepareStatements();
+      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'write_version'").get() as
+        | { value: string }
+        | undefined;
+      this.version = row ? Number(row.value) : 0;
+      this.cleanUpIndexFiles();
+    } catch (e) {
+      this.releaseLock();
+      throw e;
+    }
+  }
+
+  static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+    return new EmbeddedStore(options);
+  }
+
+  private prepareStatements(): Record<string, Statement> {
+    const p = (s: string) => this.db.prepare(s);
+    return {
+      libraryByRef: p('SELECT * FROM libraries WHERE tenant = ? AND name = ?'),
+      librariesOfTenant: p('SELECT * FROM libraries WHERE tenant = ? ORDER BY name'),
+      insertLibrary: p(`INSERT INTO libraries (tenant, name, mode, model, description, tag_keys, capacity, extra, created_at)
+        VALUES (@tenant, @name, @mode, @model, @description, @tag_keys, @capacity, @extra, @created_at)`),
+      setDimension: p('UPDATE libraries SET dimension = ? WHERE lib_id = ?'),
+      setAnnSnapshot: p('UPDATE libraries SET ann_version = ?, ann_checksum = ? WHERE lib_id = ?'),
+      setVersion: p("INSERT INTO meta (key, value) VALUES ('write_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      upsertImage: p(`INSERT INTO images (lib_id, id, item_id, uri, tags, extra, has_image, created_at, updated_at, version, vector)
+        VALUES (@lib_id, @id, @item_id, @uri, @tags, @extra, @has_image, @created_at, @updated_at, @version, @vector)
+        ON CONFLICT (lib_id, id) DO UPDATE SET item_id = excluded.item_id, uri = excluded.uri, tags = excluded.tags,
+          extra = excluded.extra, has_image = excluded.has_image, created_at = excluded.created_at,
+          updated_at = excluded.updated_at, version = excluded.version, vector = excluded.vector
+        RETURNING image_key`),
+      putBytes: p('INSERT INTO image_bytes (image_key, bytes) VALUES (?, ?) ON CONFLICT (image_key) DO UPDATE SET bytes = excluded.bytes'),
+      deleteBytes: p('DELETE FROM image_bytes WHERE image_key = ?'),
+      imageById: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE lib_id = ? AND id = ?`),
+      imageByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE image_key = ?`),
+      vectorById: p('SELECT vector FROM images WHERE lib_id = ? AND id = ?'),
+      vectorByKey: p('SELECT vector FROM images WHERE image_key = ?'),
+      bytesById: p(`SELECT b.bytes FROM images i JOIN image_bytes b ON b.image_key = i.image_key
+        WHERE i.lib_id = ? AND i.id = ?`),
+      updateImage: p(`UPDATE images SET tags = coalesce(@tags, tags), extra = CASE WHEN @set_extra THEN @extra ELSE extra END,
+        updated_at = @updated_at WHERE lib_id = @lib_id AND id = @id RETURNING image_key`),
+      deleteImage: p('DELETE FROM images WHERE image_key = ?'),
+      insertTombstone: p('INSERT INTO image_tombstones (lib_id, image_key, version) VALUES (?, ?, ?)'),
+      pruneTombstones: p('DELETE FROM image_tombstones WHERE lib_id = ? AND version <= ?'),
+      deleteTombstones: p('DELETE FROM image_tombstones WHERE lib_id = ?'),
+      countImages: p('SELECT count(*) AS n FROM images WHERE lib_id = ?'),
+      tagsOfLibrary: p('SELECT tags FROM images WHERE lib_id = ?'),
+      loadLibrary: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images WHERE lib_id = ? ORDER BY image_key`),
+      changedSince: p('SELECT image_key FROM images WHERE lib_id = ? AND version > ?'),
+      deletedSince: p('SELECT image_key FROM image_tombstones WHERE lib_id = ? AND version > ?'),
+      putTask: p(`INSERT INTO tasks (tenant, id, kind, status, created_at, updated_at, state)
+        VALUES (@tenant, @id, @kind, @status, @created_at, @updated_at, @state)
+        ON CONFLICT (tenant, id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
+          created_at = excluded.created_at, updated_at = excluded.updated_at, state = excluded.state`),
+      getTask: p('SELECT * FROM tasks WHERE tenant = ? AND id = ?'),
+      unfinishedTasks: p("SELECT * FROM tasks WHERE status IN ('pending', 'running') ORDER BY created_at, tenant, id"),
+    };
+  }
+
+  /** Removes leftovers of interrupted saves and snapshots SQLite no longer vouches for. */
+  private cleanUpIndexFiles(): void {
+    const vouched = new Map<number, number | null>();
+    for (const row of this.db.prepare('SELECT lib_id, ann_version FROM libraries').all() as Array<{
+      lib_id: number;
+      ann_version: number | null;
+    }>) {
+      vouched.set(row.lib_id, row.ann_version);
+    }
+    for (const file of fs.readdirSync(this.annDir)) {
+      const match = /^lib-(\d+)\.usearch$/.exec(file);
+      const libId = match ? Number(match[1]) : undefined;
+      if (libId === undefined || vouched.get(libId) == null) fs.rmSync(path.join(this.annDir, file), { force: true });
+    }
+    // Tombstones only matter for libraries with a snapshot.
+    this.db.exec(`DELETE FROM image_tombstones WHERE lib_id NOT IN
+      (SELECT lib_id FROM libraries WHERE ann_version IS NOT NULL)`);
+  }
+
+  // RuntimeHost: what a library runtime needs from the store.
+
+  snapshotFile(libId: number): string {
+    return path.join(this.annDir, `lib-${libId}.usearch`);
+  }
+
+  currentVersion(): number {
+    return this.version;
+  }
+
+  isCurrent(runtime: LibraryRuntime): boolean {
+    return !this.closed && this.runtimes.get(runtime.libId) === runtime;
+  }
+
+  recordSnapshot(libId: number, watermark: number | null, checksum: string | null): void {
+    this.db.transaction(() => {
+      this.sql.setAnnSnapshot.run(watermark, checksum, libId);
+      if (watermark === null) this.sql.deleteTombstones.run(libId);
+      else this.sql.pruneTombstones.run(libId, watermark);
+    })();
+  }
+
+  changedSince(libId: number, watermark: number): Set<number> {
+    const changed = new Set<number>();
+    for (const r of this.sql.changedSince.all(libId, watermark) as Array<{ image_key: number }>) changed.add(r.image_key);
+    for (const r of this.sql.deletedSince.all(libId, watermark) as Array<{ image_key: number }>) changed.add(r.image_key);
+    return changed;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('embedded store is closed');
+  }
+
+  private libraryRow(ref: LibraryRef): LibraryRow | undefined {
+    return this.sql.libraryByRef.get(ref.tenant, ref.name) as LibraryRow | undefined;
+  }
+
+  private requireLibrary(ref: LibraryRef): LibraryRow {
+    this.checkOpen();
+    const row = this.libraryRow(ref);
+    if (!row) throw new NotFoundError('library', ref.name);
+    return row;
+  }
+
+  private nextVersion(): number {
+    this.version += 1;
+    this.sql.setVersion.run(String(this.version));
+    return this.version;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Libraries
+
+  async createLibrary(library: Library): Promise<void> {
+    this.checkOpen();
+    if (this.libraryRow(library)) throw new AlreadyExistsError('library', library.name);
+    this.sql.insertLibrary.run({
+      tenant: library.tenant,
+      name: library.name,
+      mode: library.mode,
+      model: library.model,
+      description: library.description ?? null,
+      tag_keys: jsonOrNull(library.tagKeys),
+      capacity: library.capacity ?? null,
+      extra: jsonOrNull(library.extra),
+      created_at: library.createdAt,
+    });
+  }
+
+  async getLibrary(ref: LibraryRef): Promise<Library | undefined> {
+    this.checkOpen();
+    const row = this.libraryRow(ref);
+    return row ? libraryFromRow(row) : undefined;
+  }
+
+  async listLibraries(tenant: string): Promise<Library[]> {
+    this.checkOpen();
+    return (this.sql.librariesOfTenant.all(tenant) as LibraryRow[]).map(libraryFromRow);
+  }
+
+  async deleteLibrary(ref: LibraryRef): Promise<boolean> {
+    this.checkOpen();
+    const row = this.libraryRow(ref);
+    if (!row) return false;
+    this.deleteLibraryRows(`lib_id = ${row.lib_id}`);
+    await this.dropRuntime(row.lib_id);
+    return true;
+  }
+
+  /** Deletes libraries matching a WHERE clause over `libraries`, and all their rows, in one transaction. */
+  private deleteLibraryRows(where: string): void {
+    this.db.transaction(() => {
+      const libs = `SELECT lib_id FROM libraries WHERE ${where}`;
+      this.db.exec(`DELETE FROM image_bytes WHERE image_key IN (SELECT image_key FROM images WHERE lib_id IN (${libs}))`);
+      this.db.exec(`DELETE FROM images WHERE lib_id IN (${libs})`);
+      this.db.exec(`DELETE FROM image_tombstones WHERE lib_id IN (${libs})`);
+      this.db.exec(`DELETE FROM libraries WHERE ${where}`);
+    })();
+  }
+
+  private async dropRuntime(libId: number): Promise<void> {
+    const runtime = this.runtimes.get(libId);
+    this.runtimes.delete(libId);
+    fs.rmSync(this.snapshotFile(libId), { force: true });
+    await runtime?.cancelBuild();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Images
+
+  async upsertImages(ref: LibraryRef, writes: ImageWrite[]): Promise<void> {
+    const lib = this.requireLibrary(ref);
+    if (writes.length === 0) return;
+    let dim = lib.dimension;
+    for (const w of writes) {
+      if (!(w.vector instanceof Float32Array) || w.vector.length === 0) {
+        throw new InvalidArgumentError('vector', 'vector must be a non-empty Float32Array');
+      }
+      if (dim === null) dim = w.vector.length;
+      if (w.vector.length !== dim) {
+        throw new InvalidArgumentError('vector', `vector has dimension ${w.vector.length}, library has ${dim}`);
+      }
+      if (typeof w.record.id !== 'string' || w.record.id === '') {
+        throw new InvalidArgumentError('id', 'image id must be a non-empty string');
+      }
+    }
+    const stored: Array<{ key: number; record: ImageRecord; vector: Float32Array }> = [];
+    this.db.transaction(() => {
+      const version = this.nextVersion();
+      if (lib.dimension === null) this.sql.setDimension.run(dim, lib.lib_id);
+      for (const w of writes) {
+        const r = w.record;
+        const hasImage = w.image !== undefined;
+        const { image_key: key } = this.sql.upsertImage.get({
+          lib_id: lib.lib_id,
+          id: r.id,
+          item_id: r.itemId ?? null,
+          uri: r.uri ?? null,
+          tags: JSON.stringify(r.tags ?? {}),
+          extra: jsonOrNull(r.extra),
+          has_image: hasImage ? 1 : 0,
+          created_at: r.createdAt,
+          updated_at: r.updatedAt,
+          version,
+          vector: vectorToBlob(w.vector),
+        }) as { image_key: number };
+        if (hasImage) this.sql.putBytes.run(key, w.image);
+        else this.sql.deleteBytes.run(key);
+        const record = copyRecord({ ...r, tags: r.tags ?? {}, hasImage });
+        if (record.itemId === undefined) delete record.itemId;
+        if (record.uri === undefined) delete record.uri;
+        if (record.extra === undefined) delete record.extra;
+        stored.push({ key, record, vector: w.vector });
+      }
+    })();
+    let runtime = this.runtimes.get(lib.lib_id);
+    if (runtime && runtime.vectors.dim !== dim) {
+      // Loaded while the library was still empty (no dimension yet): load it afresh when needed.
+      this.runtimes.delete(lib.lib_id);
+      runtime = undefined;
+    }
+    if (runtime) {
+      for (const s of stored) {
+        runtime.vectors.put(s.key, s.record, s.vector);
+        runtime.noteChange(s.key);
+      }
+    }
+  }
+
+  async getImage(ref: LibraryRef, id: string): Promise<ImageRecord | undefined> {
+    const lib = this.requireLibrary(ref);
+    const row = this.sql.imageById.get(lib.lib_id, id) as ImageRecordRow | undefined;
+    return row ? imageFromRow(row) : undefined;
+  }
+
+  async getImages(ref: LibraryRef, ids: string[]): Promise<ImageRecord[]> {
+    const lib = this.requireLibrary(ref);
+    const out: ImageRecord[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const row = this.sql.imageById.get(lib.lib_id, id) as ImageRecordRow | undefined;
+      if (row) out.push(imageFromRow(row));
+    }
+    return out;
+  }
+
+  async getImageBytes(ref: LibraryRef, id: string): Promise<Buffer | undefined> {
+    const lib = this.requireLibrary(ref);
+    const row = this.sql.bytesById.get(lib.lib_id, id) as { bytes: Buffer } | undefined;
+    return row?.bytes;
+  }
+
+  async getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined> {
+    const lib = this.requireLibrary(ref);
+    const row = this.sql.vectorById.get(lib.lib_id, id) as { vector: Buffer } | undefined;
+    return row ? blobToVector(row.vector) : undefined;
+  }
+
+  async updateImage(
+    ref: LibraryRef,
+    id: string,
+    patch: { tags?: Tags; extra?: Record<string, unknown> },
+  ): Promise<boolean> {
+    const lib = this.requireLibrary(ref);
+    const updated = this.sql.updateImage.get({
+      lib_id: lib.lib_id,
+      id,
+      tags: patch.tags === undefined ? null : JSON.stringify(patch.tags),
+      set_extra: patch.extra === undefined ? 0 : 1,
+      extra: jsonOrNull(patch.extra),
+      updated_at: Date.now(),
+    }) as { image_key: number } | undefined;
+    if (!updated) return false;
+    const runtime = this.runtimes.get(lib.lib_id);
+    if (runtime) {
+      const row = this.sql.imageByKey.get(updated.image_key) as ImageRecordRow;
+      runtime.vectors.replaceRecord(updated.image_key, imageFromRow(row));
+    }
+    return true;
+  }
+
+  async deleteImages(ref: LibraryRef, selector: ImageSelector): Promise<string[]> {
+    const lib = this.requireLibrary(ref);
+    const { ids, itemIds, filter } = selector;
+    if (ids === undefined && itemIds === undefined && filter === undefined) return [];
+    if (ids?.length === 0 || itemIds?.length === 0) return [];
+    const victims = this.selectImages(lib.lib_id, ids, itemIds, filter);
+    if (victims.length === 0) return [];
+    this.db.transaction(() => {
+      const version = this.nextVersion();
+      for (const v of victims) {
+        this.sql.deleteImage.run(v.key);
+        this.sql.deleteBytes.run(v.key);
+        // Always: a snapshot may be in the making (its watermark is older than this deletion).
+        this.sql.insertTombstone.run(lib.lib_id, v.key, version);
+      }
+    })();
+    const runtime = this.runtimes.get(lib.lib_id);
+    if (runtime) {
+      for (const v of victims) {
+        runtime.vectors.remove(v.key);
+        runtime.noteChange(v.key);
+      }
+    }
+    return victims.map((v) => v.id);
+  }
+
+  /** Keys and ids of the images matching all given selector fields, in key order. */
+  private selectImages(
+    libId: number,
+    ids: string[] | undefined,
+    itemIds: string[] | undefined,
+    filter: Filter | undefined,
+  ): Array<{ key: number; id: string }> {
+    const where = ['lib_id = @lib_id'];
+    if (ids) where.push('id IN (SELECT value FROM json_each(@ids))');
+    if (itemIds) where.push('item_id IN (SELECT value FROM json_each(@item_ids))');
+    const stmt = this.db.prepare(`SELECT image_key, id, tags FROM images WHERE ${where.join(' AND ')} ORDER BY image_key`);
+    const params: Record<string, unknown> = { lib_id: libId };
+    if (ids) params.ids = JSON.stringify(ids);
+    if (itemIds) params.item_ids = JSON.stringify(itemIds);
+    const out: Array<{ key: number; id: string }> = [];
+    for (const row of stmt.iterate(params) as Iterable<{ image_key: number; id: string; tags: string }>) {
+      if (filter && !matches(filter, JSON.parse(row.tags) as Tags)) continue;
+      out.push({ key: row.image_key, id: row.id });
+    }
+    return out;
+  }
+
+  async listImages(ref: LibraryRef, options: ListOptions): Promise<ListPage> {
+    const lib = this.requireLibrary(ref);
+    if (!Number.isInteger(options.limit) || options.limit < 1) {
+      throw new InvalidArgumentError('limit', 'limit must be a positive integer');
+    }
+    const after = options.cursor === undefined ? 0 : decodeCursor(options.cursor);
+    const where = ['lib_id = ?', 'image_key > ?'];
+    const params: unknown[] = [lib.lib_id, after];
+    if (options.itemId !== undefined) {
+      where.push('item_id = ?');
+      params.push(options.itemId);
+    }
+    const stmt = this.db.prepare(
+      `SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE ${where.join(' AND ')} ORDER BY image_key`,
+    );
+    const images: ImageRecord[] = [];
+    let lastKey = after;
+    let more = false;
+    for (const row of stmt.iterate(...params) as Iterable<ImageRecordRow>) {
+      const record = imageFromRow(row);
+      if (options.filter && !matches(options.filter, record.tags)) continue;
+      if (images.length === options.limit) {
+        more = true;
+        break;
+      }
+      images.push(record);
+      lastKey = row.image_key;
+    }
+    return more ? { images, nextCursor: encodeCursor(lastKey) } : { images };
+  }
+
+  async countImages(ref: LibraryRef, filter?: Filter): Promise<number> {
+    const lib = this.requireLibrary(ref);
+    if (!filter) return (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
+    const runtime = this.runtimes.get(lib.lib_id);
+    let n = 0;
+    if (runtime) {
+      for (let slot = 0; slot < runtime.vectors.size; slot++) {
+        if (matches(filter, runtime.vectors.records[slot].tags)) n++;
+      }
+      return n;
+    }
+    for (const row of this.sql.tagsOfLibrary.iterate(lib.lib_id) as Iterable<{ tags: string }>) {
+      if (matches(filter, JSON.parse(row.tags) as Tags)) n++;
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Search
+
+  async search(refs: LibraryRef[], query: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
+    this.checkOpen();
+    const offset = options.offset ?? 0;
+    if (!Number.isInteger(options.limit) || options.limit < 0) {
+      throw new InvalidArgumentError('limit', 'limit must be a non-negative integer');
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new InvalidArgumentError('offset', 'offset must be a non-negative integer');
+    }
+    const libs = refs.map((ref) => this.requireLibrary(ref));
+    let dim: number | undefined;
+    for (const lib of libs) {
+      if (lib.dimension === null) continue;
+      if (dim !== undefined && lib.dimension !== dim) {
+        throw new InvalidArgumentError('libraries', 'libraries searched together must share a vector dimension');
+      }
+      dim = lib.dimension;
+    }
+    if (dim !== undefined && query.length !== dim) {
+      throw new InvalidArgumentError('vector', `query has dimension ${query.length}, library has ${dim}`);
+    }
+    const need = offset + options.limit;
+    if (need === 0) return [];
+    const excludeIds = new Set(options.excludeIds ?? []);
+    const merged: SearchHit[] = [];
+    const seen = new Set<number>();
+    for (const lib of libs) {
+      if (lib.dimension === null || seen.has(lib.lib_id)) continue;
+      seen.add(lib.lib_id);
+      const runtime = this.runtime(lib);
+      const ann = runtime.annFor(lib);
+      const { hits, path: searchPath } = searchLibrary(
+        runtime.vectors,
+        query,
+        {
+          need,
+          filter: options.filter,
+          minSimilarity: options.minSimilarity,
+          distinctItem: options.distinctItem,
+          excludeIds,
+        },
+        { annThreshold: this.annThreshold, ann },
+      );
+      runtime.lastPath = searchPath;
+      for (const h of hits) merged.push({ library: lib.name, record: h.record, similarity: h.score });
+    }
+    merged.sort(
+      (a, b) =>
+        b.similarity - a.similarity ||
+        (a.library < b.library ? -1 : a.library > b.library ? 1 : 0) ||
+        (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0),
+    );
+    return merged.slice(offset, need).map((h) => ({ ...h, record: copyRecord(h.record) }));
+  }
+
+  /** The library's in-memory copy, loaded from SQLite on first need. */
+  private runtime(lib: LibraryRow): LibraryRuntime {
+    let runtime = this.runtimes.get(lib.lib_id);
+    if (runtime) return runtime;
+    const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
+    const vectors = new LibraryVectors(lib.dimension ?? 1, count);
+    if (lib.dimension !== null) {
+      for (const row of this.sql.loadLibrary.iterate(lib.lib_id) as Iterable<ImageRecordRow & { vector: Buffer }>) {
+        vectors.put(row.image_key, imageFromRow(row), blobToVector(row.vector));
+      }
+    }
+    runtime = new LibraryRuntime(this, lib.lib_id, vectors, lib.ann_version);
+    this.runtimes.set(lib.lib_id, runtime);
+    return runtime;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Embedded-only operations (not part of VectorStore): used by tests, the bench and warm-up.
+
+  /**
+   * Makes the library's ANN index ready now when the library is large enough: loads the snapshot or
+   * builds (waiting for the background build). Resolves the index status.
+   */
+  async ensureAnnIndex(ref: LibraryRef): Promise<AnnStatus> {
+    const runtime = this.runtime(this.requireLibrary(ref));
+    return runtime.ensureIndex(() => this.requireLibrary(ref));
+  }
+
+  async annStatus(ref: LibraryRef): Promise<AnnStatus> {
+    const lib = this.requireLibrary(ref);
+    const runtime = this.runtimes.get(lib.lib_id);
+    if (!runtime) {
+      return { images: (this.sql.countImages.get(lib.lib_id) as { n: number }).n, state: 'none', indexed: 0 };
+    }
+    return runtime.status();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Tasks
+
+  async putTask(task: TaskRecord): Promise<void> {
+    this.checkOpen();
+    this.sql.putTask.run({
+      tenant: task.tenant,
+      id: task.id,
+      kind: task.kind,
+      status: task.status,
+      created_at: task.createdAt,
+      updated_at: task.updatedAt,
+      state: JSON.stringify(task.state ?? null),
+    });
+  }
+
+  async getTask(tenant: string, id: string): Promise<TaskRecord | undefined> {
+    this.checkOpen();
+    const row = this.sql.getTask.get(tenant, id) as TaskRow | undefined;
+    return row ? taskFromRow(row) : undefined;
+  }
+
+  async listUnfinishedTasks(): Promise<TaskRecord[]> {
+    this.checkOpen();
+    return (this.sql.unfinishedTasks.all() as TaskRow[]).map(taskFromRow);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  async reset(tenant?: string): Promise<void> {
+    this.checkOpen();
+    const libIds =
+      tenant === undefined
+        ? [...this.runtimes.keys()]
+        : (this.db.prepare('SELECT lib_id FROM libraries WHERE tenant = ?').all(tenant) as Array<{ lib_id: number }>).map(
+            (r) => r.lib_id,
+          );
+    if (tenant === undefined) {
+      this.db.transaction(() => {
+        for (const table of ['image_bytes', 'images', 'image_tombstones', 'libraries', 'tasks']) {
+          this.db.exec(`DELETE FROM ${table}`);
+        }
+      })();
+    } else {
+      this.db.transaction(() => {
+        this.deleteLibraryRows(`tenant = ${sqlString(tenant)}`);
+        this.db.prepare('DELETE FROM tasks WHERE tenant = ?').run(tenant);
+      })();
+    }
+    await Promise.all(libIds.map((id) => this.dropRuntime(id)));
+    if (tenant === undefined) {
+      for (const file of fs.readdirSync(this.annDir)) fs.rmSync(path.join(this.annDir, file), { force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const runtimes = [...this.runtimes.values()];
+    await Promise.all(runtimes.map((r) => r.cancelBuild()));
+    if (this.persistIndexOnClose) for (const runtime of runtimes) runtime.saveIfChanged();
+    this.runtimes.clear();
+    this.db.close();
+    this.releaseLock();
+  }
+}
+
+interface TaskRow {
+  tenant: string;
+  id: string;
+  kind: string;
+  status: TaskRecord['status'];
+  created_at: number;
+  updated_at: number;
+  state: string | null;
+}
+
+function taskFromRow(row: TaskRow): TaskRecord {
+  return {
+    tenant: row.tenant,
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    state: row.state === null ? null : JSON.parse(row.state),
+  };
+}
+
+function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

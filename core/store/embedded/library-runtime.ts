@@ -1,0 +1,258 @@
+/**
+ * The in-memory side of one library: its vectors and its ANN index, with the index's lifecycle —
+ * load the snapshot and replay what changed after its watermark, or build in the background, keep it
+ * in step with writes (lazily, before the next search), rebuild when removals pile up, save on close.
+ * SQLite stays the truth: the index only proposes candidates, which are checked against the records.
+ */
+import * as fs from 'fs';
+import { AnnIndex, buildInWorker, commitFile, type BuildJob, type HnswParams } from './ann-index';
+import type { LibraryRow } from './codec';
+import type { SearchPath } from './library-search';
+import type { LibraryVectors } from './library-vectors';
+
+/** Rebuild an index once removals (tombstoned in the HNSW graph) exceed this share of its size. */
+const REBUILD_REMOVED_RATIO = 0.3;
+
+/** What a runtime needs from its store. */
+export interface RuntimeHost {
+  readonly annThreshold: number;
+  readonly hnsw: HnswParams;
+  readonly indexBuild: 'background' | 'inline';
+  /** The store-wide write version: every write with a version <= it is committed and in memory. */
+  currentVersion(): number;
+  /** False once the store closed or the library was deleted: a finishing build is then discarded. */
+  isCurrent(runtime: LibraryRuntime): boolean;
+  snapshotFile(libId: number): string;
+  /** Records the snapshot's watermark and checksum (null = none) and prunes tombstones it covers. */
+  recordSnapshot(libId: number, watermark: number | null, checksum: string | null): void;
+  /** Keys of the library's images written or deleted after a watermark. */
+  changedSince(libId: number, watermark: number): Set<number>;
+}
+
+interface PendingBuild {
+  job: BuildJob;
+  /** Every write with a version <= watermark is in the index being built. */
+  watermark: number;
+  /** Keys changed since the watermark, to replay on the new index. */
+  changes: Set<number>;
+  finished: Promise<void>;
+}
+
+export interface AnnStatus {
+  images: number;
+  state: 'none' | 'building' | 'ready';
+  source?: 'snapshot' | 'build';
+  indexed: number;
+  buildError?: string;
+  lastSearchPath?: SearchPath;
+}
+
+export class LibraryRuntime {
+  private ann?: AnnIndex;
+  private annSource?: 'snapshot' | 'build';
+  /** Keys changed since the index was last brought up to date (applied before the next search). */
+  private readonly pending = new Set<number>();
+  private removedSinceBuild = 0;
+  private build?: PendingBuild;
+  private buildFailed?: string;
+  private snapshotTried = false;
+  /** Write version the index reflects once `pending` is applied: decides whether close() saves it. */
+  private annVersion = 0;
+  lastPath?: SearchPath;
+
+  constructor(
+    private readonly host: RuntimeHost,
+    readonly libId: number,
+    readonly vectors: LibraryVectors,
+    /** Watermark of the snapshot file on disk (libraries.ann_version). */
+    private snapshotVersion: number | null,
+  ) {}
+
+  /** Called after a committed write or delete of `key` (the vectors are already updated). */
+  noteChange(key: number): void {
+    if (this.ann) this.pending.add(key);
+    this.build?.changes.add(key);
+  }
+
+  /**
+   * The library's ANN index, up to date, when it is large enough to want one and one is ready.
+   * Otherwise undefined (search is exact), after starting what makes one ready: loading the snapshot
+   * (synchronous, fast) or a background build.
+   */
+  annFor(lib: LibraryRow): AnnIndex | undefined {
+    const { annThreshold, indexBuild } = this.host;
+    const size = this.vectors.size;
+    if (size < annThreshold) {
+      if (this.ann && size < annThreshold / 2) this.dropIndex();
+      return undefined;
+    }
+    if (!this.ann && !this.snapshotTried) {
+      this.snapshotTried = true;
+      this.loadSnapshot(lib);
+    }
+    if (this.ann) {
+      this.applyPending();
+      if (this.removedSinceBuild > REBUILD_REMOVED_RATIO * Math.max(1, this.ann.size)) {
+        if (indexBuild === 'inline') return this.buildInline();
+        this.startBuild();
+      }
+      return this.ann;
+    }
+    if (indexBuild === 'inline') return this.buildInline();
+    this.startBuild();
+    return undefined;
+  }
+
+  /** annFor, then waits for a background build to finish (tests, bench, warm-up). */
+  async ensureIndex(lib: () => LibraryRow): Promise<AnnStatus> {
+    this.annFor(lib());
+    while (this.build) {
+      await this.build.finished;
+      this.annFor(lib());
+    }
+    return this.status();
+  }
+
+  status(): AnnStatus {
+    const status: AnnStatus = {
+      images: this.vectors.size,
+      state: this.ann ? 'ready' : this.build ? 'building' : 'none',
+      indexed: this.ann?.size ?? 0,
+    };
+    if (this.annSource) status.source = this.annSource;
+    if (this.buildFailed !== undefined) status.buildError = this.buildFailed;
+    if (this.lastPath) status.lastSearchPath = this.lastPath;
+    return status;
+  }
+
+  async cancelBuild(): Promise<void> {
+    await this.build?.job.cancel();
+  }
+
+  /** Saves the index as the snapshot at the current version if it changed since the last one. */
+  saveIfChanged(): void {
+    if (!this.ann) return;
+    const changed = this.pending.size > 0 || this.snapshotVersion === null || this.annVersion > this.snapshotVersion;
+    if (!changed) return;
+    this.applyPending();
+    const watermark = this.host.currentVersion();
+    const checksum = this.ann.save(this.host.snapshotFile(this.libId));
+    this.host.recordSnapshot(this.libId, watermark, checksum);
+    this.snapshotVersion = watermark;
+  }
+
+  private buildInline(): AnnIndex {
+    const v = this.vectors;
+    const ann = AnnIndex.create(v.dim, this.host.hnsw);
+    ann.add(v.keys.slice(0, v.size), v.matrix.subarray(0, v.size * v.dim));
+    this.install(ann, 'build');
+    return ann;
+  }
+
+  private install(ann: AnnIndex, source: 'snapshot' | 'build'): void {
+    this.ann = ann;
+    this.annSource = source;
+    this.pending.clear();
+    this.annVersion = this.host.currentVersion();
+  }
+
+  /** Loads the library's snapshot file and replays the writes committed after its watermark. */
+  private loadSnapshot(lib: LibraryRow): void {
+    const watermark = lib.ann_version;
+    if (watermark === null || lib.dimension === null) return;
+    const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnsw, lib.ann_checksum ?? '');
+    if (!ann) return;
+    const changed = this.host.changedSince(this.libId, watermark);
+    if (changed.size > this.vectors.size / 2) return; // cheaper to rebuild
+    this.replay(ann, changed);
+    if (ann.size !== this.vectors.size) return; // inconsistent snapshot: never trust it, rebuild
+    this.install(ann, 'snapshot');
+  }
+
+  /** Brings `ann` in line with the in-memory records for the given keys (remove stale, add live). */
+  private replay(ann: AnnIndex, keys: Iterable<number>): void {
+    const add: number[] = [];
+    for (const key of keys) {
+      this.removedSinceBuild += ann.remove([key]);
+      if (this.vectors.slotOfKey(key) !== undefined) add.push(key);
+    }
+    if (add.length === 0) return;
+    const dim = this.vectors.dim;
+    const block = new Float32Array(add.length * dim);
+    add.forEach((key, i) => block.set(this.vectors.vector(this.vectors.slotOfKey(key)!), i * dim));
+    ann.add(add, block);
+  }
+
+  private applyPending(): void {
+    if (!this.ann || this.pending.size === 0) return;
+    this.replay(this.ann, this.pending);
+    this.pending.clear();
+    this.annVersion = this.host.currentVersion();
+  }
+
+  private dropIndex(): void {
+    this.ann = undefined;
+    this.annSource = undefined;
+    this.pending.clear();
+    this.removedSinceBuild = 0;
+    if (this.snapshotVersion !== null) {
+      this.host.recordSnapshot(this.libId, null, null);
+      fs.rmSync(this.host.snapshotFile(this.libId), { force: true });
+      this.snapshotVersion = null;
+    }
+  }
+
+  /** Starts a background build of the index unless one is running or has failed. */
+  private startBuild(): void {
+    if (this.build || this.buildFailed !== undefined || !this.host.isCurrent(this)) return;
+    const v = this.vectors;
+    const watermark = this.host.currentVersion();
+    const tmp = `${this.host.snapshotFile(this.libId)}.build-${process.pid}-${watermark}`;
+    const job = buildInWorker(v.dim, this.host.hnsw, v.keys.slice(0, v.size), v.matrix, tmp);
+    const build: PendingBuild = {
+      job,
+      watermark,
+      changes: new Set(),
+      finished: job.done.then(
+        ({ file, checksum }) => {
+          try {
+            this.finishBuild(build, file, checksum);
+          } catch (e) {
+            fs.rmSync(file, { force: true });
+            this.buildFailed = String(e);
+          }
+        },
+        (e: unknown) => {
+          fs.rmSync(tmp, { force: true });
+          if (this.build === build) {
+            this.build = undefined;
+            if (this.host.isCurrent(this)) this.buildFailed = String(e);
+          }
+        },
+      ),
+    };
+    this.build = build;
+  }
+
+  /** Swaps a finished build in: persist it as the snapshot at its watermark, replay what changed since. */
+  private finishBuild(build: PendingBuild, file: string, checksum: string): void {
+    if (this.build === build) this.build = undefined;
+    if (!this.host.isCurrent(this)) {
+      fs.rmSync(file, { force: true });
+      return;
+    }
+    const ann = AnnIndex.load(file, this.vectors.dim, this.host.hnsw, checksum);
+    if (!ann) {
+      fs.rmSync(file, { force: true });
+      this.buildFailed = 'built index could not be loaded';
+      return;
+    }
+    // The file holds exactly the writes up to the watermark: it becomes the snapshot at that watermark.
+    commitFile(file, this.host.snapshotFile(this.libId));
+    this.host.recordSnapshot(this.libId, build.watermark, checksum);
+    this.snapshotVersion = build.watermark;
+    this.removedSinceBuild = 0;
+    this.replay(ann, build.changes);
+    this.install(ann, 'build');
+  }
+}

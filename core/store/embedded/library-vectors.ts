@@ -1,0 +1,103 @@
+/**
+ * The in-memory copy of one library that search runs on: records and vectors in dense slots
+ * (slot i's vector is matrix[i*dim, (i+1)*dim)). Deleting moves the last slot into the hole, so
+ * slots [0, size) are always live and the matrix can be scanned or handed to usearch as it is.
+ * Loaded from SQLite on first need; kept in step with every committed write.
+ */
+import type { ImageRecord } from '../../records';
+
+export class LibraryVectors {
+  size = 0;
+  matrix: Float32Array;
+  /** Image key (SQLite image_key, the usearch key) per slot. */
+  keys: number[] = [];
+  records: ImageRecord[] = [];
+  private readonly slotByKey = new Map<number, number>();
+  private readonly slotById = new Map<string, number>();
+
+  constructor(
+    readonly dim: number,
+    initialCapacity = 1024,
+  ) {
+    this.matrix = new Float32Array(Math.max(16, initialCapacity) * dim);
+  }
+
+  slotOfKey(key: number): number | undefined {
+    return this.slotByKey.get(key);
+  }
+
+  slotOfId(id: string): number | undefined {
+    return this.slotById.get(id);
+  }
+
+  vector(slot: number): Float32Array {
+    return this.matrix.subarray(slot * this.dim, (slot + 1) * this.dim);
+  }
+
+  /** Inserts or overwrites the image stored under `key` (an overwrite keeps its key). */
+  put(key: number, record: ImageRecord, vector: Float32Array): void {
+    let slot = this.slotByKey.get(key);
+    if (slot === undefined) {
+      slot = this.size++;
+      this.ensureCapacity(this.size);
+      this.keys[slot] = key;
+      this.slotByKey.set(key, slot);
+    } else {
+      const previous = this.records[slot];
+      if (previous.id !== record.id) this.slotById.delete(previous.id);
+    }
+    this.records[slot] = record;
+    this.slotById.set(record.id, slot);
+    this.matrix.set(vector, slot * this.dim);
+  }
+
+  /** Replaces the record of an existing image (tags/extra update); the vector stays. */
+  replaceRecord(key: number, record: ImageRecord): void {
+    const slot = this.slotByKey.get(key);
+    if (slot !== undefined) this.records[slot] = record;
+  }
+
+  remove(key: number): boolean {
+    const slot = this.slotByKey.get(key);
+    if (slot === undefined) return false;
+    const last = this.size - 1;
+    this.slotByKey.delete(key);
+    this.slotById.delete(this.records[slot].id);
+    if (slot !== last) {
+      const movedKey = this.keys[last];
+      this.keys[slot] = movedKey;
+      this.records[slot] = this.records[last];
+      this.slotByKey.set(movedKey, slot);
+      this.slotById.set(this.records[slot].id, slot);
+      this.matrix.copyWithin(slot * this.dim, last * this.dim, (last + 1) * this.dim);
+    }
+    this.keys.length = last;
+    this.records.length = last;
+    this.size = last;
+    return true;
+  }
+
+  private ensureCapacity(slots: number): void {
+    if (slots * this.dim <= this.matrix.length) return;
+    const grown = new Float32Array(Math.max(slots, Math.ceil((this.matrix.length / this.dim) * 1.5)) * this.dim);
+    grown.set(this.matrix.subarray(0, (slots - 1) * this.dim));
+    this.matrix = grown;
+  }
+}
+
+/** Inner product, unrolled by four (V8 keeps the four sums in registers). */
+export function dot(a: Float32Array, b: Float32Array, offset: number, dim: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < dim; j += 4) {
+    s0 += a[j] * b[offset + j];
+    s1 += a[j + 1] * b[offset + j + 1];
+    s2 += a[j + 2] * b[offset + j + 2];
+    s3 += a[j + 3] * b[offset + j + 3];
+  }
+  for (; j < dim; j++) s0 += a[j] * b[offset + j];
+  return s0 + s1 + s2 + s3;
+}

@@ -1,0 +1,124 @@
+/**
+ * The embedded store's SQLite schema and its migrations. SQLite is the record of truth: everything the
+ * in-memory caches and the ANN index hold can be rebuilt from these tables.
+ */
+import type Database from 'better-sqlite3';
+
+/**
+ * Migrations in order; `schema_version` in `meta` records how many have been applied. Append, never edit:
+ * a data directory written by an older build is upgraded by running the ones it lacks.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE libraries (
+    -- AUTOINCREMENT: a deleted library's id is never reused, so ANN snapshot files named by it never
+    -- get confused with a later library of the same name.
+    lib_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    description TEXT,
+    tag_keys    TEXT,             -- JSON array or NULL
+    capacity    INTEGER,
+    extra       TEXT,             -- JSON object or NULL
+    created_at  INTEGER NOT NULL,
+    dimension   INTEGER,          -- fixed by the first vector written
+    ann_version INTEGER,          -- watermark of the persisted ANN snapshot file; NULL = no snapshot
+    ann_checksum TEXT,            -- sha256 of that file: usearch must never be handed a damaged one
+    UNIQUE (tenant, name)
+  );
+
+  CREATE TABLE images (
+    -- The stable integer key of an image: list order, cursor position and the usearch key.
+    -- AUTOINCREMENT so a deleted image's key is never reused (a stale index entry can never resurrect).
+    image_key  INTEGER PRIMARY KEY AUTOINCREMENT,
+    lib_id     INTEGER NOT NULL,
+    id         TEXT NOT NULL,
+    item_id    TEXT,
+    uri        TEXT,
+    tags       TEXT NOT NULL,     -- JSON object
+    extra      TEXT,              -- JSON object or NULL
+    has_image  INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    version    INTEGER NOT NULL,  -- store-wide write counter at the last vector write (ANN watermark)
+    vector     BLOB NOT NULL,     -- little-endian float32 x dimension
+    UNIQUE (lib_id, id)
+  );
+  CREATE INDEX images_by_item ON images (lib_id, item_id);
+  CREATE INDEX images_by_version ON images (lib_id, version);
+
+  -- Kept apart so that listing and search never read image bytes.
+  CREATE TABLE image_bytes (
+    image_key INTEGER PRIMARY KEY,
+    bytes     BLOB NOT NULL
+  );
+
+  -- Deletions since the library's ANN snapshot, so a snapshot can be brought up to date on open.
+  CREATE TABLE image_tombstones (
+    lib_id    INTEGER NOT NULL,
+    image_key INTEGER NOT NULL,
+    version   INTEGER NOT NULL
+  );
+  CREATE INDEX tombstones_by_version ON image_tombstones (lib_id, version);
+
+  CREATE TABLE tasks (
+    tenant     TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    state      TEXT,              -- JSON
+    PRIMARY KEY (tenant, id)
+  );
+  CREATE INDEX tasks_by_status ON tasks (status);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Connection settings. WAL + synchronous=NORMAL: a committed transaction survives a crash or kill -9
+ * of the process (the WAL is in the OS page cache); synchronous=FULL also survives power loss. */
+export function configureConnection(db: Database.Database, sync: 'normal' | 'full'): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('foreign_keys = OFF');
+  db.pragma('busy_timeout = 5000');
+  // Larger page cache and memory-mapped reads help the one big read of a library's vectors.
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
+}
+
+/** Applies the migrations the database lacks, each in its own transaction. */
+export function migrate(db: Database.Database): void {
+  const hasMeta = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+    .get();
+  let applied = 0;
+  if (hasMeta) {
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      | { value: string }
+      | undefined;
+    applied = row ? Number(row.value) : 0;
+  }
+  if (applied > MIGRATIONS.length) {
+    throw new Error(
+      `data directory has schema version ${applied}, newer than this build knows (${MIGRATIONS.length})`,
+    );
+  }
+  for (let i = applied; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]);
+      db.prepare(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      ).run(String(i + 1));
+    })();
+  }
+}

@@ -1,0 +1,406 @@
+/** The embedded store: the shared contract, plus its ANN path, index snapshots and crash durability. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { clusteredVectors, type ClusteredData } from '../../bench/store-bench';
+import { EngineError } from '../../core/errors';
+import { f, matches, type Filter } from '../../core/filter';
+import type { LibraryRef } from '../../core/records';
+import { openEmbeddedStore, type EmbeddedStore, type EmbeddedStoreOptions } from '../../core/store/embedded';
+import type { ImageWrite, SearchOptions } from '../../core/store/vector-store';
+import { describeStoreContract, seededRandom } from './store-contract';
+
+function tempDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'isg-embedded-'));
+}
+
+describeStoreContract('embedded', async () => {
+  const dir = tempDir();
+  let current = await openEmbeddedStore({ dir });
+  return {
+    store: current,
+    reopen: async () => {
+      await current.close();
+      current = await openEmbeddedStore({ dir });
+      return current;
+    },
+    cleanup: async () => {
+      await current.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+// The same contract with every library above the ANN threshold: search must be just as correct.
+describeStoreContract('embedded (ANN path forced)', async () => {
+  const dir = tempDir();
+  const options: EmbeddedStoreOptions = { dir, annThreshold: 1, indexBuild: 'inline' };
+  let current = await openEmbeddedStore(options);
+  return {
+    store: current,
+    reopen: async () => {
+      await current.close();
+      current = await openEmbeddedStore(options);
+      return current;
+    },
+    cleanup: async () => {
+      await current.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+const DIM = 48;
+const REF: LibraryRef = { tenant: 't', name: 'big' };
+
+function writesOf(data: ClusteredData, from: number, to: number, idPrefix = 'v'): ImageWrite[] {
+  const out: ImageWrite[] = [];
+  for (let i = from; i < to; i++) {
+    out.push({
+      record: {
+        id: `${idPrefix}${i}`,
+        itemId: `item-${data.item[i]}`,
+        tags: { cluster: data.cluster[i], mod: i % 10 },
+        hasImage: false,
+        createdAt: 0,
+        updatedAt: 0,
+      },
+      vector: data.vectors.slice(i * DIM, (i + 1) * DIM),
+    });
+  }
+  return out;
+}
+
+/** The exact answer computed in the test from the live writes. */
+function exact(live: Map<string, ImageWrite>, q: Float32Array, opts: SearchOptions): string[] {
+  let rows = [...live.values()]
+    .filter((w) => !opts.filter || matches(opts.filter, w.record.tags))
+    .filter((w) => !(opts.excludeIds ?? []).includes(w.record.id))
+    .map((w) => {
+      let s = 0;
+      for (let j = 0; j < DIM; j++) s += q[j] * w.vector[j];
+      return { id: w.record.id, item: w.record.itemId, s };
+    })
+    .filter((r) => opts.minSimilarity === undefined || r.s >= opts.minSimilarity)
+    .sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : 1));
+  if (opts.distinctItem) {
+    const seen = new Set<string>();
+    rows = rows.filter((r) => (seen.has(r.item!) ? false : (seen.add(r.item!), true)));
+  }
+  return rows.slice(opts.offset ?? 0, (opts.offset ?? 0) + opts.limit).map((r) => r.id);
+}
+
+async function recall(
+  store: EmbeddedStore,
+  live: Map<string, ImageWrite>,
+  queries: Float32Array[],
+  opts: SearchOptions,
+): Promise<number> {
+  let found = 0;
+  let wanted = 0;
+  for (const q of queries) {
+    const truth = exact(live, q, opts);
+    const got = new Set((await store.search([REF], q, opts)).map((h) => h.record.id));
+    wanted += truth.length;
+    for (const id of truth) if (got.has(id)) found++;
+  }
+  return wanted === 0 ? 1 : found / wanted;
+}
+
+describe('embedded store: ANN path', () => {
+  const N = 4000;
+  const data = clusteredVectors(N + 400, DIM, 3);
+  const qrnd = seededRandom(17);
+  const queries = Array.from({ length: 100 }, () => data.query(qrnd));
+  let dir: string;
+  let store: EmbeddedStore;
+  let live: Map<string, ImageWrite>;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    store = await openEmbeddedStore({ dir, annThreshold: 500 });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    const writes = writesOf(data, 0, N);
+    for (let a = 0; a < N; a += 1000) await store.upsertImages(REF, writes.slice(a, a + 1000));
+    live = new Map(writes.map((w) => [w.record.id, w]));
+    const status = await store.ensureAnnIndex(REF);
+    expect(status).toMatchObject({ state: 'ready', source: 'build', indexed: N, images: N });
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers from the index with recall@10 >= 0.97 against exact', async () => {
+    expect(await recall(store, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
+    expect((await store.annStatus(REF)).lastSearchPath).toBe('ann');
+  });
+
+  it('reports exact similarities and a sorted order on the ANN path', async () => {
+    const hits = await store.search([REF], queries[0], { limit: 20 });
+    for (const h of hits) {
+      const v = live.get(h.record.id)!.vector;
+      let s = 0;
+      for (let j = 0; j < DIM; j++) s += queries[0][j] * v[j];
+      expect(h.similarity).toBeCloseTo(s, 5);
+    }
+    for (let i = 1; i < hits.length; i++) expect(hits[i - 1].similarity).toBeGreaterThanOrEqual(hits[i].similarity);
+  });
+
+  it('filters on the ANN path (broad filter: post-filtered ANN)', async () => {
+    const filter: Filter = f.cmp('mod', '<', 5); // half the library
+    const r = await recall(store, live, queries, { limit: 10, filter });
+    expect(r).toBeGreaterThanOrEqual(0.97);
+    expect((await store.annStatus(REF)).lastSearchPath).toBe('ann');
+    for (const h of await store.search([REF], queries[1], { limit: 10, filter })) expect(matches(filter, h.record.tags)).toBe(true);
+  });
+
+  it('filters exactly when the filter matches fewer images than the threshold', async () => {
+    const filter: Filter = f.cmp('mod', '=', 3); // 400 images < 500
+    for (const q of queries.slice(0, 20)) {
+      const got = (await store.search([REF], q, { limit: 10, filter })).map((h) => h.record.id);
+      expect(got).toEqual(exact(live, q, { limit: 10, filter }));
+    }
+    expect((await store.annStatus(REF)).lastSearchPath).toBe('exact-filtered');
+  });
+
+  it('oversamples for a selective filter above the threshold', async () => {
+    const filter: Filter = f.in('mod', [1, 2]); // 800 of 4000
+    expect(await recall(store, live, queries, { limit: 10, filter })).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it('keeps distinctItem, offset, minSimilarity and excludeIds correct on the ANN path', async () => {
+    expect(await recall(store, live, queries, { limit: 10, distinctItem: true })).toBeGreaterThanOrEqual(0.97);
+    expect(await recall(store, live, queries, { limit: 10, offset: 10 })).toBeGreaterThanOrEqual(0.95);
+    for (const q of queries.slice(0, 20)) {
+      const hits = await store.search([REF], q, { limit: 10, distinctItem: true });
+      expect(new Set(hits.map((h) => h.record.itemId)).size).toBe(hits.length);
+      const top = exact(live, q, { limit: 3 });
+      const excluded = await store.search([REF], q, { limit: 10, excludeIds: top });
+      expect(excluded.map((h) => h.record.id).some((id) => top.includes(id))).toBe(false);
+      const threshold = (await store.search([REF], q, { limit: 5 }))[4].similarity;
+      const above = await store.search([REF], q, { limit: 50, minSimilarity: threshold });
+      expect(above.every((h) => h.similarity >= threshold)).toBe(true);
+      expect(above.length).toBeGreaterThanOrEqual(4);
+    }
+  });
+
+  it('sees writes and deletes made after the index was built', async () => {
+    const extra = writesOf(data, N, N + 200);
+    await store.upsertImages(REF, extra);
+    extra.forEach((w) => live.set(w.record.id, w));
+    const doomed = Array.from({ length: 200 }, (_, i) => `v${i * 7}`);
+    expect((await store.deleteImages(REF, { ids: doomed })).length).toBe(200);
+    doomed.forEach((id) => live.delete(id));
+    for (const w of extra.slice(0, 20)) {
+      expect((await store.search([REF], w.vector, { limit: 1 }))[0].record.id).toBe(w.record.id);
+    }
+    const doomedSet = new Set(doomed);
+    for (const q of queries.slice(0, 20)) {
+      for (const h of await store.search([REF], q, { limit: 30 })) expect(doomedSet.has(h.record.id)).toBe(false);
+    }
+    expect(await recall(store, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
+    // an overwrite moves an image: its new vector is what it is found by
+    const moved = { ...live.get('v1')!, vector: extra[0].vector.slice() };
+    await store.upsertImages(REF, [moved]);
+    live.set('v1', moved);
+    const ids = (await store.search([REF], moved.vector, { limit: 2 })).map((h) => h.record.id).sort();
+    expect(ids).toEqual(['v1', extra[0].record.id].sort());
+    expect((await store.annStatus(REF)).indexed).toBe(live.size);
+  });
+
+  it('merges an ANN library with a small exact one', async () => {
+    const small: LibraryRef = { tenant: 't', name: 'small' };
+    await store.createLibrary({ ...small, mode: 'general_search', model: 'm', createdAt: 0 });
+    const q = queries[5];
+    await store.upsertImages(small, [{ record: { id: 'near', tags: {}, hasImage: false, createdAt: 0, updatedAt: 0 }, vector: q.slice() }]);
+    const hits = await store.search([REF, small], q, { limit: 5 });
+    expect(hits[0]).toMatchObject({ library: 'small', record: { id: 'near' } });
+    expect(hits.slice(1).map((h) => h.record.id)).toEqual((await store.search([REF], q, { limit: 4 })).map((h) => h.record.id));
+  });
+});
+
+describe('embedded store: index snapshots across restarts', () => {
+  const N = 3000;
+  const data = clusteredVectors(N + 300, DIM, 5);
+  const qrnd = seededRandom(23);
+  const queries = Array.from({ length: 60 }, () => data.query(qrnd));
+
+  it('loads the snapshot and replays rows added and deleted after it', async () => {
+    const dir = tempDir();
+    try {
+      let store = await openEmbeddedStore({ dir, annThreshold: 500 });
+      await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+      const writes = writesOf(data, 0, N);
+      await store.upsertImages(REF, writes);
+      const live = new Map(writes.map((w) => [w.record.id, w]));
+      expect((await store.ensureAnnIndex(REF)).source).toBe('build');
+      await store.close(); // saves the snapshot
+
+      // Changes after the snapshot, then a "crash": the index is not saved again.
+      store = await openEmbeddedStore({ dir, annThreshold: 500, persistIndexOnClose: false });
+      const added = writesOf(data, N, N + 300);
+      await store.upsertImages(REF, added);
+      added.forEach((w) => live.set(w.record.id, w));
+      const deleted = await store.deleteImages(REF, { filter: f.cmp('mod', '=', 4) });
+      expect(deleted.length).toBeGreaterThan(250);
+      deleted.forEach((id) => live.delete(id));
+      const overwritten = { ...live.get('v0')!, vector: added[5].vector.slice() };
+      await store.upsertImages(REF, [overwritten]);
+      live.set('v0', overwritten);
+      await store.close();
+
+      store = await openEmbeddedStore({ dir, annThreshold: 500 });
+      const status = await store.ensureAnnIndex(REF);
+      expect(status).toMatchObject({ state: 'ready', source: 'snapshot', indexed: live.size, images: live.size });
+      const gone = new Set(deleted);
+      for (const q of queries) {
+        for (const h of await store.search([REF], q, { limit: 20 })) expect(gone.has(h.record.id)).toBe(false);
+      }
+      for (const w of added.filter((x) => live.has(x.record.id)).slice(0, 20)) {
+        expect((await store.search([REF], w.vector, { limit: 3 })).map((h) => h.record.id)).toContain(w.record.id);
+      }
+      expect((await store.search([REF], overwritten.vector, { limit: 2 })).map((h) => h.record.id)).toContain('v0');
+      expect(await recall(store, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rebuilds when the snapshot file is damaged', async () => {
+    const dir = tempDir();
+    try {
+      let store = await openEmbeddedStore({ dir, annThreshold: 500 });
+      await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+      await store.upsertImages(REF, writesOf(data, 0, 1000));
+      await store.ensureAnnIndex(REF);
+      await store.close();
+      writeFileSync(path.join(dir, 'ann', 'lib-1.usearch'), 'not an index');
+      store = await openEmbeddedStore({ dir, annThreshold: 500 });
+      expect(await store.ensureAnnIndex(REF)).toMatchObject({ state: 'ready', source: 'build', indexed: 1000 });
+      const v = data.vectors.slice(7 * DIM, 8 * DIM);
+      expect((await store.search([REF], v, { limit: 1 }))[0].record.id).toBe('v7');
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves exact results while the index is building in the background', async () => {
+    const dir = tempDir();
+    try {
+      const store = await openEmbeddedStore({ dir, annThreshold: 500 });
+      await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+      const writes = writesOf(data, 0, N);
+      await store.upsertImages(REF, writes);
+      const live = new Map(writes.map((w) => [w.record.id, w]));
+      const first = await store.search([REF], queries[0], { limit: 10 }); // starts the build
+      expect(first.map((h) => h.record.id)).toEqual(exact(live, queries[0], { limit: 10 }));
+      expect((await store.annStatus(REF)).state).toBe('building');
+      await store.close(); // cancels the build cleanly
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('embedded store: local rules', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a second open of the same directory', async () => {
+    const store = await openEmbeddedStore({ dir });
+    await expect(openEmbeddedStore({ dir })).rejects.toMatchObject({ kind: 'unavailable' });
+    await store.close();
+    const again = await openEmbeddedStore({ dir });
+    await again.close();
+  });
+
+  it('rejects vectors and queries of the wrong dimension with invalid_argument', async () => {
+    const store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    const rec = { id: 'a', tags: {}, hasImage: false, createdAt: 0, updatedAt: 0 };
+    await store.upsertImages(REF, [{ record: rec, vector: new Float32Array(8).fill(0.5) }]);
+    await expect(store.upsertImages(REF, [{ record: { ...rec, id: 'b' }, vector: new Float32Array(4) }])).rejects.toMatchObject({
+      kind: 'invalid_argument',
+    });
+    const e = await store.search([REF], new Float32Array(4), { limit: 1 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(EngineError);
+    expect((e as EngineError).kind).toBe('invalid_argument');
+    await expect(store.listImages(REF, { limit: 5, cursor: 'garbage!' })).rejects.toMatchObject({ kind: 'invalid_argument' });
+    await store.close();
+  });
+});
+
+describe('embedded store: durability against kill -9', () => {
+  it('keeps every acknowledged write when the process is killed mid-stream', async () => {
+    const dir = tempDir();
+    const child = path.join(dir, 'writer.ts');
+    const storeModule = path.resolve(__dirname, '../../core/store/embedded');
+    writeFileSync(
+      child,
+      `
+import { openEmbeddedStore } from ${JSON.stringify(storeModule)};
+(async () => {
+  const store = await openEmbeddedStore({ dir: ${JSON.stringify(path.join(dir, 'data'))} });
+  const ref = { tenant: 't', name: 'crash' };
+  await store.createLibrary({ ...ref, mode: 'general_search', model: 'm', createdAt: 0 });
+  process.stdout.write('ready\\n');
+  for (let i = 0; ; i++) {
+    const writes = [];
+    for (let j = 0; j < 5; j++) {
+      const v = new Float32Array(32).map((_, k) => Math.sin(i * 31 + j * 7 + k));
+      writes.push({ record: { id: 'b' + i + '-' + j, tags: { i }, hasImage: true, createdAt: i, updatedAt: i }, vector: v, image: Buffer.alloc(2048, i % 256) });
+    }
+    await store.upsertImages(ref, writes);
+    process.stdout.write('ack ' + i + '\\n');
+  }
+})();
+`,
+    );
+    const proc = spawn(process.execPath, ['--import', 'tsx', child], {
+      cwd: path.resolve(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const acked: number[] = [];
+    let stderr = '';
+    let buffer = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.on('exit', (_code, signal) => resolve(signal)));
+    proc.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        const m = /^ack (\d+)$/.exec(line);
+        if (m) acked.push(Number(m[1]));
+        if (acked.length === 200 && !proc.killed) proc.kill('SIGKILL');
+      }
+    });
+    const signal = await exited;
+    try {
+      expect({ signal, stderr: signal === 'SIGKILL' ? '' : stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
+      expect(acked.length).toBeGreaterThanOrEqual(200);
+      const store = await openEmbeddedStore({ dir: path.join(dir, 'data') }); // takes over the dead owner's lock
+      const ref = { tenant: 't', name: 'crash' };
+      const ids = acked.flatMap((i) => Array.from({ length: 5 }, (_, j) => `b${i}-${j}`));
+      const got = await store.getImages(ref, ids);
+      expect(got.length).toBe(ids.length);
+      const count = await store.countImages(ref);
+      expect(count).toBeGreaterThanOrEqual(ids.length);
+      expect(count % 5).toBe(0); // batches are atomic: never a partial one
+      const last = acked[acked.length - 1];
+      expect((await store.getImageBytes(ref, `b${last}-4`))?.length).toBe(2048);
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -59,8 +59,16 @@ describe('decodeImageData', () => {
     expect(reasonOf(() => decodeImageData('AAAA=='))).toBe('bad_encoding');
   });
 
-  it('refuses a mix of the standard and URL-safe alphabets', () => {
-    expect(reasonOf(() => decodeImageData('ab+_'))).toBe('bad_encoding');
+  it('reads the standard and URL-safe alphabets alike, even mixed (as Node does)', () => {
+    expect(decodeImageData('-_8+/w==')).toEqual(Buffer.from([0xfb, 0xff, 0x3e, 0xff]));
+  });
+
+  it('refuses a single stray character anywhere in a long text', () => {
+    const clean = Buffer.alloc(30_000, 7).toString('base64');
+    for (const at of [0, 1, 12_345, clean.length - 1]) {
+      expect(reasonOf(() => decodeImageData(clean.slice(0, at) + '*' + clean.slice(at + 1)))).toBe('bad_encoding');
+      expect(reasonOf(() => decodeImageData(clean.slice(0, at) + '.' + clean.slice(at)))).toBe('bad_encoding');
+    }
   });
 
   it('says empty for nothing to decode', () => {

@@ -9,6 +9,7 @@ import type { Metadata, Sharp } from 'sharp';
 import { ImageInvalidError, InvalidArgumentError, isEngineError } from '../errors';
 import type { Region } from '../records';
 import { assertBmpData, decodeBmp, readBmpHeader, type BmpHeader } from './bmp';
+import { readJpegHeader } from './jpeg-header';
 import { sniffFormat } from './sniff';
 import { DEFAULT_MAX_PIXELS, IMAGE_FORMATS, type CheckedImage, type ImageFormat, type ImageLimits } from './types';
 
@@ -67,6 +68,10 @@ async function readHeader(
   if (format === 'bmp') {
     const bmp = readBmpHeader(bytes); // throws corrupt / bad_format itself
     return { width: bmp.width, height: bmp.height, bmp };
+  }
+  if (format === 'jpeg') {
+    const jpeg = readJpegHeader(bytes);
+    if (jpeg) return jpeg;
   }
   let meta: Metadata;
   try {

@@ -59,9 +59,9 @@ test('acknowledged images survive SIGKILL', async () => {
       }
     });
     while (acknowledged.length < 40) await new Promise((r) => setTimeout(r, 10));
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
-    await Promise.all(writers);
-    await new Promise((r) => child.once('exit', r));
+    await Promise.all([exited, ...writers]);
 
     ({ child, url } = await serve(dataDir));
     try {

@@ -9,6 +9,7 @@
  * existing items (half) and new items of existing clusters (half).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { prng } from '../tests/helpers/prng';
 import os from 'node:os';
 import path from 'node:path';
 import { exactSearch, MetricKind } from 'usearch';
@@ -36,16 +37,6 @@ export interface StoreBenchOptions {
 const DEFAULT_DIMENSION = 512;
 const K = 10;
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rnd: () => number): number {
   const u = 1 - rnd();
@@ -72,7 +63,7 @@ export interface ClusteredData {
 
 /** n normalised vectors: clusters of items of a few images each (seeded, deterministic). */
 export function clusteredVectors(n: number, dim: number, seed: number): ClusteredData {
-  const rnd = seeded(seed);
+  const rnd = prng(seed);
   const clusterCount = Math.max(8, Math.round(n / 400));
   const imagesPerItem = 4;
   const itemCount = Math.ceil(n / imagesPerItem);
@@ -145,7 +136,7 @@ export async function runStoreBench(opts: StoreBenchOptions): Promise<StoreBench
   const rows: StoreBenchRow[] = [];
   const maxSize = Math.max(...opts.sizes);
   const data = clusteredVectors(maxSize, dim, 42);
-  const qrnd = seeded(7);
+  const qrnd = prng(7);
   const queries = Array.from({ length: opts.queries }, () => data.query(qrnd));
   log(`store: embedded, dimension ${dim}, ${opts.queries} queries, limit ${K} (target at 100k: p99 <= 5 ms, recall@10 >= 0.97)`);
   log(

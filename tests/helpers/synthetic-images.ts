@@ -14,21 +14,13 @@
  * The same (family, seed, size) always gives the same bytes for a given sharp/libvips build.
  */
 import sharp from 'sharp';
+import { prng } from './prng';
+
+export { prng };
 
 export const SCENE_FAMILIES = ['landscape', 'shapes', 'texture', 'blobs', 'lineart', 'interior'] as const;
 export type SceneFamily = (typeof SCENE_FAMILIES)[number];
 
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
+import { imageErrorOf } from '../helpers/image-errors';
 import sharp from 'sharp';
 import type { OutputInfo } from 'sharp';
 import { ImageInvalidError, InvalidArgumentError } from '../../core/errors';
@@ -28,15 +29,6 @@ async function reasonOf(p: Promise<unknown>): Promise<string | undefined> {
   return undefined;
 }
 
-async function errorOf(p: Promise<unknown>): Promise<ImageInvalidError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ImageInvalidError) return e;
-    throw e;
-  }
-  throw new Error('expected an ImageInvalidError');
-}
 
 /** A test pattern: distinct colours per quadrant so orientation and row order show. */
 function pattern(x: number, y: number, w: number, h: number): Rgba {
@@ -259,7 +251,7 @@ describe('checkImage: formats', () => {
   it('applies the formats filter', async () => {
     const png = await encode('png', 8, 8);
     expect(await reasonOf(checkImage(png, { formats: ['jpeg', 'bmp'] }))).toBe('bad_format');
-    const e = await errorOf(checkImage(png, { formats: ['jpeg'] }));
+    const e = await imageErrorOf(checkImage(png, { formats: ['jpeg'] }));
     expect(e.message).toContain('png');
     expect(e.message).toContain('jpeg');
     expect((await checkImage(png, { formats: ['png'] })).format).toBe('png');
@@ -278,7 +270,7 @@ describe('checkImage: limits', () => {
   });
 
   it('refuses more bytes than maxBytes, before looking at the content', async () => {
-    const e = await errorOf(checkImage(image, { maxBytes: image.length - 1 }));
+    const e = await imageErrorOf(checkImage(image, { maxBytes: image.length - 1 }));
     expect(e.reason).toBe('too_many_bytes');
     expect(e.message).toContain(String(image.length));
     expect(await reasonOf(checkImage(randomBytes(100), { maxBytes: 10 }))).toBe('too_many_bytes');
@@ -308,7 +300,7 @@ describe('checkImage: limits', () => {
     [{ maxLongSide: 100 }, 'too_large', 'image is 120x80 px; the longer side must be at most 100 px'],
     [{ maxPixels: 9599 }, 'too_many_pixels', 'image is 120x80 px (9600 pixels); the limit is 9599 pixels'],
   ])('limits %j → %s', async (limits, reason, message) => {
-    const e = await errorOf(checkImage(image, limits));
+    const e = await imageErrorOf(checkImage(image, limits));
     expect(e.reason).toBe(reason);
     expect(e.message).toBe(message);
   });
@@ -331,7 +323,7 @@ describe('checkImage: limits', () => {
     const bomb = pngDeclaring(50000, 50000);
     expect(bomb.length).toBeLessThan(2000);
     const started = Date.now();
-    const e = await errorOf(checkImage(bomb, {}));
+    const e = await imageErrorOf(checkImage(bomb, {}));
     expect(e.reason).toBe('too_many_pixels');
     expect(e.message).toContain('50000x50000');
     expect(Date.now() - started).toBeLessThan(1000);
@@ -395,7 +387,7 @@ describe('decoding', () => {
     const truncated = whole.subarray(0, Math.floor(whole.length * 0.6));
     const checked = await checkImage(truncated, {});
     expect(checked).toMatchObject({ width: 256, height: 256 });
-    const e = await errorOf(decodeWith(() => openImage(checked).raw().toBuffer()));
+    const e = await imageErrorOf(decodeWith(() => openImage(checked).raw().toBuffer()));
     expect(e.reason).toBe('corrupt');
   });
 

@@ -6,6 +6,7 @@
  *   describeStoreContract('embedded', async () => ({ store, reopen, cleanup }));
  */
 import { AlreadyExistsError, EngineError, NotFoundError } from '../../core/errors';
+import { prng } from '../helpers/prng';
 import { f, matches, type Filter } from '../../core/filter';
 import type { ImageRecord, Library, LibraryRef, Tags } from '../../core/records';
 import type { ImageWrite, SearchHit, TaskRecord, VectorStore } from '../../core/store/vector-store';
@@ -21,17 +22,8 @@ export interface StoreHarness {
 // ---------------------------------------------------------------------------------------------------
 // Deterministic data
 
-/** mulberry32: a small seeded PRNG. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded PRNG, under the name this suite's users know. */
+export const seededRandom = prng;
 
 export function normalise(v: Float32Array): Float32Array {
   let s = 0;

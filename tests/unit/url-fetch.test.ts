@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { imageErrorOf } from '../helpers/image-errors';
 import type { AddressInfo } from 'node:net';
 import { ImageInvalidError } from '../../core/errors';
 import { createUrlFetcher, isBlockedAddress } from '../../core/image';
@@ -62,25 +63,16 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-async function errorOf(p: Promise<unknown>): Promise<ImageInvalidError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ImageInvalidError) return e;
-    throw e;
-  }
-  throw new Error('expected an ImageInvalidError');
-}
 
 const limits = { maxBytes: 5000, timeoutMs: 2000 };
 
 describe('createUrlFetcher: the SSRF guard', () => {
   it('refuses loopback by default, by address or by name', async () => {
     const fetch = createUrlFetcher(limits);
-    const e = await errorOf(fetch(`${base}/img`));
+    const e = await imageErrorOf(fetch(`${base}/img`));
     expect(e.reason).toBe('fetch_refused');
     expect(e.message).toContain('127.0.0.1');
-    expect((await errorOf(fetch(`http://localhost:${port}/img`))).reason).toBe('fetch_refused');
+    expect((await imageErrorOf(fetch(`http://localhost:${port}/img`))).reason).toBe('fetch_refused');
   });
 
   it('serves an allow-listed address, CIDR or host name', async () => {
@@ -124,7 +116,7 @@ describe('createUrlFetcher: the SSRF guard', () => {
       'http://[ff02::1]/',
     ])('%s', async (url) => {
       const fetch = createUrlFetcher(limits);
-      const e = await errorOf(fetch(url));
+      const e = await imageErrorOf(fetch(url));
       expect(e.reason).toBe('fetch_refused');
       for (const spy of spies) expect(spy).not.toHaveBeenCalled();
     });
@@ -132,7 +124,7 @@ describe('createUrlFetcher: the SSRF guard', () => {
     it.each(['file:///etc/passwd', 'ftp://example.com/a.jpg', 'gopher://example.com/', 'data:image/png;base64,AAAA', 'not a url', '/relative.jpg'])(
       'refuses %s: not http(s)',
       async (url) => {
-        const e = await errorOf(createUrlFetcher(limits)(url));
+        const e = await imageErrorOf(createUrlFetcher(limits)(url));
         expect(e.reason).toBe('fetch_refused');
         for (const spy of spies) expect(spy).not.toHaveBeenCalled();
       },
@@ -157,26 +149,26 @@ describe('createUrlFetcher: fetching', () => {
   });
 
   it('checks every redirect hop', async () => {
-    expect((await errorOf(fetch()(`${base}/to-private`))).reason).toBe('fetch_refused');
-    expect((await errorOf(fetch()(`${base}/to-metadata`))).reason).toBe('fetch_refused');
-    expect((await errorOf(fetch()(`${base}/to-file`))).reason).toBe('fetch_refused');
+    expect((await imageErrorOf(fetch()(`${base}/to-private`))).reason).toBe('fetch_refused');
+    expect((await imageErrorOf(fetch()(`${base}/to-metadata`))).reason).toBe('fetch_refused');
+    expect((await imageErrorOf(fetch()(`${base}/to-file`))).reason).toBe('fetch_refused');
   });
 
   it('stops after maxRedirects', async () => {
-    const e = await errorOf(fetch()(`${base}/loop`));
+    const e = await imageErrorOf(fetch()(`${base}/loop`));
     expect(e.reason).toBe('fetch_failed');
     expect(e.message).toMatch(/redirect/);
   });
 
   it('refuses a body over maxBytes, by Content-Length or while streaming', async () => {
-    expect((await errorOf(fetch()(`${base}/big`))).reason).toBe('too_many_bytes');
-    expect((await errorOf(fetch()(`${base}/big-chunked`))).reason).toBe('too_many_bytes');
+    expect((await imageErrorOf(fetch()(`${base}/big`))).reason).toBe('too_many_bytes');
+    expect((await imageErrorOf(fetch()(`${base}/big-chunked`))).reason).toBe('too_many_bytes');
     const roomy = createUrlFetcher({ ...limits, maxBytes: BIG.length, allowHosts: ['127.0.0.1'] });
     expect((await roomy(`${base}/big-chunked`)).length).toBe(BIG.length);
   });
 
   it('fails on an HTTP error status, naming the host but never the body', async () => {
-    const e = await errorOf(fetch()(`${base}/404`));
+    const e = await imageErrorOf(fetch()(`${base}/404`));
     expect(e.reason).toBe('fetch_failed');
     expect(e.message).toContain(`127.0.0.1:${port}`);
     expect(e.message).toContain('404');
@@ -186,7 +178,7 @@ describe('createUrlFetcher: fetching', () => {
   it('times out a server that never answers', async () => {
     const started = Date.now();
     const slow = createUrlFetcher({ maxBytes: 5000, timeoutMs: 300, allowHosts: ['127.0.0.1'] });
-    const e = await errorOf(slow(`${base}/hang`));
+    const e = await imageErrorOf(slow(`${base}/hang`));
     expect(e.reason).toBe('fetch_failed');
     expect(e.message).toMatch(/timed out/);
     const elapsed = Date.now() - started;
@@ -199,12 +191,12 @@ describe('createUrlFetcher: fetching', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const deadPort = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const e = await errorOf(fetch()(`http://127.0.0.1:${deadPort}/img`));
+    const e = await imageErrorOf(fetch()(`http://127.0.0.1:${deadPort}/img`));
     expect(e.reason).toBe('fetch_failed');
   });
 
   it('fails on a host name that does not resolve', async () => {
-    const e = await errorOf(createUrlFetcher(limits)('http://no-such-host.invalid/a.jpg'));
+    const e = await imageErrorOf(createUrlFetcher(limits)('http://no-such-host.invalid/a.jpg'));
     expect(e.reason).toBe('fetch_failed');
     expect(e.message).toContain('no-such-host.invalid');
   });

@@ -38,9 +38,9 @@ async function runPool<T>(items: T[], concurrency: number, fn: (item: T, i: numb
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-function postJson(agent: http.Agent, url: URL, body: string): Promise<number> {
+function postJson(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -68,9 +68,10 @@ export async function runIngestBench(opts: { images: number; concurrency: number
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   try {
     const url = (p: string) => new URL(`${gateway.url}${PREFIX}/${p}`);
-    await postJson(agent, url('library/create'), JSON.stringify({ library_name: 'bench', mode: 'general_search' }));
+    await postJson(agent, url('library/create'), Buffer.from(JSON.stringify({ library_name: 'bench', mode: 'general_search' })));
+    // Request bodies are encoded once, before timing, as a load generator would.
     const bodies = jpegs.map((j, i) =>
-      JSON.stringify({ library_name: 'bench', image_id: `img${i}`, image_uri: `bench/${i}.jpg`, image_base64: j.toString('base64'), tags: { i } }),
+      Buffer.from(JSON.stringify({ library_name: 'bench', image_id: `img${i}`, image_uri: `bench/${i}.jpg`, image_base64: j.toString('base64'), tags: { i } })),
     );
     // Warm-up pass (model, sharp, SQLite), then the measured pass overwrites the same ids.
     await runPool(bodies.slice(0, 32), opts.concurrency, async (b) => void (await postJson(agent, url('image/add'), b)));

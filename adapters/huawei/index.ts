@@ -1,0 +1,141 @@
+/**
+ * Huawei Cloud ImageSearch v1 (/v1/{project_id}/...) and the emulated IAM token route (/v3/auth/tokens),
+ * mounted at the root of the app: routes → operations, the vendor's error envelopes, and the API
+ * gateway's own answers (401 auth, 404 unknown route or method, 413 body too large).
+ *
+ * The /v1 space is shared with other vendors (Qiniu serves /v1/image/...): a request whose Authorization
+ * is another scheme is passed on untouched, and an unknown route is answered here only when the request
+ * carries Huawei credentials.
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Engine } from '../../core/engine';
+import type { UrlFetcher } from '../../core/image/fetch';
+import type { GatewayConfig } from '../config';
+import { parseJsonBody, rawBody, BodyTooLargeError } from '../http/raw-body';
+import { authenticate, hasHuaweiCredentials, isAkSkRequest, projectAllowed, type AuthContext } from './auth';
+import { GATEWAY, IAM, IS, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
+import { Iam } from './iam';
+import { AKSK_BODY_LIMIT, IAM_BODY_LIMIT, TOKEN_BODY_LIMIT } from './limits';
+import * as ops from './operations';
+import { ALGORITHM, headerValue } from './signer';
+
+type Operation = (call: ops.Call) => Promise<unknown>;
+
+/** The eight v1 operations: method, path, operation, whether the JSON body is read. */
+const ROUTES: Array<[method: 'get' | 'post' | 'put' | 'delete', path: string, op: Operation, hasBody: boolean]> = [
+  ['post', '/v1/:project_id/service', ops.createInstance, true],
+  ['get', '/v1/:project_id/service/:instance_name', ops.queryInstance, false],
+  ['delete', '/v1/:project_id/service/:instance_name', ops.deleteInstance, false],
+  ['post', '/v1/:project_id/:instance_name/image', ops.addPicture, true],
+  ['put', '/v1/:project_id/:instance_name/image', ops.modifyPicture, true],
+  ['delete', '/v1/:project_id/:instance_name/image', ops.deletePicture, true],
+  ['post', '/v1/:project_id/:instance_name/image/search', ops.searchPicture, true],
+  ['post', '/v1/:project_id/:instance_name/image/check', ops.checkPicture, true],
+];
+
+export const IAM_TOKENS_PATH = '/v3/auth/tokens';
+
+export interface HuaweiRouterDeps {
+  engine: Engine;
+  config: Pick<GatewayConfig, 'auth'>;
+  /** Downloads `path` when no `file` is sent (core's SSRF-guarded fetcher, allow-list from config). */
+  fetchImage: UrlFetcher;
+  log: Logger;
+  /** The clock the X-Sdk-Date window and token expiry are checked against (tests pin it). */
+  now?: () => number;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    huaweiTenant?: string;
+  }
+}
+
+/** Another vendor's Authorization scheme: not ours to answer. */
+function isForeign(req: Request): boolean {
+  const authorization = headerValue(req.rawHeaders, 'authorization');
+  return authorization !== undefined && !authorization.startsWith(ALGORITHM);
+}
+
+function sendGateway(req: Request, res: Response, error: GatewayError): void {
+  res.status(error.http).json({ error_msg: error.msg, error_code: error.code, request_id: req.id });
+}
+
+function sendAnswer(req: Request, res: Response, answer: Answer): void {
+  if (answer.kind === 'gateway') return sendGateway(req, res, answer.error);
+  res.status(400).json({ error_code: answer.error.code, error_msg: answer.error.msg });
+}
+
+function sendIam(res: Response, error: IamError): void {
+  res.status(error.http).json({ error: { code: error.http, message: error.message, title: error.title } });
+}
+
+export function huaweiRouter(deps: HuaweiRouterDeps): Router {
+  const router = Router();
+  const iam = new Iam(deps.config.auth);
+  const ctx: AuthContext = { auth: deps.config.auth, iam, now: deps.now };
+  const opsDeps: ops.HuaweiDeps = { engine: deps.engine, fetchImage: deps.fetchImage };
+
+  // ---- IAM -------------------------------------------------------------------------------------
+  router.post(IAM_TOKENS_PATH, rawBody(IAM_BODY_LIMIT), (req: Request, res: Response) => {
+    let body: unknown;
+    try {
+      body = parseJsonBody(req);
+    } catch {
+      return sendIam(res, IAM.badBody);
+    }
+    const result = iam.issue(body, req.query.nocatalog === undefined || req.query.nocatalog === '', (deps.now ?? Date.now)());
+    if (!result.ok) return sendIam(res, result.error);
+    res.status(201).setHeader('X-Subject-Token', result.token);
+    res.json(result.body);
+  });
+
+  // ---- ImageSearch v1 --------------------------------------------------------------------------
+  const readBody = (req: Request, res: Response, next: NextFunction) =>
+    rawBody(isAkSkRequest(req.rawHeaders) ? AKSK_BODY_LIMIT : TOKEN_BODY_LIMIT)(req, res, next);
+
+  const authorize = (req: Request, res: Response, next: NextFunction) => {
+    const result = authenticate(ctx, { method: req.method, url: req.originalUrl, rawHeaders: req.rawHeaders, body: req.rawBody ?? Buffer.alloc(0) });
+    if (!result.ok) return sendGateway(req, res, result.error);
+    // A token without a project (domain scope) passes the gateway but the service cannot use it.
+    if (result.principal.domainScoped) return sendAnswer(req, res, { kind: 'service', error: IS.tokenAbnormal });
+    if (!projectAllowed(ctx, result.principal, (req.params as Record<string, string>).project_id)) return sendAnswer(req, res, { kind: 'service', error: IS.projectMismatch });
+    req.huaweiTenant = result.principal.tenant;
+    next();
+  };
+
+  for (const [method, path, op, hasBody] of ROUTES) {
+    router[method](
+      path,
+      (req: Request, _res: Response, next: NextFunction) => (isForeign(req) ? next('route') : next()),
+      readBody,
+      authorize,
+      async (req: Request, res: Response) => {
+        try {
+          const body = hasBody ? parseJsonBody(req) : undefined;
+          const data = await op({ deps: opsDeps, tenant: req.huaweiTenant!, body, instance: (req.params as Record<string, string>).instance_name });
+          res.status(200).json(data);
+        } catch (e) {
+          const answer = toHuaweiAnswer(e);
+          if (isInternal(answer)) deps.log.error({ err: e, reqId: req.id, route: path }, 'huawei request failed');
+          sendAnswer(req, res, answer);
+        }
+      },
+    );
+  }
+
+  // Unknown routes and methods, as the API gateway answers them, for requests that are Huawei's.
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    if (!hasHuaweiCredentials(req.rawHeaders) || isForeign(req)) return next();
+    sendGateway(req, res, GATEWAY.routeNotFound);
+  });
+
+  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (req.path === IAM_TOKENS_PATH) return sendIam(res, err instanceof BodyTooLargeError ? IAM.tooLarge : IAM.badBody);
+    const answer = toHuaweiAnswer(err);
+    if (isInternal(answer)) deps.log.error({ err, reqId: req.id }, 'huawei request failed');
+    sendAnswer(req, res, answer);
+  });
+  return router;
+}

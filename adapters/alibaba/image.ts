@@ -1,0 +1,71 @@
+/**
+ * Images as Alibaba requests carry them: `PicContent` as Base64, or as an http(s) URL (the *Advance flow
+ * passes the URL of the object it just uploaded, which is read back from the upload store; other URLs go
+ * through core's SSRF-guarded fetcher). Regions are "x1,x2,y1,y2" strings.
+ */
+import { ImageInvalidError } from '../../core/errors';
+import { checkImage, decodeImageData, detectSubjects } from '../../core/image';
+import { readJpegHeader } from '../../core/image/jpeg-header';
+import type { Region } from '../../core/records';
+import { AlibabaError, imageError } from './errors';
+import { IMAGE_LIMITS } from './limits';
+
+export interface ImageSources {
+  /** Bytes of an object uploaded through the *Advance flow, by its URL; undefined when not one. */
+  uploaded(url: string, tenant: string): Buffer | undefined;
+  fetch(url: string): Promise<Buffer>;
+}
+
+const URL_VALUE = /^https?:\/\//i;
+
+/** The image bytes of PicContent (or Primary/SecondaryPicContent, named by `field`). */
+export async function pictureBytes(value: string, field: string, tenant: string, sources: ImageSources): Promise<Buffer> {
+  try {
+    const bytes = URL_VALUE.test(value)
+      ? (sources.uploaded(value, tenant) ?? (await sources.fetch(value)))
+      : decodeImageData(value, { allowDataUri: false });
+    // "The image cannot contain rotation settings": EXIF orientation is read from JPEG headers only.
+    if ((readJpegHeader(bytes)?.orientation ?? 1) > 1) throw new AlibabaError('IncorrectOrientation');
+    return bytes;
+  } catch (e) {
+    if (e instanceof ImageInvalidError) throw imageError(e, field);
+    throw e;
+  }
+}
+
+/** "x1,x2,y1,y2" → a region (x2 > x1, y2 > y1, else InvalidRegion). */
+export function parseRegion(text: string): Region {
+  const [x1, x2, y1, y2] = text.split(',').map((s) => Number(s.trim()));
+  if (![x1, x2, y1, y2].every(Number.isSafeInteger) || x2 <= x1 || y2 <= y1) throw new AlibabaError('InvalidRegion');
+  return { left: x1, top: y1, width: x2 - x1, height: y2 - y1 };
+}
+
+export function formatRegion(r: Region): string {
+  return `${r.left},${r.left + r.width},${r.top},${r.top + r.height}`;
+}
+
+export interface ResolvedRegion {
+  /** What is embedded: the given region, the main subject (Crop), or the whole image. */
+  region: Region;
+  /** Every subject found (PicInfo.MultiRegion); the region alone when one was given. */
+  multi: Region[];
+}
+
+/**
+ * The region an image is embedded from: `Region` when given (whatever Crop says), else with Crop the main
+ * detected subject, else (or when nothing stands out) the whole image.
+ */
+export async function resolveRegion(bytes: Buffer, crop: boolean, regionText: string | undefined): Promise<ResolvedRegion> {
+  const checked = await checkImage(bytes, IMAGE_LIMITS).catch((e) => {
+    throw e instanceof ImageInvalidError ? imageError(e) : e;
+  });
+  const whole: Region = { left: 0, top: 0, width: checked.width, height: checked.height };
+  if (regionText !== undefined) {
+    const region = parseRegion(regionText);
+    if (region.left >= checked.width || region.top >= checked.height) throw new AlibabaError('InvalidRegion');
+    return { region, multi: [region] };
+  }
+  if (!crop) return { region: whole, multi: [whole] };
+  const subjects = await detectSubjects(checked, 5);
+  return subjects.length > 0 ? { region: subjects[0], multi: subjects } : { region: whole, multi: [whole] };
+}

@@ -1,0 +1,160 @@
+/**
+ * Alibaba Cloud Image Search (2020-12-14): the RPC dispatch on "/" and the OSS-side routes. The handler
+ * takes only what is Alibaba's, so other vendors can be mounted beside it:
+ *   - GET or POST "/" naming an action (x-acs-action header, or Action in the query: V1 signature),
+ *     or POST "/" with a form body (an Action given in the body only);
+ *   - POST "/" with a multipart body: the OSS PostObject of the *Advance upload flow;
+ *   - GET /_alibaba/files/<name>: MetaUrl / ErrorUrl downloads (signed, expiring links).
+ * Everything else falls through to the next handler.
+ *
+ * Order of checks, as the platform does: action and version → signature → parameters → instance QPS.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import type { AlibabaConfig, AuthConfig } from '../config';
+import { rawBody } from '../http/raw-body';
+import { authenticate, NonceCache, type RequestParts } from './auth';
+import { AlibabaError, newRequestId, sendError, toAlibabaError } from './errors';
+import { API_VERSION, BODY_LIMIT, DEFAULT_REGION, OPEN_PLATFORM_VERSION } from './limits';
+import { CONSOLE_ACTIONS, GET_ACTIONS, OPERATIONS, type AlibabaDeps } from './operations';
+import { DOWNLOAD_PREFIX, OssEmulator, OssError, ossErrorXml, parseMultipart, postResponseXml, type OssAddress } from './oss';
+import { InstanceThrottle } from './throttle';
+import { isAction, mergeParams, parseForm, type ParamPairs } from './params';
+
+export type { AlibabaDeps } from './operations';
+export type { OssAddress } from './oss';
+export { DUMP_TASK_KIND, INCREMENT_TASK_KIND, dumpTaskHandler, incrementTaskHandler } from './tasks';
+
+export interface AlibabaRouterOptions {
+  /** The OSS PostObject listener (TLS), when the *Advance flow is enabled. */
+  ossAddress?: () => OssAddress | undefined;
+  /** The clock signatures are checked against (tests pin it). */
+  now?: () => number;
+}
+
+const FORM = /^application\/x-www-form-urlencoded/i;
+const MULTIPART = /^multipart\/form-data/i;
+
+function rawQuery(req: Request): string {
+  const url = req.originalUrl ?? req.url;
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+}
+
+function readBody(req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => rawBody(BODY_LIMIT)(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+}
+
+export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, options: AlibabaRouterOptions = {}): RequestHandler {
+  const nonces = new NonceCache();
+  const now = options.now ?? Date.now;
+
+  async function serveDownload(req: Request, res: Response): Promise<void> {
+    const name = decodeURIComponent(req.path.slice(DOWNLOAD_PREFIX.length + 1));
+    const expires = typeof req.query.Expires === 'string' ? req.query.Expires : undefined;
+    const signature = typeof req.query.Signature === 'string' ? req.query.Signature : undefined;
+    const requestId = newRequestId();
+    const host = req.headers.host ?? '';
+    if (!/^[A-Za-z0-9-]+\.(meta|errors)$/.test(name) || !deps.oss.checkDownload(name, expires, signature)) {
+      res.status(403).type('application/xml').send(ossErrorXml(new OssError(403, 'AccessDenied', 'Request has expired or the signature does not match.'), requestId, host));
+      return;
+    }
+    const bytes = await readFile(path.join(deps.dirs.outputDir, name)).catch(() => undefined);
+    if (!bytes) {
+      res.status(404).type('application/xml').send(ossErrorXml(new OssError(404, 'NoSuchKey', 'The specified key does not exist.'), requestId, host));
+      return;
+    }
+    res.status(200).type('application/octet-stream').send(bytes);
+  }
+
+  async function postObject(req: Request, res: Response, requestId: string): Promise<void> {
+    const host = req.headers.host ?? '';
+    try {
+      await readBody(req, res);
+      const { fields, file } = parseMultipart(req.rawBody!, req.headers['content-type'] ?? '');
+      const key = deps.oss.accept(fields, file);
+      const status = fields.success_action_status === '201' ? 201 : fields.success_action_status === '200' ? 200 : 204;
+      res.status(status).type('application/xml').send(status === 204 ? '' : postResponseXml(host.split('.')[0], `https://${host}/${key}`, key, file!));
+    } catch (e) {
+      const error = e instanceof OssError ? e : new OssError(400, 'InvalidArgument', 'The upload could not be read.');
+      res.status(error.status).type('application/xml').send(ossErrorXml(error, requestId, host));
+    }
+  }
+
+  function uploadTicket(tenant: string): Record<string, unknown> {
+    const address = options.ossAddress?.();
+    if (!address) throw new AlibabaError('InvalidAction.NotFound', 'AuthorizeFileUpload needs the gateway OSS listener (alibaba.oss in the config).');
+    return { ...deps.oss.ticket(tenant, deps.region, address) };
+  }
+
+  async function rpc(req: Request, res: Response, requestId: string, query: ParamPairs): Promise<void> {
+    let action: string | undefined;
+    try {
+      await readBody(req, res);
+      const body = req.rawBody ?? Buffer.alloc(0);
+      const form = FORM.test(req.headers['content-type'] ?? '') ? parseForm(body.toString('utf8')) : [];
+      const param = (name: string) => query.find(([k]) => k === name)?.[1] ?? form.find(([k]) => k === name)?.[1];
+      const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+      // V1 names the action in the signed parameters; V3 in the signed x-acs-action header.
+      const v1 = query.some(([k]) => k === 'Signature') || param('Action') !== undefined;
+      action = v1 ? param('Action') : header('x-acs-action');
+      const version = v1 ? param('Version') : header('x-acs-version');
+      if (v1 && header('x-acs-action') !== undefined && header('x-acs-action') !== action) {
+        throw new AlibabaError('BadRequest', 'The x-acs-action header does not match the Action parameter.');
+      }
+      if (action === undefined) throw new AlibabaError('MissingParameter', 'The input parameter "Action" that is mandatory for processing this request is not supplied.');
+      const parts: RequestParts = { method: req.method, query, form, rawHeaders: req.rawHeaders, body };
+
+      if (action === 'AuthorizeFileUpload' && version === OPEN_PLATFORM_VERSION) {
+        const caller = authenticate(auth, parts, { now: now(), nonces });
+        res.status(200).json({ RequestId: requestId, ...uploadTicket(caller.tenant) });
+        return;
+      }
+      if (!isAction(action) || (req.method === 'GET' && !GET_ACTIONS.has(action))) throw new AlibabaError('InvalidAction.NotFound');
+      if (version !== API_VERSION) throw new AlibabaError('InvalidVersion');
+      const caller = authenticate(auth, parts, { now: now(), nonces });
+      const params = mergeParams(query, form);
+      if (params.InstanceName !== undefined && !deps.throttle.admit(caller.tenant, params.InstanceName)) throw new AlibabaError('DeniedRequest');
+      const baseUrl = `${req.protocol}://${req.headers.host ?? 'localhost'}`;
+      const answer = await OPERATIONS[action]({ deps, tenant: caller.tenant, params, baseUrl });
+      res.status(200).json({ RequestId: requestId, ...answer });
+    } catch (e) {
+      const error = toAlibabaError(e, action !== undefined && CONSOLE_ACTIONS.has(action) ? 'console' : 'data');
+      if (error.status >= 500 && error.code !== 'UnsupportedInstanceType') log.error({ err: e, reqId: req.id, action }, 'alibaba request failed');
+      sendError(res, error, requestId, req.headers.host);
+    }
+  }
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.method === 'GET' && req.path.startsWith(`${DOWNLOAD_PREFIX}/`)) {
+      serveDownload(req, res).catch(next);
+      return;
+    }
+    if (req.path !== '/' || (req.method !== 'GET' && req.method !== 'POST')) return next();
+    const query = parseForm(rawQuery(req));
+    const contentType = req.headers['content-type'] ?? '';
+    const named = req.headers['x-acs-action'] !== undefined || query.some(([k]) => k === 'Action' || k === 'Signature');
+    const isRpc = named || (req.method === 'POST' && FORM.test(contentType));
+    const isUpload = !named && req.method === 'POST' && MULTIPART.test(contentType);
+    if (!isRpc && !isUpload) return next();
+    const requestId = newRequestId();
+    res.setHeader('x-acs-request-id', requestId);
+    if (isUpload) return void postObject(req, res, requestId);
+    return void rpc(req, res, requestId, query);
+  };
+}
+
+/** The adapter's parts as the composition root builds them (bin/gateway.ts). */
+export function createAlibabaDeps(
+  base: Pick<AlibabaDeps, 'engine' | 'tasks' | 'fetchImage' | 'dirs'>,
+  config: AlibabaConfig | undefined,
+): AlibabaDeps {
+  return {
+    ...base,
+    oss: new OssEmulator(),
+    throttle: new InstanceThrottle(config?.instances ?? []),
+    region: config?.region ?? DEFAULT_REGION,
+  };
+}

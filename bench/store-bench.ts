@@ -13,7 +13,9 @@ import { prng } from '../tests/helpers/prng';
 import os from 'node:os';
 import path from 'node:path';
 import { exactSearch, MetricKind } from 'usearch';
-import { openEmbeddedStore } from '../core/store/embedded';
+import { openEmbeddedStore, type EmbeddedStore } from '../core/store/embedded';
+import { QdrantStore } from '../core/store/qdrant';
+import type { VectorStore } from '../core/store/vector-store';
 import type { LibraryRef } from '../core/records';
 
 export interface StoreBenchRow {
@@ -25,7 +27,53 @@ export interface StoreBenchRow {
   exactP50ms: number;
 }
 
+/**
+ * How the bench opens and prepares a store: the embedded store by default, or Qdrant. `exactStore` opens
+ * the same data searched without an index, for the exact-path column.
+ */
+export interface StoreBackend {
+  name: string;
+  open(dir: string): Promise<VectorStore>;
+  /** Builds (or waits for) the library's index; resolves a short status for the last column. */
+  prepare(store: VectorStore, ref: LibraryRef): Promise<string>;
+  /** The path the last search took, when the store can say. */
+  lastPath(store: VectorStore, ref: LibraryRef): Promise<string>;
+  exactStore(dir: string): Promise<VectorStore>;
+  /** Removes what `open` created. */
+  cleanup(store: VectorStore): Promise<void>;
+}
+
+export const EMBEDDED_BACKEND: StoreBackend = {
+  name: 'embedded',
+  open: (dir) => openEmbeddedStore({ dir }),
+  async prepare(store, ref) {
+    const status = await (store as EmbeddedStore).ensureAnnIndex(ref);
+    return status.state === 'ready' ? ` (index ${status.indexed})` : '';
+  },
+  lastPath: async (store, ref) => (await (store as EmbeddedStore).annStatus(ref)).lastSearchPath ?? '?',
+  exactStore: (dir) => openEmbeddedStore({ dir, annThreshold: Number.MAX_SAFE_INTEGER, persistIndexOnClose: false }),
+  cleanup: async () => undefined,
+};
+
+/** Qdrant at `url`, in collections of a fresh prefix dropped afterwards. */
+export function qdrantBackend(url: string, apiKey?: string): StoreBackend {
+  const prefix = `isgbench-${process.pid}`;
+  return {
+    name: `qdrant at ${url}`,
+    open: async () => new QdrantStore({ url, apiKey, collectionPrefix: prefix, timeoutMs: 120_000 }),
+    async prepare(store, ref) {
+      const { indexed, points } = await (store as QdrantStore).waitUntilIndexed(ref);
+      return ` (indexed ${indexed} of ${points})`;
+    },
+    lastPath: async () => 'qdrant',
+    exactStore: async () => new QdrantStore({ url, apiKey, collectionPrefix: prefix, timeoutMs: 120_000, exactSearch: true }),
+    cleanup: (store) => (store as QdrantStore).dropAll(),
+  };
+}
+
 export interface StoreBenchOptions {
+  /** Default: the embedded store. */
+  backend?: StoreBackend;
   sizes: number[];
   /** Vector dimension; 0 or less = 512 (CLIP ViT-B sized). */
   dimension: number;
@@ -138,7 +186,8 @@ export async function runStoreBench(opts: StoreBenchOptions): Promise<StoreBench
   const data = clusteredVectors(maxSize, dim, 42);
   const qrnd = prng(7);
   const queries = Array.from({ length: opts.queries }, () => data.query(qrnd));
-  log(`store: embedded, dimension ${dim}, ${opts.queries} queries, limit ${K} (target at 100k: p99 <= 5 ms, recall@10 >= 0.97)`);
+  const backend = opts.backend ?? EMBEDDED_BACKEND;
+  log(`store: ${backend.name}, dimension ${dim}, ${opts.queries} queries, limit ${K} (target at 100k: p99 <= 5 ms, recall@10 >= 0.97)`);
   log(
     `${'size'.padStart(8)} ${'build s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'recall@10'.padStart(10)} ${'exact p50 ms'.padStart(13)}  path`,
   );
@@ -146,7 +195,7 @@ export async function runStoreBench(opts: StoreBenchOptions): Promise<StoreBench
     const dir = path.join(opts.dir, `store-${size}`);
     mkdirSync(dir, { recursive: true });
     const ref: LibraryRef = { tenant: 'bench', name: `lib-${size}` };
-    const store = await openEmbeddedStore({ dir });
+    const store = await backend.open(dir);
     const started = process.hrtime.bigint();
     await store.createLibrary({ ...ref, mode: 'general_search', model: 'bench', createdAt: Date.now() });
     const batch = 1000;
@@ -168,7 +217,7 @@ export async function runStoreBench(opts: StoreBenchOptions): Promise<StoreBench
       }
       await store.upsertImages(ref, writes);
     }
-    const status = await store.ensureAnnIndex(ref);
+    const status = await backend.prepare(store, ref);
     const buildSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
     const truth = groundTruth(data, size, queries);
@@ -182,11 +231,11 @@ export async function runStoreBench(opts: StoreBenchOptions): Promise<StoreBench
       const expected = new Set(truth[i]);
       for (const h of hits) if (expected.has(h.record.id)) found++;
     }
-    const path_ = (await store.annStatus(ref)).lastSearchPath ?? '?';
+    const path_ = await backend.lastPath(store, ref);
     await store.close();
 
     // The exact path on the same data, for comparison: the same store with ANN switched off.
-    const exactStore = await openEmbeddedStore({ dir, annThreshold: Number.MAX_SAFE_INTEGER, persistIndexOnClose: false });
+    const exactStore = await backend.exactStore(dir);
     const exactQueries = queries.slice(0, Math.min(queries.length, 200));
     for (let i = 0; i < Math.min(10, exactQueries.length); i++) await exactStore.search([ref], exactQueries[i], { limit: K });
     const exactLatencies: number[] = [];
@@ -195,6 +244,7 @@ export async function runStoreBench(opts: StoreBenchOptions): Promise<StoreBench
       await exactStore.search([ref], q, { limit: K });
       exactLatencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
+    await backend.cleanup(exactStore);
     await exactStore.close();
     rmSync(dir, { recursive: true, force: true });
 
@@ -212,9 +262,7 @@ export async function runStoreBench(opts: StoreBenchOptions): Promise<StoreBench
     log(
       `${String(size).padStart(8)} ${row.buildSeconds.toFixed(1).padStart(8)} ${row.p50ms.toFixed(2).padStart(8)} ${row.p99ms
         .toFixed(2)
-        .padStart(8)} ${row.recallAt10.toFixed(4).padStart(10)} ${row.exactP50ms.toFixed(2).padStart(13)}  ${path_}${
-        status.state === 'ready' ? ` (index ${status.indexed})` : ''
-      }`,
+        .padStart(8)} ${row.recallAt10.toFixed(4).padStart(10)} ${row.exactP50ms.toFixed(2).padStart(13)}  ${path_}${status}`,
     );
   }
   return rows;

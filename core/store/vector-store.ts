@@ -99,6 +99,16 @@ export interface VectorStore {
   /** Tasks not yet finished, of every tenant (resumed at start). */
   listUnfinishedTasks(): Promise<TaskRecord[]>;
 
+  /** Every tenant that has a library or a task, sorted (store migration walks them). */
+  listTenants(): Promise<string[]>;
+
+  /**
+   * Records a one-time token (a request nonce) until `expiresAt` (ms since epoch): resolves true for the
+   * first claim and false for every later one before it expires, across all processes sharing the store.
+   * Only stores several processes share implement it (qdrant); with one process, memory does the job.
+   */
+  claimOnce?(scope: string, token: string, expiresAt: number): Promise<boolean>;
+
   /** Removes every library, image and task of one tenant, or of all tenants. */
   reset(tenant?: string): Promise<void>;
 }

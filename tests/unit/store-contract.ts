@@ -525,6 +525,18 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
       });
     });
 
+    describe('tenants', () => {
+      it('lists every tenant with a library or a task, sorted, once', async () => {
+        expect(await store.listTenants()).toEqual([]);
+        await store.createLibrary(library(T2, 'lib-a'));
+        await store.createLibrary(library(T2, 'lib-b'));
+        await store.putTask(task('tenant-0', 'job', 'succeeded'));
+        expect(await store.listTenants()).toEqual(['tenant-0', T2]);
+        await store.reset('tenant-0');
+        expect(await store.listTenants()).toEqual([T2]);
+      });
+    });
+
     describe('reset', () => {
       beforeEach(async () => {
         for (const tenant of [T1, T2]) {

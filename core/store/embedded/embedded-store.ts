@@ -614,6 +614,12 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return (this.sql.unfinishedTasks.all() as TaskRow[]).map(taskFromRow);
   }
 
+  async listTenants(): Promise<string[]> {
+    this.checkOpen();
+    const rows = this.db.prepare('SELECT tenant FROM libraries UNION SELECT tenant FROM tasks ORDER BY tenant').all() as Array<{ tenant: string }>;
+    return rows.map((r) => r.tenant);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Lifecycle
 

@@ -1,0 +1,703 @@
+/**
+ * The Qdrant VectorStore: everything the gateway keeps (libraries, images, vectors, kept bytes, tasks,
+ * one-time tokens) lives in Qdrant, so any number of gateway processes on one Qdrant answer alike.
+ * Layout in layout.ts, filters in filter-compiler.ts, failures in failures.ts; docs/operations.md says how
+ * to run it.
+ *
+ * Every write waits until Qdrant has applied it (`wait: true`; with write_consistency_factor = replication
+ * factor, on every replica) before its promise resolves. A batch of images is one upsert request; bytes kept
+ * with images are written first and only become visible through the image point that names them.
+ */
+import { randomUUID } from 'node:crypto';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../errors';
+import { filterFields, matches, type Filter } from '../../filter';
+import type { ImageRecord, Library, LibraryRef, Tags } from '../../records';
+import type {
+  ImageSelector,
+  ImageWrite,
+  ListOptions,
+  ListPage,
+  SearchHit,
+  SearchOptions,
+  TaskRecord,
+  VectorStore,
+} from '../vector-store';
+import { BLOB_INDEXES, Collections, IMAGE_INDEXES, imagesCollectionSpec, META_INDEXES, plainCollectionSpec, tagIndexes } from './collections';
+import { isNotFound, readWithRetries, writeOnce } from './failures';
+import { compileFilter, type CompiledFilter, type QdrantCondition, type QdrantFilter } from './filter-compiler';
+import {
+  blobsCollection,
+  imagePayload,
+  imagePointId,
+  imagesCollection,
+  isImagesCollection,
+  libraryFromPayload,
+  libraryPayload,
+  libraryPointId,
+  metaCollection,
+  pointId,
+  recordFromPayload,
+  tagFields,
+  taskFromPayload,
+  taskPayload,
+  taskPointId,
+  tokenPointId,
+  UNIT_VECTOR,
+  type BlobPayload,
+  type ImagePayload,
+  type LibraryPayload,
+  type TaskPayload,
+  type TokenPayload,
+} from './layout';
+import { qdrantOptions, type QdrantStoreOptions } from './options';
+
+type PointId = string | number;
+interface Point<P> {
+  id: PointId;
+  payload?: P | Record<string, unknown> | null;
+  vector?: unknown;
+  score?: number;
+}
+
+/** Points per scroll page when the store walks a selection itself. */
+const SCROLL_PAGE = 1000;
+/** Bytes of base64 per blob upsert request (Qdrant's default request limit is 32 MiB). */
+const BLOB_REQUEST_BYTES = 16 * 1024 * 1024;
+/** Expired one-time tokens are swept at most this often per process. */
+const TOKEN_SWEEP_MS = 60_000;
+/** Image payload fields a record needs (the typed tag views `f` are for filters only). */
+const RECORD_PAYLOAD = { exclude: ['f'] };
+
+const blobPointId = (lib: string, id: string) => pointId('blob', lib, id);
+
+export class QdrantStore implements VectorStore {
+  readonly name = 'qdrant';
+  readonly options: QdrantStoreOptions;
+  private readonly client: QdrantClient;
+  private readonly collections: Collections;
+  private readonly meta: string;
+  private readonly blobs: string;
+  private lastTokenSweep = 0;
+  private closed = false;
+
+  constructor(options: Partial<QdrantStoreOptions> & { url: string }) {
+    this.options = qdrantOptions(options);
+    const { url, apiKey, timeoutMs, collectionPrefix } = this.options;
+    this.client = new QdrantClient({ url, apiKey, timeout: timeoutMs, checkCompatibility: false });
+    this.collections = new Collections(this.client, this.options);
+    this.meta = metaCollection(collectionPrefix);
+    this.blobs = blobsCollection(collectionPrefix);
+  }
+
+  /** Creates the client; the server is first contacted by the first operation (a gateway can start before Qdrant). */
+  static async open(options: Partial<QdrantStoreOptions> & { url: string }): Promise<QdrantStore> {
+    return new QdrantStore(options);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Plumbing
+
+  private read<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('qdrant store is closed');
+    return readWithRetries(this.options.readRetries, run);
+  }
+
+  private write<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('qdrant store is closed');
+    return writeOnce(run);
+  }
+
+  private ensureMeta(): Promise<void> {
+    return this.read(() => this.collections.ensure(this.meta, plainCollectionSpec(this.options, false), META_INDEXES));
+  }
+
+  private ensureBlobs(): Promise<void> {
+    return this.read(() => this.collections.ensure(this.blobs, plainCollectionSpec(this.options, true), BLOB_INDEXES));
+  }
+
+  private ensureImages(collection: string, dimension: number): Promise<void> {
+    return this.read(() => this.collections.ensure(collection, imagesCollectionSpec(this.options, dimension), IMAGE_INDEXES));
+  }
+
+  /** Retrieve points by id; a collection that does not exist (yet, or any more) holds none. */
+  private async retrieve<P>(collection: string, ids: PointId[], withVector = false, withPayload: unknown = true): Promise<Array<Point<P>>> {
+    if (ids.length === 0) return [];
+    return this.read(async () => {
+      try {
+        return (await this.client.retrieve(collection, {
+          ids,
+          with_payload: withPayload as boolean,
+          with_vector: withVector,
+        })) as Array<Point<P>>;
+      } catch (e) {
+        if (isNotFound(e)) return [];
+        throw e;
+      }
+    });
+  }
+
+  /** Every point matching `filter` (pages of SCROLL_PAGE), optionally checked against a core filter too. */
+  private async scrollAll<P>(collection: string, filter: QdrantFilter, withPayload: unknown = true): Promise<Array<Point<P>>> {
+    const out: Array<Point<P>> = [];
+    let offset: PointId | undefined;
+    do {
+      const page = await this.read(async () => {
+        try {
+          return await this.client.scroll(collection, { filter, limit: SCROLL_PAGE, offset, with_payload: withPayload as boolean, with_vector: false });
+        } catch (e) {
+          if (isNotFound(e)) return { points: [], next_page_offset: undefined };
+          throw e;
+        }
+      });
+      out.push(...(page.points as Array<Point<P>>));
+      offset = (page.next_page_offset ?? undefined) as PointId | undefined;
+    } while (offset !== undefined && offset !== null);
+    return out;
+  }
+
+  private async libraryPoint(ref: LibraryRef): Promise<LibraryPayload | undefined> {
+    await this.ensureMeta();
+    const [point] = await this.retrieve<LibraryPayload>(this.meta, [libraryPointId(ref.tenant, ref.name)]);
+    return (point?.payload as LibraryPayload | undefined) ?? undefined;
+  }
+
+  private async requireLibrary(ref: LibraryRef): Promise<LibraryPayload> {
+    const lib = await this.libraryPoint(ref);
+    if (!lib) throw new NotFoundError('library', ref.name);
+    return lib;
+  }
+
+  /** The filter selecting one library's images, with a compiled tag filter and extra conditions. */
+  private scope(libs: string[], compiled: CompiledFilter, more: QdrantCondition[] = [], mustNot: QdrantCondition[] = []): QdrantFilter {
+    const must: QdrantCondition[] = [{ key: 'lib', match: libs.length === 1 ? { value: libs[0] } : { any: libs } }, ...more];
+    if (compiled.kind === 'filter') must.push(compiled.filter);
+    return mustNot.length > 0 ? { must, must_not: mustNot } : { must };
+  }
+
+  /** Ask for the payload indexes a filter's fields need (once per collection and field). */
+  private indexFilterFields(collection: string, filter: Filter | undefined): void {
+    if (filter) this.collections.indexInBackground(collection, tagIndexes(filterFields(filter)));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Libraries
+
+  async createLibrary(library: Library): Promise<void> {
+    if (await this.libraryPoint(library)) throw new AlreadyExistsError('library', library.name);
+    const lib = randomUUID();
+    await this.write(() =>
+      this.client.upsert(this.meta, {
+        wait: true,
+        ordering: 'strong',
+        // insert_only: of two gateways creating the same library at once, one wins; the other reads it back.
+        update_mode: 'insert_only',
+        points: [{ id: libraryPointId(library.tenant, library.name), vector: UNIT_VECTOR, payload: { ...libraryPayload(library, lib) } }],
+      }),
+    );
+    if ((await this.libraryPoint(library))?.lib !== lib) throw new AlreadyExistsError('library', library.name);
+  }
+
+  async getLibrary(ref: LibraryRef): Promise<Library | undefined> {
+    const p = await this.libraryPoint(ref);
+    return p ? libraryFromPayload(p) : undefined;
+  }
+
+  async listLibraries(tenant: string): Promise<Library[]> {
+    await this.ensureMeta();
+    const points = await this.scrollAll<LibraryPayload>(this.meta, {
+      must: [
+        { key: 'kind', match: { value: 'library' } },
+        { key: 'tenant', match: { value: tenant } },
+      ],
+    });
+    return points
+      .map((p) => libraryFromPayload(p.payload as LibraryPayload))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async deleteLibrary(ref: LibraryRef): Promise<boolean> {
+    const lib = await this.libraryPoint(ref);
+    if (!lib) return false;
+    // The record first: from then on the library is gone for every gateway, whatever happens next.
+    await this.write(() => this.client.delete(this.meta, { wait: true, points: [libraryPointId(ref.tenant, ref.name)] }));
+    await this.dropLibraryPoints([lib]);
+    return true;
+  }
+
+  /**
+   * Removes the images and kept bytes of libraries whose records are already deleted. Best effort: points
+   * left behind (Qdrant unreachable right now) carry a library key no record names, so nothing shows them.
+   */
+  private async dropLibraryPoints(libs: LibraryPayload[]): Promise<void> {
+    const keys = libs.map((l) => l.lib);
+    if (keys.length === 0) return;
+    const byLib: QdrantFilter = { must: [{ key: 'lib', match: { any: keys } }] };
+    const collections = new Set(libs.flatMap((l) => (l.collection ? [l.collection] : [])));
+    await Promise.all(
+      [...collections, this.blobs].map((c) => this.client.delete(c, { wait: true, filter: byLib }).catch(() => undefined)),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Images
+
+  async upsertImages(ref: LibraryRef, writes: ImageWrite[]): Promise<void> {
+    const lib = await this.requireLibrary(ref);
+    if (writes.length === 0) return;
+    let dim = lib.dimension;
+    for (const w of writes) {
+      if (!(w.vector instanceof Float32Array) || w.vector.length === 0) {
+        throw new InvalidArgumentError('vector', 'vector must be a non-empty Float32Array');
+      }
+      dim ??= w.vector.length;
+      if (w.vector.length !== dim) throw new InvalidArgumentError('vector', `vector has dimension ${w.vector.length}, library has ${dim}`);
+      if (typeof w.record.id !== 'string' || w.record.id === '') throw new InvalidArgumentError('id', 'image id must be a non-empty string');
+    }
+    const collection = lib.collection ?? imagesCollection(this.options.collectionPrefix, libraryFromPayload(lib).model, dim!);
+    await this.ensureImages(collection, dim!);
+    if (lib.dimension === null) {
+      await this.write(() =>
+        this.client.setPayload(this.meta, { wait: true, points: [libraryPointId(ref.tenant, ref.name)], payload: { dimension: dim, collection } }),
+      );
+    }
+    // Later writes of one id win within a batch, as they would one by one.
+    const last = new Map<string, ImageWrite>();
+    for (const w of writes) last.set(w.record.id, w);
+    const tokens = new Map<string, string>();
+    const blobs: Array<{ id: string; vector: number[]; payload: BlobPayload }> = [];
+    for (const w of last.values()) {
+      if (w.image === undefined) continue;
+      const blob = randomUUID();
+      tokens.set(w.record.id, blob);
+      blobs.push({ id: blobPointId(lib.lib, w.record.id), vector: UNIT_VECTOR, payload: { lib: lib.lib, tenant: ref.tenant, id: w.record.id, blob, data: w.image.toString('base64') } });
+    }
+    if (blobs.length > 0) {
+      await this.ensureBlobs();
+      for (const chunk of chunkByBytes(blobs, (b) => b.payload.data.length, BLOB_REQUEST_BYTES)) {
+        await this.write(() => this.client.upsert(this.blobs, { wait: true, ordering: 'medium', points: chunk.map((b) => ({ ...b, payload: { ...b.payload } })) }));
+      }
+    }
+    const points = [...last.values()].map((w) => ({
+      id: imagePointId(lib.lib, w.record.id),
+      vector: Array.from(w.vector),
+      payload: { ...imagePayload(lib.lib, ref.tenant, w.record, tokens.get(w.record.id)) },
+    }));
+    await this.write(() => this.client.upsert(collection, { wait: true, ordering: 'medium', points }));
+    // Bytes an overwritten image no longer keeps: unreachable already (no token names them); reclaim the space.
+    const stale = [...last.values()].filter((w) => w.image === undefined).map((w) => blobPointId(lib.lib, w.record.id));
+    if (stale.length > 0) {
+      await this.client.delete(this.blobs, { wait: false, points: stale }).catch(() => undefined);
+    }
+  }
+
+  private async imagePoints(ref: LibraryRef, ids: string[]): Promise<Array<Point<ImagePayload>>> {
+    const lib = await this.requireLibrary(ref);
+    if (!lib.collection || ids.length === 0) return [];
+    return this.retrieve<ImagePayload>(lib.collection, ids.map((id) => imagePointId(lib.lib, id)), false, RECORD_PAYLOAD);
+  }
+
+  async getImage(ref: LibraryRef, id: string): Promise<ImageRecord | undefined> {
+    const [point] = await this.imagePoints(ref, [id]);
+    return point ? recordFromPayload(point.payload as ImagePayload) : undefined;
+  }
+
+  async getImages(ref: LibraryRef, ids: string[]): Promise<ImageRecord[]> {
+    const unique = [...new Set(ids)];
+    const found = new Map((await this.imagePoints(ref, unique)).map((p) => [(p.payload as ImagePayload).id, p]));
+    return unique.flatMap((id) => {
+      const p = found.get(id);
+      return p ? [recordFromPayload(p.payload as ImagePayload)] : [];
+    });
+  }
+
+  async getImageBytes(ref: LibraryRef, id: string): Promise<Buffer | undefined> {
+    const lib = await this.requireLibrary(ref);
+    const [point] = await this.imagePoints(ref, [id]);
+    const token = (point?.payload as ImagePayload | undefined)?.blob;
+    if (token === undefined) return undefined;
+    const [blob] = await this.retrieve<BlobPayload>(this.blobs, [blobPointId(lib.lib, id)]);
+    const payload = blob?.payload as BlobPayload | undefined;
+    return payload && payload.blob === token ? Buffer.from(payload.data, 'base64') : undefined;
+  }
+
+  async getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined> {
+    const lib = await this.requireLibrary(ref);
+    if (!lib.collection) return undefined;
+    const [point] = await this.retrieve<ImagePayload>(lib.collection, [imagePointId(lib.lib, id)], true, false);
+    return point ? Float32Array.from(point.vector as number[]) : undefined;
+  }
+
+  async updateImage(ref: LibraryRef, id: string, patch: { tags?: Tags; extra?: Record<string, unknown> }): Promise<boolean> {
+    const lib = await this.requireLibrary(ref);
+    if (!lib.collection) return false;
+    const [point] = await this.retrieve<ImagePayload>(lib.collection, [imagePointId(lib.lib, id)]);
+    if (!point) return false;
+    const old = point.payload as ImagePayload;
+    const next: ImagePayload = { ...old, updated_at: Date.now() };
+    if (patch.tags !== undefined) {
+      next.tags = patch.tags;
+      next.f = tagFields(patch.tags);
+    }
+    if (patch.extra !== undefined) next.extra = JSON.stringify(patch.extra);
+    await this.write(() =>
+      this.client.overwritePayload(lib.collection!, { wait: true, ordering: 'medium', points: [point.id], payload: { ...next } }),
+    );
+    return true;
+  }
+
+  async deleteImages(ref: LibraryRef, selector: ImageSelector): Promise<string[]> {
+    const lib = await this.requireLibrary(ref);
+    const { ids, itemIds, filter } = selector;
+    if (ids === undefined && itemIds === undefined && filter === undefined) return [];
+    if (ids?.length === 0 || itemIds?.length === 0 || !lib.collection) return [];
+    const compiled = compileFilter(filter);
+    if (compiled.kind === 'none') return [];
+    const more: QdrantCondition[] = [];
+    if (ids) more.push({ key: 'id', match: { any: ids } });
+    if (itemIds) more.push({ key: 'item', match: { any: itemIds } });
+    let victims = (await this.scrollAll<ImagePayload>(lib.collection, this.scope([lib.lib], compiled, more), { include: ['id', 'tags'] })).map(
+      (p) => p.payload as Pick<ImagePayload, 'id' | 'tags'>,
+    );
+    if (!compiled.exact) victims = victims.filter((v) => matches(filter!, v.tags));
+    if (victims.length === 0) return [];
+    const victimIds = victims.map((v) => v.id);
+    await this.write(() =>
+      this.client.delete(lib.collection!, { wait: true, ordering: 'medium', points: victimIds.map((id) => imagePointId(lib.lib, id)) }),
+    );
+    await this.client.delete(this.blobs, { wait: false, points: victimIds.map((id) => blobPointId(lib.lib, id)) }).catch(() => undefined);
+    return victimIds;
+  }
+
+  async listImages(ref: LibraryRef, options: ListOptions): Promise<ListPage> {
+    const lib = await this.requireLibrary(ref);
+    if (!Number.isInteger(options.limit) || options.limit < 1) throw new InvalidArgumentError('limit', 'limit must be a positive integer');
+    let offset: PointId | undefined = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    if (!lib.collection) return { images: [] };
+    const compiled = compileFilter(options.filter);
+    if (compiled.kind === 'none') return { images: [] };
+    const more: QdrantCondition[] = options.itemId !== undefined ? [{ key: 'item', match: { value: options.itemId } }] : [];
+    const filter = this.scope([lib.lib], compiled, more);
+    this.indexFilterFields(lib.collection, options.filter);
+    // One more than a page, so that a cursor is only handed out when there is a next page.
+    const want = options.limit + 1;
+    const found: Array<Point<ImagePayload>> = [];
+    while (found.length < want) {
+      const page = await this.read(() =>
+        this.client.scroll(lib.collection!, { filter, limit: compiled.exact ? want - found.length : SCROLL_PAGE, offset, with_payload: RECORD_PAYLOAD, with_vector: false }),
+      );
+      for (const p of page.points as Array<Point<ImagePayload>>) {
+        if (found.length < want && (compiled.exact || matches(options.filter!, (p.payload as ImagePayload).tags))) found.push(p);
+      }
+      offset = (page.next_page_offset ?? undefined) as PointId | undefined;
+      if (offset === undefined) break;
+    }
+    const images = found.slice(0, options.limit).map((p) => recordFromPayload(p.payload as ImagePayload));
+    return found.length > options.limit ? { images, nextCursor: encodeCursor(found[options.limit].id) } : { images };
+  }
+
+  async countImages(ref: LibraryRef, filter?: Filter): Promise<number> {
+    const lib = await this.requireLibrary(ref);
+    if (!lib.collection) return 0;
+    const compiled = compileFilter(filter);
+    if (compiled.kind === 'none') return 0;
+    const scoped = this.scope([lib.lib], compiled);
+    this.indexFilterFields(lib.collection, filter);
+    if (compiled.exact) {
+      return (await this.read(() => this.client.count(lib.collection!, { filter: scoped, exact: true }))).count;
+    }
+    const points = await this.scrollAll<ImagePayload>(lib.collection, scoped, { include: ['tags'] });
+    return points.filter((p) => matches(filter!, (p.payload as ImagePayload).tags)).length;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Search
+
+  async search(refs: LibraryRef[], query: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
+    const offset = options.offset ?? 0;
+    if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError('limit', 'limit must be a non-negative integer');
+    if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError('offset', 'offset must be a non-negative integer');
+    const libs = await Promise.all(refs.map((ref) => this.requireLibrary(ref)));
+    let dim: number | undefined;
+    for (const lib of libs) {
+      if (lib.dimension === null) continue;
+      if (dim !== undefined && lib.dimension !== dim) {
+        throw new InvalidArgumentError('libraries', 'libraries searched together must share a vector dimension');
+      }
+      dim = lib.dimension;
+    }
+    if (dim !== undefined && query.length !== dim) throw new InvalidArgumentError('vector', `query has dimension ${query.length}, library has ${dim}`);
+    const need = offset + options.limit;
+    if (need === 0) return [];
+    const compiled = compileFilter(options.filter);
+    if (compiled.kind === 'none') return [];
+
+    const byCollection = new Map<string, Map<string, string>>(); // collection → lib key → library name
+    for (const lib of libs) {
+      if (!lib.collection) continue;
+      const names = byCollection.get(lib.collection) ?? new Map<string, string>();
+      names.set(lib.lib, lib.name);
+      byCollection.set(lib.collection, names);
+    }
+    const vector = Array.from(query);
+    const perCollection = await Promise.all(
+      [...byCollection].map(async ([collection, names]) => {
+        this.indexFilterFields(collection, options.filter);
+        const hits = await this.searchCollection(collection, [...names.keys()], vector, compiled, need, options);
+        return hits.map((p): SearchHit => {
+          const payload = p.payload as ImagePayload;
+          return { library: names.get(payload.lib)!, record: recordFromPayload(payload), similarity: p.score! };
+        });
+      }),
+    );
+    return perCollection
+      .flat()
+      .sort(
+        (a, b) =>
+          b.similarity - a.similarity ||
+          (a.library < b.library ? -1 : a.library > b.library ? 1 : 0) ||
+          (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0),
+      )
+      .slice(offset, need);
+  }
+
+  /** The best `need` points of some libraries of one collection, exact to the store contract. */
+  private async searchCollection(
+    collection: string,
+    libs: string[],
+    vector: number[],
+    compiled: CompiledFilter,
+    need: number,
+    options: SearchOptions,
+  ): Promise<Array<Point<ImagePayload>>> {
+    const mustNot: QdrantCondition[] = options.excludeIds?.length ? [{ key: 'id', match: { any: options.excludeIds } }] : [];
+    const filter = this.scope(libs, compiled, [], mustNot);
+    const common = {
+      query: vector,
+      filter,
+      score_threshold: options.minSimilarity,
+      with_payload: RECORD_PAYLOAD,
+      with_vector: false,
+      params: this.searchParams(),
+    };
+    const run = async <T>(ask: () => Promise<T>, empty: T): Promise<T> =>
+      this.read(async () => {
+        try {
+          return await ask();
+        } catch (e) {
+          if (isNotFound(e)) return empty; // collection dropped by a reset
+          throw e;
+        }
+      });
+
+    if (compiled.exact) {
+      if (options.distinctItem) {
+        const { groups } = await run(
+          () => this.client.queryGroups(collection, { ...common, group_by: 'group', group_size: 1, limit: need } as never),
+          { groups: [] as Array<{ hits: Array<Point<ImagePayload>> }> },
+        );
+        return (groups as Array<{ hits: Array<Point<ImagePayload>> }>).map((g) => g.hits[0]);
+      }
+      const { points } = await run(() => this.client.query(collection, { ...common, limit: need } as never), { points: [] as unknown[] });
+      return points as Array<Point<ImagePayload>>;
+    }
+
+    // A filter Qdrant can only approximate: ask for more candidates until enough pass core's own check.
+    for (let limit = Math.max(need * 4, 32); ; limit *= 4) {
+      const { points } = await run(() => this.client.query(collection, { ...common, limit } as never), { points: [] as unknown[] });
+      const candidates = points as Array<Point<ImagePayload>>;
+      const kept: Array<Point<ImagePayload>> = [];
+      const groups = new Set<string>();
+      for (const p of candidates) {
+        const payload = p.payload as ImagePayload;
+        if (!matches(options.filter!, payload.tags)) continue;
+        if (options.distinctItem) {
+          if (groups.has(payload.group)) continue;
+          groups.add(payload.group);
+        }
+        kept.push(p);
+      }
+      if (kept.length >= need || candidates.length < limit) return kept.slice(0, need);
+    }
+  }
+
+  private searchParams(): Record<string, unknown> | undefined {
+    const { hnsw, quantization, exactSearch } = this.options;
+    const params: Record<string, unknown> = {};
+    if (exactSearch) params.exact = true;
+    if (hnsw.efSearch !== undefined) params.hnsw_ef = hnsw.efSearch;
+    if (quantization.kind !== 'none') {
+      params.quantization = { rescore: quantization.rescore, ...(quantization.oversampling !== undefined ? { oversampling: quantization.oversampling } : {}) };
+    }
+    return Object.keys(params).length > 0 ? params : undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Tasks
+
+  async putTask(task: TaskRecord): Promise<void> {
+    await this.ensureMeta();
+    await this.write(() =>
+      this.client.upsert(this.meta, {
+        wait: true,
+        ordering: 'medium',
+        points: [{ id: taskPointId(task.tenant, task.id), vector: UNIT_VECTOR, payload: { ...taskPayload(task) } }],
+      }),
+    );
+  }
+
+  async getTask(tenant: string, id: string): Promise<TaskRecord | undefined> {
+    await this.ensureMeta();
+    const [point] = await this.retrieve<TaskPayload>(this.meta, [taskPointId(tenant, id)]);
+    return point ? taskFromPayload(point.payload as TaskPayload) : undefined;
+  }
+
+  async listUnfinishedTasks(): Promise<TaskRecord[]> {
+    await this.ensureMeta();
+    const points = await this.scrollAll<TaskPayload>(this.meta, {
+      must: [
+        { key: 'kind', match: { value: 'task' } },
+        { key: 'status', match: { any: ['pending', 'running'] } },
+      ],
+    });
+    return points
+      .map((p) => taskFromPayload(p.payload as TaskPayload))
+      .sort((a, b) => a.createdAt - b.createdAt || cmp(a.tenant, b.tenant) || cmp(a.id, b.id));
+  }
+
+  async listTenants(): Promise<string[]> {
+    await this.ensureMeta();
+    const points = await this.scrollAll<{ tenant: string }>(
+      this.meta,
+      { must: [{ key: 'kind', match: { any: ['library', 'task'] } }] },
+      { include: ['tenant'] },
+    );
+    return [...new Set(points.map((p) => (p.payload as { tenant: string }).tenant))].sort();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // One-time tokens (request nonces shared by every gateway process)
+
+  async claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean> {
+    await this.ensureMeta();
+    const id = tokenPointId(scope, token);
+    const [existing] = await this.retrieve<TokenPayload>(this.meta, [id]);
+    const now = Date.now();
+    const held = existing?.payload as TokenPayload | undefined;
+    if (held && held.expires_at > now) return false;
+    const owner = randomUUID();
+    const payload: TokenPayload = { kind: 'once', scope, token, owner, expires_at: expiresAt };
+    await this.write(() =>
+      this.client.upsert(this.meta, {
+        wait: true,
+        ordering: 'strong',
+        // A live token is never overwritten; an expired one is replaced.
+        update_mode: held ? 'upsert' : 'insert_only',
+        points: [{ id, vector: UNIT_VECTOR, payload: { ...payload } }],
+      }),
+    );
+    const [after] = await this.retrieve<TokenPayload>(this.meta, [id]);
+    this.sweepTokens(now);
+    return (after?.payload as TokenPayload | undefined)?.owner === owner;
+  }
+
+  private sweepTokens(now: number): void {
+    if (now - this.lastTokenSweep < TOKEN_SWEEP_MS) return;
+    this.lastTokenSweep = now;
+    const filter: QdrantFilter = { must: [{ key: 'kind', match: { value: 'once' } }, { key: 'expires_at', range: { lt: now } }] };
+    this.client.delete(this.meta, { wait: false, filter }).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Qdrant-only operations (not part of VectorStore): the bench and operators use them.
+
+  /**
+   * Resolves when Qdrant has finished optimising (indexing) the library's collection, with the number of
+   * vectors in the graph (small segments are searched without one).
+   */
+  async waitUntilIndexed(ref: LibraryRef, pollMs = 500): Promise<{ collection: string | null; indexed: number; points: number }> {
+    const lib = await this.requireLibrary(ref);
+    if (!lib.collection) return { collection: null, indexed: 0, points: 0 };
+    for (;;) {
+      const info = await this.read(() => this.client.getCollection(lib.collection!));
+      const indexed = info.indexed_vectors_count ?? 0;
+      const points = info.points_count ?? 0;
+      // green: no optimisation running or pending; grey: pending until the next write triggers it (nothing to wait for).
+      if (info.status === 'green' || info.status === 'grey') return { collection: lib.collection, indexed, points };
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  /** Drops every collection of this store's prefix (benchmarks and tests clean up with it). */
+  async dropAll(): Promise<void> {
+    const { collections } = await this.read(() => this.client.getCollections());
+    const prefix = this.options.collectionPrefix;
+    const ours = collections.map((c) => c.name).filter((n) => n === this.meta || n === this.blobs || isImagesCollection(prefix, n));
+    await this.write(() => Promise.all(ours.map((n) => this.client.deleteCollection(n))));
+    for (const n of ours) this.collections.forget(n);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  async reset(tenant?: string): Promise<void> {
+    await this.ensureMeta();
+    const { collections } = await this.read(() => this.client.getCollections());
+    const images = collections.map((c) => c.name).filter((n) => isImagesCollection(this.options.collectionPrefix, n));
+    const metaFilter: QdrantFilter =
+      tenant === undefined
+        ? { must: [{ key: 'kind', match: { any: ['library', 'task', 'once'] } }] }
+        : { must: [{ key: 'tenant', match: { value: tenant } }] };
+    // Points, not collections, are deleted: other gateway processes keep using the collections they know.
+    const everything: QdrantFilter = { must_not: [{ is_empty: { key: 'lib' } }] };
+    const dataFilter: QdrantFilter = tenant === undefined ? everything : { must: [{ key: 'tenant', match: { value: tenant } }] };
+    await this.write(() => this.client.delete(this.meta, { wait: true, filter: metaFilter }));
+    await this.write(() =>
+      Promise.all(
+        [...images, this.blobs].map((c) =>
+          this.client.delete(c, { wait: true, filter: dataFilter }).catch((e: unknown) => {
+            if (!isNotFound(e)) throw e;
+          }),
+        ),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function chunkByBytes<T>(items: T[], size: (item: T) => number, max: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const s = size(item);
+    if (current.length > 0 && bytes + s > max) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += s;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** List cursors: the id of the first point of the next page (scroll order is point-id order). */
+export function encodeCursor(id: PointId): string {
+  return Buffer.from(`q${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^q([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(text);
+  if (!match) throw new InvalidArgumentError('cursor', 'invalid cursor');
+  return match[1];
+}

@@ -8,7 +8,8 @@ import { isEngineError } from './errors';
 import type { Filter } from './filter';
 import type { ModelRegistry } from './embed/registry';
 import type { LoadedModel } from './embed/runner';
-import { checkImage, decodeWith, detectSubject, detectSubjects, openImage } from './image';
+import { rankLabels, type LabelScore } from './embed/zero-shot';
+import { checkImage, clampRegion, decodeWith, detectSubject, detectSubjects, openImage } from './image';
 import { toTensor } from './image/tensor';
 import type { ImageLimits } from './image/types';
 import type { ImageRecord, Library, LibraryMode, LibraryRef, Region, Tags } from './records';
@@ -267,6 +268,22 @@ export class Engine {
     return scoreOf(dot(va.vector, vb.vector));
   }
 
+  /**
+   * Zero-shot category prediction: each label (a category name, embedded as given by the model's text
+   * tower) scored against the image, best first. Throws NotSupportedError (cause 'model') when the
+   * model has no text tower, so callers can fall back to their own default.
+   */
+  async predictCategories(image: ImageInput, labels: string[], modelName = this.models.defaultModel): Promise<LabelScore[]> {
+    if (labels.length === 0) throw new InvalidArgumentError('labels', 'at least one label is required');
+    const model = await this.models.get(modelName);
+    const embedText = model.embedText;
+    if (!embedText) {
+      throw new NotSupportedError('text_search', `model '${modelName}' has no text encoder for zero-shot categories`, { cause: 'model' });
+    }
+    const [{ vector }, vectors] = await Promise.all([this.embedImage(model, image, false), Promise.all(labels.map((l) => embedText(l)))]);
+    return rankLabels(vector, labels, vectors);
+  }
+
   /** Subject regions of an image (largest first), for vendors that report them. */
   async detectSubjects(image: ImageInput, max = 5): Promise<Region[]> {
     return detectSubjects(await checkImage(image.bytes, image.limits), max);
@@ -307,7 +324,9 @@ export class Engine {
       region = await detectSubject(checked);
       if (!region && requireSubject) return { vector: new Float32Array(0), noSubject: true };
     }
-    const tensor = await decodeWith(() => toTensor(openImage(checked, { region }), model.manifest.visual.preprocess));
+    // The size the pipeline yields, so CLIP-style preprocessing can use Immich's exact geometry.
+    const source = region ? clampRegion(region, checked.width, checked.height) : checked;
+    const tensor = await decodeWith(() => toTensor(openImage(checked, { region }), model.manifest.visual.preprocess, undefined, source));
     return { vector: await model.embedImage(tensor), region };
   }
 

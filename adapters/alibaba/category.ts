@@ -1,9 +1,13 @@
 /**
  * Categories (shared/specs/alibaba.md §3.1) and the one function that decides an image's CategoryId.
- * Zero-shot prediction with a CLIP model (issue 6) is to be wired into chooseCategory; until then a product
- * instance without a given category files the image under 88888888 ("Other").
+ * A product instance without a given category predicts one zero-shot from the category names when the
+ * instance's model has a text tower (a CLIP model, docs/models.md) and `engine` is passed; otherwise the
+ * image is filed under 88888888 ("Other").
  */
+import type { Engine } from '../../core/engine';
+import { isEngineError } from '../../core/errors';
 import type { Library } from '../../core/records';
+import { IMAGE_LIMITS } from './limits';
 
 export const OTHER_CATEGORY = 88888888;
 
@@ -34,16 +38,38 @@ export interface CategoryContext {
   library: Library;
   /** CategoryId as the request gave it. */
   given?: number;
-  /** The query or added image (for a future predictor). */
+  /** The query or added image. */
   image?: Buffer;
+  /** For zero-shot prediction (engine.predictCategories); without it, no prediction. */
+  engine?: Pick<Engine, 'predictCategories'>;
 }
+
+/** The text each category name is embedded with for zero-shot prediction (UNVERIFIED: the vendor's model is unknown). */
+export function categoryPrompt(name: string): string {
+  return `a photo of ${name.toLowerCase()}`;
+}
+
+/** Categories a prediction can choose: all but "Other", which is the fallback, not a description. */
+const PREDICTABLE = ALL_CATEGORIES.filter((c) => c.Id !== OTHER_CATEGORY);
 
 /**
  * The CategoryId of an added or searched image: generic instances force 88888888 whatever is sent; product
- * instances take the given category, else a prediction (none yet: 88888888).
+ * instances take the given category, else a zero-shot prediction when the library's model has a text tower, else 88888888.
  */
 export async function chooseCategory(ctx: CategoryContext): Promise<number> {
   if (!isProductInstance(ctx.library)) return OTHER_CATEGORY;
   if (ctx.given !== undefined) return ctx.given;
+  if (ctx.engine && ctx.image) return (await predictCategory(ctx.engine, ctx.library, ctx.image)) ?? OTHER_CATEGORY;
   return OTHER_CATEGORY;
+}
+
+/** The best category by zero-shot CLIP, or undefined when the library's model has no text tower. */
+async function predictCategory(engine: Pick<Engine, 'predictCategories'>, library: Library, image: Buffer): Promise<number | undefined> {
+  try {
+    const [best] = await engine.predictCategories({ bytes: image, limits: IMAGE_LIMITS }, PREDICTABLE.map((c) => categoryPrompt(c.Name)), library.model);
+    return PREDICTABLE[best.index].Id;
+  } catch (e) {
+    if (isEngineError(e) && e.kind === 'not_supported') return undefined;
+    throw e;
+  }
 }

@@ -134,7 +134,7 @@ export async function AddImage({ deps, tenant, params }: Call): Promise<Body> {
   const library = await instance(deps, tenant, p.InstanceName);
   const bytes = await pictureBytes(p.PicContent, 'PicContent', tenant, sources(deps));
   const { region, multi } = await resolveRegion(bytes, p.Crop, p.Region);
-  const CategoryId = await chooseCategory({ library, given: p.CategoryId, image: bytes });
+  const CategoryId = await chooseCategory({ library, given: p.CategoryId, image: bytes, engine: deps.engine });
   const extra: AlibabaExtra & { Region: string } = { CategoryId, Region: formatRegion(region) };
   if (p.CustomContent !== undefined) extra.CustomContent = p.CustomContent;
   await deps.engine.addImage(ref, {
@@ -192,7 +192,7 @@ export async function SearchImageByPic({ deps, tenant, params }: Call): Promise<
   const started = Date.now();
   const bytes = await pictureBytes(p.PicContent, 'PicContent', tenant, sources(deps));
   const { region, multi } = await resolveRegion(bytes, p.Crop, p.Region);
-  const categoryId = await chooseCategory({ library, given: p.CategoryId, image: bytes });
+  const categoryId = await chooseCategory({ library, given: p.CategoryId, image: bytes, engine: deps.engine });
   const result = await deps.engine.searchByImage([ref], { bytes, limits: IMAGE_LIMITS, region, detectSubject: false }, query);
   return searchAnswer(deps, ref, query, started, result, picInfo(categoryId, region, multi), true);
 }

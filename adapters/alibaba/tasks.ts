@@ -261,7 +261,7 @@ async function applyLine(engine: Engine, ref: LibraryRef, folder: string, text: 
     const bytes = await readFile(file);
     const { region } = await resolveRegion(bytes, line.crop !== false, typeof line.region === 'string' ? line.region : undefined);
     const given = Number.isInteger(line.cat_id) ? (line.cat_id as number) : typeof line.cat_id === 'string' && /^\d+$/.test(line.cat_id) ? Number(line.cat_id) : undefined;
-    const CategoryId = await chooseCategory({ library, given, image: bytes });
+    const CategoryId = await chooseCategory({ library, given, image: bytes, engine });
     images.push({
       id: imageId(productId, pic),
       itemId: productId,

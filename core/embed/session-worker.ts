@@ -18,9 +18,17 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 const message = (e) => (e && e.message) || String(e);
+const ARRAYS = { float32: Float32Array, int32: Int32Array, int64: BigInt64Array };
+const metadata = (list) => (list || []).map((m) => ({ name: m.name, type: m.isTensor ? m.type : undefined, shape: m.isTensor ? Array.from(m.shape) : undefined }));
 ort.InferenceSession.create(workerData.modelPath, workerData.sessionOptions).then(
   (session) => {
-    parentPort.postMessage({ type: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
+    parentPort.postMessage({
+      type: 'ready',
+      inputNames: session.inputNames,
+      outputNames: session.outputNames,
+      inputs: metadata(session.inputMetadata),
+      outputs: metadata(session.outputMetadata),
+    });
     parentPort.on('message', async (msg) => {
       if (msg.type === 'close') {
         await session.release();
@@ -28,7 +36,8 @@ ort.InferenceSession.create(workerData.modelPath, workerData.sessionOptions).the
         return;
       }
       try {
-        const feeds = { [msg.input]: new ort.Tensor('float32', new Float32Array(msg.data), msg.dims) };
+        const feeds = {};
+        for (const f of msg.feeds) feeds[f.name] = new ort.Tensor(f.type, new ARRAYS[f.type](f.data), f.dims);
         const out = (await session.run(feeds, [msg.output]))[msg.output];
         const data = out.data.byteOffset === 0 && out.data.byteLength === out.data.buffer.byteLength ? out.data : out.data.slice();
         parentPort.postMessage({ type: 'result', id: msg.id, dims: out.dims, data: data.buffer }, [data.buffer]);
@@ -41,8 +50,27 @@ ort.InferenceSession.create(workerData.modelPath, workerData.sessionOptions).the
 );
 `;
 
+/** What onnxruntime reports about one input or output: element type and shape (numbers or symbolic names). */
+export interface ValueInfo {
+  name: string;
+  type?: string;
+  shape?: Array<number | string>;
+}
+
+/** Element types a feed may have. */
+export type FeedType = 'float32' | 'int32' | 'int64';
+export type FeedData = Float32Array | Int32Array | BigInt64Array;
+
+/** One named input of a run. */
+export interface Feed {
+  name: string;
+  type: FeedType;
+  data: FeedData;
+  dims: number[];
+}
+
 type WorkerMessage =
-  | { type: 'ready'; inputNames: string[]; outputNames: string[] }
+  | { type: 'ready'; inputNames: string[]; outputNames: string[]; inputs: ValueInfo[]; outputs: ValueInfo[] }
   | { type: 'error'; error: string }
   | { type: 'closed' }
   | { type: 'result'; id: number; dims?: number[]; data?: ArrayBuffer; error?: string };
@@ -62,6 +90,9 @@ export class SessionWorker {
     private readonly worker: Worker,
     readonly inputNames: string[],
     readonly outputNames: string[],
+    /** Types and shapes of the inputs and outputs (empty when onnxruntime does not report them). */
+    readonly inputs: ValueInfo[] = [],
+    readonly outputs: ValueInfo[] = [],
   ) {
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.type !== 'result') return;
@@ -92,7 +123,7 @@ export class SessionWorker {
       const onMessage = (msg: WorkerMessage): void => {
         worker.off('message', onMessage);
         worker.off('error', onError);
-        if (msg.type === 'ready') resolve(new SessionWorker(worker, msg.inputNames, msg.outputNames));
+        if (msg.type === 'ready') resolve(new SessionWorker(worker, msg.inputNames, msg.outputNames, msg.inputs, msg.outputs));
         else {
           void worker.terminate();
           reject(new Error(`cannot load ${modelPath}: ${msg.type === 'error' ? msg.error : 'unexpected message'}`));
@@ -109,15 +140,19 @@ export class SessionWorker {
 
   /** Run the session on one float32 input; the input buffer is transferred to the worker (do not reuse it). */
   run(input: string, data: Float32Array, dims: number[], output: string): Promise<{ data: Float32Array; dims: number[] }> {
+    return this.runFeeds([{ name: input, type: 'float32', data, dims }], output);
+  }
+
+  /** Run the session on named inputs of any FeedType; their buffers are transferred (do not reuse them). */
+  runFeeds(feeds: Feed[], output: string): Promise<{ data: Float32Array; dims: number[] }> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('session is closed'));
     const id = this.nextId++;
-    const buffer =
-      data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : data.slice().buffer;
+    const sent = feeds.map((f) => ({ name: f.name, type: f.type, dims: f.dims, data: ownBuffer(f.data) }));
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.updateRef();
-      this.worker.postMessage({ type: 'run', id, input, output, dims, data: buffer }, [buffer]);
+      this.worker.postMessage({ type: 'run', id, output, feeds: sent }, sent.map((f) => f.data));
     });
   }
 
@@ -148,4 +183,9 @@ export class SessionWorker {
     if (this.pending.size > 0) this.worker.ref();
     else this.worker.unref();
   }
+}
+
+/** The array's own whole buffer (transferable), copying when it is a view into a larger one. */
+function ownBuffer(data: FeedData): ArrayBuffer {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : (data.slice().buffer as ArrayBuffer);
 }

@@ -44,18 +44,31 @@ function lookupTables(spec: TensorSpec): Float32Array[] {
  *
  * - `fill`: squash the whole image to width x height, ignoring aspect ratio.
  * - `shortest_side_center_crop`: scale so the image covers width x height (for a square spec: the
- *   shortest side becomes `width`), then take the centre, as open_clip / Immich preprocess.
+ *   shortest side becomes `width`), then take the centre, as open_clip / Immich preprocess. With
+ *   `source` (the size of the image the pipeline yields), the sizes and offsets are exactly Immich's
+ *   (see immichCrop); without it, sharp's own cover rounding is used, which can differ by a pixel.
  *
  * @param out optional destination (e.g. a slice of a batch buffer); must hold tensorSize(spec) floats.
  */
-export async function toTensor(pipeline: Sharp, spec: TensorSpec, out?: Float32Array): Promise<Float32Array> {
+export async function toTensor(
+  pipeline: Sharp,
+  spec: TensorSpec,
+  out?: Float32Array,
+  source?: { width: number; height: number },
+): Promise<Float32Array> {
   const { width, height } = spec;
-  const { data, info } = await pipeline
-    .resize(width, height, {
-      fit: spec.resize === 'fill' ? 'fill' : 'cover',
-      position: 'centre',
-      kernel: spec.kernel ?? 'linear',
-    })
+  const kernel = spec.kernel ?? 'linear';
+  const resized =
+    spec.resize === 'shortest_side_center_crop' && source
+      ? (() => {
+          const c = immichCrop(source.width, source.height, width, height);
+          // No shrink-on-load shortcut: it rounds the intermediate size, and CLIP wants the exact resize.
+          return pipeline
+            .resize(c.resizedWidth, c.resizedHeight, { fit: 'fill', kernel, fastShrinkOnLoad: false })
+            .extract({ left: c.left, top: c.top, width, height });
+        })()
+      : pipeline.resize(width, height, { fit: spec.resize === 'fill' ? 'fill' : 'cover', position: 'centre', kernel });
+  const { data, info } = await resized
     .flatten({ background: { r: 255, g: 255, b: 255 } })
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -88,4 +101,32 @@ export async function toTensor(pipeline: Sharp, spec: TensorSpec, out?: Float32A
     throw new Error(`unsupported channel count ${channels}`);
   }
   return tensor;
+}
+
+/**
+ * Immich's CLIP geometry (immich_ml/models/transforms.py resize_pil + crop_pil, the same as open_clip's
+ * Resize + CenterCrop up to the rounding of the crop offset): the side that limits the scale becomes the
+ * target size exactly, the other is int(other / limiting * size); the crop starts at int(resized/2 - size/2).
+ */
+export function immichCrop(
+  sourceWidth: number,
+  sourceHeight: number,
+  width: number,
+  height: number,
+): { resizedWidth: number; resizedHeight: number; left: number; top: number } {
+  let resizedWidth: number;
+  let resizedHeight: number;
+  if (sourceWidth * height <= sourceHeight * width) {
+    resizedWidth = width;
+    resizedHeight = Math.max(height, Math.trunc((sourceHeight / sourceWidth) * width));
+  } else {
+    resizedHeight = height;
+    resizedWidth = Math.max(width, Math.trunc((sourceWidth / sourceHeight) * height));
+  }
+  return {
+    resizedWidth,
+    resizedHeight,
+    left: Math.trunc(resizedWidth / 2 - width / 2),
+    top: Math.trunc(resizedHeight / 2 - height / 2),
+  };
 }

@@ -1,0 +1,131 @@
+/**
+ * CLIP speed on a model with the exact ViT-B/32 architecture and random weights (generated once into
+ * .bench/, see models/clip/build-vit-b32-random.ts):
+ * - ingest: images/s through operator image/add over HTTP (decode, preprocess, micro-batched embedding,
+ *   store) against a bare onnxruntime session running the same model on the same images' tensors in
+ *   batches of 32, in the same run, as a ratio (target >= 0.9: the model, not the gateway, is the cost);
+ * - text: search/by-text latency p50 over HTTP for distinct queries (each a text-tower run) and for
+ *   the same queries again (answered from the text-embedding cache).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import pino from 'pino';
+import sharp from 'sharp';
+import { PREFIX } from '../adapters/operator/limits';
+import { loadSettings, PACKAGE_ROOT } from '../bin/config';
+import { startGateway } from '../bin/gateway';
+import { manifestFromImmichLayout } from '../core/embed/immich-layout';
+import { toTensor } from '../core/image/tensor';
+import { writeVitB32Random } from '../models/clip/build-vit-b32-random';
+import { makeScene } from '../tests/helpers/synthetic-images';
+
+const MODEL_DIR = path.join(PACKAGE_ROOT, '.bench', 'vit-b32-random');
+const MODEL = 'vit-b32-random';
+
+function post(agent: http.Agent, url: URL, body: unknown): Promise<number> {
+  const data = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function runClipBench(opts: { images: number; queries: number; concurrency: number; log: (line: string) => void }): Promise<void> {
+  const { log } = opts;
+  if (!existsSync(path.join(MODEL_DIR, 'textual', 'model.onnx'))) {
+    log(`clip    generating the random-weight ViT-B/32 model into ${MODEL_DIR} (once, ~600 MB)`);
+    writeVitB32Random(MODEL_DIR);
+  }
+  const manifest = await manifestFromImmichLayout(MODEL_DIR);
+  const jpegs: Buffer[] = [];
+  for (let i = 0; i < opts.images; i++) jpegs.push(await makeScene(3000 + i, 1024, 768));
+  const threads = os.availableParallelism();
+
+  // Bare session: the same model, the same images' tensors, batches of 32, nothing else.
+  const tensors = await Promise.all(jpegs.map((j) => toTensor(sharp(j), manifest.visual.preprocess, undefined, { width: 1024, height: 768 })));
+  const session = await ort.InferenceSession.create(path.join(MODEL_DIR, manifest.visual.file), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  const runBare = async () => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < tensors.length; i += 32) {
+      const batch = tensors.slice(i, i + 32);
+      const input = new Float32Array(batch.length * tensors[0].length);
+      batch.forEach((t, k) => input.set(t, k * t.length));
+      await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [batch.length, 3, 224, 224]) });
+    }
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  };
+  await runBare(); // warm-up
+  const bareSeconds = await runBare();
+  await session.release();
+
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-clip-bench-'));
+  const modelsDir = path.join(dataDir, 'models');
+  mkdirSync(modelsDir);
+  symlinkSync(path.join(PACKAGE_ROOT, 'models', 'default'), path.join(modelsDir, 'default'));
+  symlinkSync(MODEL_DIR, path.join(modelsDir, MODEL));
+  const settings = loadSettings({ port: 0, host: '127.0.0.1', dataDir }, {});
+  settings.modelsDir = modelsDir;
+  const gateway = await startGateway(settings, pino({ level: 'silent' }));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  try {
+    const url = (p: string) => new URL(`${gateway.url}${PREFIX}/${p}`);
+    await post(agent, url('library/create'), { library_name: 'clip', mode: 'general_search', model: MODEL });
+    const bodies = jpegs.map((j, i) => ({ library_name: 'clip', image_id: `img${i}`, image_uri: `bench/${i}.jpg`, image_base64: j.toString('base64') }));
+    const addAll = async () => {
+      let next = 0;
+      let failures = 0;
+      const started = process.hrtime.bigint();
+      await Promise.all(
+        Array.from({ length: opts.concurrency }, async () => {
+          while (next < bodies.length) if ((await post(agent, url('image/add'), bodies[next++])) !== 200) failures++;
+        }),
+      );
+      if (failures > 0) throw new Error(`${failures} image/add requests failed`);
+      return Number(process.hrtime.bigint() - started) / 1e9;
+    };
+    await addAll(); // warm-up (the same ids are overwritten by the measured pass)
+    const gatewaySeconds = await addAll();
+
+    const queries = Array.from({ length: opts.queries }, (_, i) => `a photo of a red dress number ${i}`);
+    const timeQueries = async () => {
+      const times: number[] = [];
+      for (const q of queries) {
+        const started = process.hrtime.bigint();
+        const status = await post(agent, url('search/by-text'), { library_name: 'clip', query_text: q, top_k: 10, return_frame: false });
+        if (status !== 200) throw new Error(`search/by-text answered ${status}`);
+        times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+      return median(times);
+    };
+    const uncached = await timeQueries();
+    const cached = await timeQueries();
+
+    const bare = opts.images / bareSeconds;
+    const through = opts.images / gatewaySeconds;
+    log(`clip    ViT-B/32 architecture (random weights), ${opts.images} JPEGs 1024x768, ${opts.concurrency} in flight, ${threads} threads`);
+    log(`  bare onnxruntime, batches of 32 ${bare.toFixed(1).padStart(8)} images/s`);
+    log(`  operator image/add (HTTP)       ${through.toFixed(1).padStart(8)} images/s`);
+    log(`  ratio gateway/bare              ${(through / bare).toFixed(2).padStart(8)}   (target >= 0.90)`);
+    log(`  search/by-text p50, new text    ${uncached.toFixed(1).padStart(8)} ms`);
+    log(`  search/by-text p50, cached text ${cached.toFixed(1).padStart(8)} ms`);
+  } finally {
+    agent.destroy();
+    await gateway.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -33,7 +33,21 @@ export interface GatewayConfig {
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
   /** Batch import files are read only from inside this folder. */
   imports: { dir: string };
+  /** Qiniu 以图搜图: the "system setting" threshold searches never go below (default in adapters/qiniu/limits.ts). */
+  qiniu?: { searchThreshold?: number };
+  /** Alibaba Image Search: instance QPS limits, the region Detail reports, the OSS listener of the *Advance flow. */
+  alibaba?: AlibabaConfig;
 }
 
 /** Tenant used by open mode when a request carries no credentials at all. */
 export const OPEN_MODE_DEFAULT_TENANT = 'default';
+
+/** The `alibaba` section of the config file (docs/compatibility/alibaba.md). */
+export interface AlibabaConfig {
+  /** Region reported by Detail and named in upload object keys (default cn-shanghai). */
+  region?: string;
+  /** Per-instance QPS (the vendor sells 1, 5 or 10): more requests in a second → 403 DeniedRequest. */
+  instances?: Array<{ tenant: string; name: string; qps: number }>;
+  /** TLS listener that takes the OSS PostObject uploads of the SDK's *Advance methods. */
+  oss?: { host?: string; port: number; certFile: string; keyFile: string };
+}

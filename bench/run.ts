@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --store embedded]
+ * npm run bench [-- --quick] [-- --store embedded|qdrant]   (qdrant: QDRANT_URL names the server)
  * Prints figures and ratios; it asserts nothing (machines are shared and noisy). Targets are printed beside
  * the figures so a reader can judge them.
  */
@@ -8,20 +8,44 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runIngestBench } from './ingest-bench';
-import { runStoreBench } from './store-bench';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { EMBEDDED_BACKEND, qdrantBackend, runStoreBench, type StoreBackend } from './store-bench';
+
+/** The store to measure; for qdrant, says plainly why it cannot when QDRANT_URL is unset or unreachable. */
+async function backendFor(store: string): Promise<StoreBackend | undefined> {
+  if (store === 'embedded') return EMBEDDED_BACKEND;
+  if (store !== 'qdrant') throw new Error(`--store ${store}: the stores are embedded and qdrant`);
+  const url = process.env.QDRANT_URL;
+  if (!url) {
+    process.stdout.write('bench --store qdrant cannot run: QDRANT_URL is not set (e.g. QDRANT_URL=http://127.0.0.1:6333)\n');
+    return undefined;
+  }
+  try {
+    await new QdrantClient({ url, apiKey: process.env.QDRANT_API_KEY, checkCompatibility: false, timeout: 5000 }).versionInfo();
+  } catch (e) {
+    process.stdout.write(`bench --store qdrant cannot run: Qdrant at ${url} is not reachable (${(e as Error).message})\n`);
+    return undefined;
+  }
+  return qdrantBackend(url, process.env.QDRANT_API_KEY);
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, store: { type: 'string', default: 'embedded' } } });
-  if (values.store !== 'embedded') throw new Error(`--store ${values.store}: only the embedded store exists yet`);
+  const backend = await backendFor(values.store!);
+  if (!backend) {
+    process.exitCode = 2;
+    return;
+  }
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(`image-search-gateway bench — node ${process.version}, ${os.cpus().length} cores, store ${values.store}`);
 
   await runIngestBench({ images: values.quick ? 60 : 300, concurrency: 8, log });
+  await (await import('./clip-bench')).runClipBench({ images: values.quick ? 32 : 96, queries: values.quick ? 10 : 30, concurrency: 8, log });
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-store-bench-'));
   try {
     // 512 dimensions: the size of CLIP ViT-B vectors, the harder case (the bundled descriptor has 228).
-    await runStoreBench({ sizes: values.quick ? [10_000] : [10_000, 100_000], dimension: 512, queries: values.quick ? 200 : 1000, dir, log });
+    await runStoreBench({ backend, sizes: values.quick ? [10_000] : [10_000, 100_000], dimension: 512, queries: values.quick ? 200 : 1000, dir, log });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

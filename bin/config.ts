@@ -7,6 +7,8 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import type { GatewayConfig } from '../adapters/config';
 import configSchema from '../schemas/config.json';
+import type { StoreConfig } from '../core/store/open-store';
+import { storeConfigFrom, StoreSettingsError } from './store-settings';
 
 export interface Settings {
   host: string;
@@ -15,6 +17,8 @@ export interface Settings {
   modelsDir: string;
   defaultModel: string;
   annThreshold?: number;
+  /** Which store to open (absent: the embedded store in dataDir/store). */
+  store?: StoreConfig;
   logLevel: string;
   gateway: GatewayConfig;
 }
@@ -54,6 +58,8 @@ export function loadSettings(overrides: Overrides = {}, env: NodeJS.ProcessEnv =
     libraries: file.libraries ?? [],
     fetch: { ...DEFAULTS.fetch, ...file.fetch },
     imports: { dir: path.resolve(file.imports?.dir ?? path.join(dataDir, 'imports')) },
+    qiniu: file.qiniu,
+    alibaba: file.alibaba,
   };
   return {
     host,
@@ -62,9 +68,19 @@ export function loadSettings(overrides: Overrides = {}, env: NodeJS.ProcessEnv =
     modelsDir: path.resolve(file.models?.dir ?? path.join(PACKAGE_ROOT, 'models')),
     defaultModel: file.models?.default ?? 'default',
     annThreshold: file.store?.annThreshold,
+    store: storeSettings(file.store, env, dataDir),
     logLevel: env.ISG_LOG_LEVEL ?? file.log?.level ?? 'info',
     gateway,
   };
+}
+
+function storeSettings(section: any, env: NodeJS.ProcessEnv, dataDir: string): StoreConfig {
+  try {
+    return storeConfigFrom(section, env, dataDir);
+  } catch (e) {
+    if (e instanceof StoreSettingsError) throw new ConfigError(e.message);
+    throw e;
+  }
 }
 
 function readConfigFile(file: string): any {

@@ -2,7 +2,8 @@
  * The composition root: the one place that wires core (store, models, engine, tasks) to the adapters
  * and an HTTP server. `startGateway` is what `isg serve` runs and what end-to-end tests start.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
@@ -10,12 +11,17 @@ import pino, { type Logger } from 'pino';
 import { createApp } from '../adapters/app';
 import { importTaskHandler, IMPORT_TASK_KIND } from '../adapters/operator/import-task';
 import { IMPORT_FILE_MAX_BYTES } from '../adapters/operator/limits';
+import { IMAGE_LIMITS as QINIU_IMAGE_LIMITS } from '../adapters/qiniu/limits';
+import { IMAGE_LIMITS as HUAWEI_IMAGE_LIMITS } from '../adapters/huawei/limits';
+import { createAlibabaDeps, dumpTaskHandler, incrementTaskHandler, DUMP_TASK_KIND, INCREMENT_TASK_KIND, type OssAddress } from '../adapters/alibaba';
+import { IMAGE_LIMITS as ALIBABA_IMAGE_LIMITS } from '../adapters/alibaba/limits';
+import type { AlibabaConfig } from '../adapters/config';
 import { Engine } from '../core/engine';
 import { ModelRegistry } from '../core/embed/registry';
 import { AlreadyExistsError } from '../core/errors';
 import { createUrlFetcher } from '../core/image/fetch';
 import type { LibraryMode } from '../core/records';
-import { openEmbeddedStore } from '../core/store/embedded';
+import { openStore } from '../core/store/open-store';
 import { TaskRunner } from '../core/tasks';
 import { ConfigError, isLoopbackHost, type Settings } from './config';
 
@@ -38,7 +44,7 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
   mkdirSync(settings.dataDir, { recursive: true });
   mkdirSync(config.imports.dir, { recursive: true });
 
-  const store = await openEmbeddedStore({ dir: path.join(settings.dataDir, 'store'), annThreshold: settings.annThreshold });
+  const store = await openStore(settings.store ?? { kind: 'embedded', dir: path.join(settings.dataDir, 'store'), annThreshold: settings.annThreshold });
   const models = new ModelRegistry(settings.modelsDir, settings.defaultModel);
   await models.get(settings.defaultModel); // fail at start, not at the first request
   const engine = new Engine(store, models);
@@ -55,14 +61,24 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
     }),
   );
 
+  const alibabaDirs = { outputDir: path.join(settings.dataDir, 'alibaba'), importDir: config.imports.dir };
+  tasks.register(DUMP_TASK_KIND, dumpTaskHandler(engine, alibabaDirs));
+  tasks.register(INCREMENT_TASK_KIND, incrementTaskHandler(engine, alibabaDirs));
+  const alibabaFetchImage = createUrlFetcher({ ...fetchOptions, maxBytes: Math.min(config.fetch.maxBytes, ALIBABA_IMAGE_LIMITS.maxBytes!) });
+  const alibaba = createAlibabaDeps({ engine, tasks, dirs: alibabaDirs, fetchImage: alibabaFetchImage }, config.alibaba);
+  let alibabaOss: { address: OssAddress; close(): Promise<void> } | undefined;
+
   let ready = false;
-  const app = createApp({ engine, tasks, config, log, ready: () => ready });
+  const qiniuFetchImage = createUrlFetcher({ ...fetchOptions, maxBytes: Math.min(config.fetch.maxBytes, QINIU_IMAGE_LIMITS.maxBytes!) });
+  const huaweiFetchImage = createUrlFetcher({ ...fetchOptions, maxBytes: Math.min(config.fetch.maxBytes, HUAWEI_IMAGE_LIMITS.maxBytes!) });
+  const app = createApp({ engine, tasks, config, log, ready: () => ready, qiniuFetchImage, huaweiFetchImage, alibaba, alibabaOssAddress: () => alibabaOss?.address });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   });
+  if (config.alibaba?.oss) alibabaOss = await listenAlibabaOss(app, config.alibaba.oss, settings.host);
   const resumed = await tasks.resumeAll();
   ready = true;
   const { port } = server.address() as AddressInfo;
@@ -79,6 +95,7 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await alibabaOss?.close();
       await tasks.stop();
       await store.close();
       await models.close();
@@ -94,4 +111,27 @@ async function createConfiguredLibraries(engine: Engine, settings: Settings): Pr
       if (!(e instanceof AlreadyExistsError)) throw new ConfigError(`libraries: cannot create '${lib.name}': ${(e as Error).message}`);
     }
   }
+}
+
+/** The TLS listener the Alibaba SDK's *Advance methods upload to (OSS PostObject on the same app). */
+async function listenAlibabaOss(app: http.RequestListener, oss: NonNullable<AlibabaConfig['oss']>, defaultHost: string) {
+  let tls: { cert: Buffer; key: Buffer };
+  try {
+    tls = { cert: readFileSync(oss.certFile), key: readFileSync(oss.keyFile) };
+  } catch (e) {
+    throw new ConfigError(`alibaba.oss: cannot read the certificate or key: ${(e as Error).message}`);
+  }
+  const server = https.createServer(tls, app);
+  const host = oss.host ?? defaultHost;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(oss.port, host, () => resolve());
+  });
+  const address: OssAddress = { host, port: (server.address() as AddressInfo).port };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  return { address, close };
 }

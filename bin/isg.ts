@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'models': return (await import('./commands/models')).modelsCommand(rest, process);
+    case 'store': process.exitCode = await (await import('./commands/store')).storeCommand(rest); return;
     case undefined:
     case 'help':
     case '--help':

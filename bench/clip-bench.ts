@@ -21,21 +21,10 @@ import { manifestFromImmichLayout } from '../core/embed/immich-layout';
 import { toTensor } from '../core/image/tensor';
 import { writeVitB32Random } from '../models/clip/build-vit-b32-random';
 import { makeScene } from '../tests/helpers/synthetic-images';
+import { postJson } from './http-client';
 
 const MODEL_DIR = path.join(PACKAGE_ROOT, '.bench', 'vit-b32-random');
 const MODEL = 'vit-b32-random';
-
-function post(agent: http.Agent, url: URL, body: unknown): Promise<number> {
-  const data = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': data.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -84,7 +73,7 @@ export async function runClipBench(opts: { images: number; queries: number; conc
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   try {
     const url = (p: string) => new URL(`${gateway.url}${PREFIX}/${p}`);
-    await post(agent, url('library/create'), { library_name: 'clip', mode: 'general_search', model: MODEL });
+    await postJson(agent, url('library/create'), { library_name: 'clip', mode: 'general_search', model: MODEL });
     const bodies = jpegs.map((j, i) => ({ library_name: 'clip', image_id: `img${i}`, image_uri: `bench/${i}.jpg`, image_base64: j.toString('base64') }));
     const addAll = async () => {
       let next = 0;
@@ -92,7 +81,7 @@ export async function runClipBench(opts: { images: number; queries: number; conc
       const started = process.hrtime.bigint();
       await Promise.all(
         Array.from({ length: opts.concurrency }, async () => {
-          while (next < bodies.length) if ((await post(agent, url('image/add'), bodies[next++])) !== 200) failures++;
+          while (next < bodies.length) if ((await postJson(agent, url('image/add'), bodies[next++])) !== 200) failures++;
         }),
       );
       if (failures > 0) throw new Error(`${failures} image/add requests failed`);
@@ -106,7 +95,7 @@ export async function runClipBench(opts: { images: number; queries: number; conc
       const times: number[] = [];
       for (const q of queries) {
         const started = process.hrtime.bigint();
-        const status = await post(agent, url('search/by-text'), { library_name: 'clip', query_text: q, top_k: 10, return_frame: false });
+        const status = await postJson(agent, url('search/by-text'), { library_name: 'clip', query_text: q, top_k: 10, return_frame: false });
         if (status !== 200) throw new Error(`search/by-text answered ${status}`);
         times.push(Number(process.hrtime.bigint() - started) / 1e6);
       }

@@ -3,9 +3,8 @@
  * the default save_image=true) against bare sharp decode+resize of the same JPEGs to the model's input
  * size, in the same run, as a ratio. Both sides run with the same number of requests in flight.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -15,6 +14,7 @@ import type { ModelManifest } from '../core/embed/manifest';
 import { loadSettings, PACKAGE_ROOT } from '../bin/config';
 import { startGateway } from '../bin/gateway';
 import { makeScene } from '../tests/helpers/synthetic-images';
+import { postJson } from './http-client';
 
 export interface IngestFigures {
   images: number;
@@ -36,17 +36,6 @@ async function runPool<T>(items: T[], concurrency: number, fn: (item: T, i: numb
     }),
   );
   return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-function postJson(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 export async function runIngestBench(opts: { images: number; concurrency: number; log: (line: string) => void }): Promise<IngestFigures> {

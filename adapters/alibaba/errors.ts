@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { BodyAbortedError, BodyTooLargeError } from '../http/raw-body';
+import { InjectedFault, noteError, type FaultCatalog } from '../http/observe';
 import { isEngineError, type EngineError, type ImageInvalidError, type InvalidArgumentError, type NotFoundError } from '../../core/errors';
 
 export const ERRORS = {
@@ -176,6 +177,7 @@ function fromEngine(e: EngineError, style: InstanceErrorStyle): AlibabaError {
 export function toAlibabaError(e: unknown, style: InstanceErrorStyle = 'data'): AlibabaError {
   if (e instanceof AlibabaError) return e;
   if (isEngineError(e)) return fromEngine(e, style);
+  if (e instanceof InjectedFault) return new AlibabaError(e.code as ErrorCode);
   if (e instanceof BodyTooLargeError) return new AlibabaError('InvalidPicContent');
   if (e instanceof BodyAbortedError) return new AlibabaError('BadRequest');
   return new AlibabaError('UnknownException');
@@ -183,6 +185,7 @@ export function toAlibabaError(e: unknown, style: InstanceErrorStyle = 'data'): 
 
 /** Writes the vendor's error envelope. `host` is the Host the client called (HostId). */
 export function sendError(res: Response, error: AlibabaError, requestId: string, host: string | undefined): void {
+  noteError(res, error.code);
   res.status(error.status).json({
     RequestId: requestId,
     HostId: host ?? 'imagesearch.aliyuncs.com',
@@ -190,4 +193,9 @@ export function sendError(res: Response, error: AlibabaError, requestId: string,
     Message: error.message,
     Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(error.code)}&product=ImageSearch&requestId=${requestId}`,
   });
+}
+
+/** Fault injection (/_gateway/faults): any code of the table; DeniedRequest is the throttling answer (as for a full queue). */
+export function alibabaFaultCatalog(operations: readonly string[]): FaultCatalog {
+  return { codes: Object.keys(ERRORS), throttle: 'DeniedRequest' satisfies ErrorCode, operations };
 }

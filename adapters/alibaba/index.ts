@@ -15,8 +15,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { AlibabaConfig, AuthConfig } from '../config';
 import { rawBody } from '../http/raw-body';
+import { injectFault, observe } from '../http/observe';
 import { authenticate, NonceCache, type RequestParts } from './auth';
-import { AlibabaError, newRequestId, sendError, toAlibabaError } from './errors';
+import { AlibabaError, alibabaFaultCatalog, newRequestId, sendError, toAlibabaError } from './errors';
 import { API_VERSION, BODY_LIMIT, DEFAULT_REGION, OPEN_PLATFORM_VERSION } from './limits';
 import { CONSOLE_ACTIONS, GET_ACTIONS, OPERATIONS, type AlibabaDeps } from './operations';
 import { DOWNLOAD_PREFIX, OssEmulator, OssError, ossErrorXml, parseMultipart, postResponseXml, type OssAddress } from './oss';
@@ -33,6 +34,9 @@ export interface AlibabaRouterOptions {
   /** The clock signatures are checked against (tests pin it). */
   now?: () => number;
 }
+
+/** Codes, throttling code and actions for /_gateway/faults. */
+export const FAULT_CATALOG = alibabaFaultCatalog(Object.keys(OPERATIONS));
 
 const FORM = /^application\/x-www-form-urlencoded/i;
 const MULTIPART = /^multipart\/form-data/i;
@@ -91,6 +95,7 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
 
   async function rpc(req: Request, res: Response, requestId: string, query: ParamPairs): Promise<void> {
     let action: string | undefined;
+    observe(res, 'alibaba');
     try {
       await readBody(req, res);
       const body = req.rawBody ?? Buffer.alloc(0);
@@ -105,6 +110,7 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
         throw new AlibabaError('BadRequest', 'The x-acs-action header does not match the Action parameter.');
       }
       if (action === undefined) throw new AlibabaError('MissingParameter', 'The input parameter "Action" that is mandatory for processing this request is not supplied.');
+      if (isAction(action)) observe(res, 'alibaba', action);
       const parts: RequestParts = { method: req.method, query, form, rawHeaders: req.rawHeaders, body };
 
       if (action === 'AuthorizeFileUpload' && version === OPEN_PLATFORM_VERSION) {
@@ -116,6 +122,8 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
       if (version !== API_VERSION) throw new AlibabaError('InvalidVersion');
       const caller = authenticate(auth, parts, { now: now(), nonces });
       const params = mergeParams(query, form);
+      observe(res, 'alibaba', action, caller.tenant);
+      await injectFault(res);
       if (params.InstanceName !== undefined && !deps.throttle.admit(caller.tenant, params.InstanceName)) throw new AlibabaError('DeniedRequest');
       const baseUrl = `${req.protocol}://${req.headers.host ?? 'localhost'}`;
       const answer = await OPERATIONS[action]({ deps, tenant: caller.tenant, params, baseUrl });

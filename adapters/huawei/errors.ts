@@ -10,6 +10,7 @@
  * IS.0004, IS.3000): the choices are made here and nowhere else.
  */
 import { BodyAbortedError, BodyTooLargeError } from '../http/raw-body';
+import { InjectedFault, type FaultCatalog } from '../http/observe';
 import { isEngineError, type EngineError, type ImageInvalidError, type InvalidArgumentError, type NotFoundError, type QuotaExceededError } from '../../core/errors';
 
 /** The service codes used, with the message each answers (documented example strings where they exist). */
@@ -198,6 +199,7 @@ function fromEngine(e: EngineError): Answer {
 export function toHuaweiAnswer(e: unknown): Answer {
   if (e instanceof HuaweiServiceError) return { kind: 'service', error: e.error };
   if (isEngineError(e)) return fromEngine(e);
+  if (e instanceof InjectedFault) return FAULT_ANSWERS.get(e.code)!;
   if (e instanceof BodyTooLargeError) return { kind: 'gateway', error: GATEWAY.tooLarge };
   if (e instanceof BodyAbortedError) return { kind: 'gateway', error: GATEWAY.badRequest };
   if (e instanceof SyntaxError) return { kind: 'service', error: IS.badJson };
@@ -207,4 +209,18 @@ export function toHuaweiAnswer(e: unknown): Answer {
 /** True for answers that hide an unexpected failure (logged by index.ts). */
 export function isInternal(answer: Answer): boolean {
   return answer.kind === 'service' && answer.error === IS.internal;
+}
+
+/**
+ * Fault injection (/_gateway/faults): every IS code and API gateway code by its code (the first row of a
+ * code used twice, so APIGW.0201 is the 400). APIGW.0308 (429) is the throttling answer, as for a full
+ * embedding queue.
+ */
+const FAULT_ANSWERS = new Map<string, Answer>([
+  ...Object.values(IS).map((error): [string, Answer] => [error.code, { kind: 'service', error }]),
+  ...[...Object.values(GATEWAY), unauthorized('token_invalid')].reverse().map((error): [string, Answer] => [error.code, { kind: 'gateway', error }]),
+]);
+
+export function huaweiFaultCatalog(operations: readonly string[]): FaultCatalog {
+  return { codes: [...FAULT_ANSWERS.keys()], throttle: GATEWAY.throttled.code, operations };
 }

@@ -13,8 +13,9 @@ import type { Engine } from '../../core/engine';
 import type { UrlFetcher } from '../../core/image/fetch';
 import type { GatewayConfig } from '../config';
 import { parseJsonBody, rawBody, BodyTooLargeError } from '../http/raw-body';
+import { injectFault, noteError, observe } from '../http/observe';
 import { authenticate, hasHuaweiCredentials, isAkSkRequest, projectAllowed, type AuthContext } from './auth';
-import { GATEWAY, IAM, IS, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
+import { GATEWAY, IAM, IS, huaweiFaultCatalog, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
 import { Iam } from './iam';
 import { AKSK_BODY_LIMIT, IAM_BODY_LIMIT, TOKEN_BODY_LIMIT } from './limits';
 import * as ops from './operations';
@@ -35,6 +36,9 @@ const ROUTES: Array<[method: 'get' | 'post' | 'put' | 'delete', path: string, op
 ];
 
 export const IAM_TOKENS_PATH = '/v3/auth/tokens';
+
+/** Codes, throttling code and operation names (the operation functions' names) for /_gateway/faults. */
+export const FAULT_CATALOG = huaweiFaultCatalog(ROUTES.map(([, , op]) => op.name));
 
 export interface HuaweiRouterDeps {
   engine: Engine;
@@ -59,15 +63,18 @@ function isForeign(req: Request): boolean {
 }
 
 function sendGateway(req: Request, res: Response, error: GatewayError): void {
+  noteError(res, error.code);
   res.status(error.http).json({ error_msg: error.msg, error_code: error.code, request_id: req.id });
 }
 
 function sendAnswer(req: Request, res: Response, answer: Answer): void {
   if (answer.kind === 'gateway') return sendGateway(req, res, answer.error);
+  noteError(res, answer.error.code);
   res.status(400).json({ error_code: answer.error.code, error_msg: answer.error.msg });
 }
 
 function sendIam(res: Response, error: IamError): void {
+  noteError(res, String(error.http));
   res.status(error.http).json({ error: { code: error.http, message: error.message, title: error.title } });
 }
 
@@ -78,7 +85,7 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
   const opsDeps: ops.HuaweiDeps = { engine: deps.engine, fetchImage: deps.fetchImage };
 
   // ---- IAM -------------------------------------------------------------------------------------
-  router.post(IAM_TOKENS_PATH, rawBody(IAM_BODY_LIMIT), (req: Request, res: Response) => {
+  router.post(IAM_TOKENS_PATH, (_req, res, next) => (observe(res, 'huawei', 'iamTokens'), next()), rawBody(IAM_BODY_LIMIT), (req: Request, res: Response) => {
     let body: unknown;
     try {
       body = parseJsonBody(req);
@@ -108,11 +115,17 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
   for (const [method, path, op, hasBody] of ROUTES) {
     router[method](
       path,
-      (req: Request, _res: Response, next: NextFunction) => (isForeign(req) ? next('route') : next()),
+      (req: Request, res: Response, next: NextFunction) => {
+        if (isForeign(req)) return next('route');
+        observe(res, 'huawei', op.name);
+        next();
+      },
       readBody,
       authorize,
       async (req: Request, res: Response) => {
         try {
+          observe(res, 'huawei', op.name, req.huaweiTenant);
+          await injectFault(res);
           const body = hasBody ? parseJsonBody(req) : undefined;
           const data = await op({ deps: opsDeps, tenant: req.huaweiTenant!, body, instance: (req.params as Record<string, string>).instance_name });
           res.status(200).json(data);
@@ -128,6 +141,7 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
   // Unknown routes and methods, as the API gateway answers them, for requests that are Huawei's.
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (!hasHuaweiCredentials(req.rawHeaders) || isForeign(req)) return next();
+    observe(res, 'huawei');
     sendGateway(req, res, GATEWAY.routeNotFound);
   });
 

@@ -7,6 +7,7 @@
  * docs/compatibility/operator.md). Change them here and nowhere else.
  */
 import { BodyAbortedError, BodyTooLargeError } from '../http/raw-body';
+import { InjectedFault, type FaultCatalog } from '../http/observe';
 import { isEngineError, type EngineError, type NotFoundError, type NotSupportedError } from '../../core/errors';
 
 export interface OperatorError {
@@ -83,6 +84,7 @@ function fromEngine(e: EngineError): OperatorError {
 /** Any thrown value → the operator error to answer. Unknown errors are 500 without details. */
 export function toOperatorError(e: unknown): OperatorError {
   if (isEngineError(e)) return fromEngine(e);
+  if (e instanceof InjectedFault) return FAULT_ANSWERS[e.code as FaultStatus];
   if (e instanceof BodyTooLargeError) return { http: 413, status: STATUS.payloadTooLarge, message: `Request body exceeds ${e.limit} bytes.` };
   if (e instanceof BodyAbortedError) return { http: 400, status: STATUS.invalidParameter, message: e.message };
   if (e instanceof SyntaxError) return { http: 400, status: STATUS.invalidParameter, message: 'The request body is not valid JSON.' };
@@ -92,3 +94,35 @@ export function toOperatorError(e: unknown): OperatorError {
 export const ROUTE_NOT_FOUND: OperatorError = { http: 404, status: STATUS.routeNotFound, message: 'No such API.' };
 export const METHOD_NOT_ALLOWED: OperatorError = { http: 405, status: STATUS.methodNotAllowed, message: 'Method not allowed.' };
 export const UNAUTHORIZED: OperatorError = { http: 401, status: STATUS.unauthorized, message: 'A valid API key is required (Authorization: Bearer <key>).' };
+
+/**
+ * Fault injection (/_gateway/faults): the answer for each status string a fault may name. Statuses whose
+ * message names a resource get a generic one. TOO_MANY_REQUESTS is the API's throttling answer (the same
+ * as a full embedding queue).
+ */
+type FaultStatus = Exclude<(typeof STATUS)[keyof typeof STATUS], 'SUCCESS'>;
+const FAULT_ANSWERS: Record<FaultStatus, OperatorError> = {
+  MODE_NOT_SUPPORTED: { http: 400, status: STATUS.modeNotSupported, message: 'The image library does not support this search.' },
+  INVALID_PARAMETER: { http: 400, status: STATUS.invalidParameter, message: 'Invalid parameter.' },
+  INVALID_IMAGE: { http: 400, status: STATUS.invalidImage, message: 'The image is invalid.' },
+  LIBRARY_NOT_FOUND: { http: 404, status: STATUS.libraryNotFound, message: 'Image library does not exist.' },
+  IMAGE_NOT_FOUND: { http: 404, status: STATUS.imageNotFound, message: 'Image does not exist.' },
+  TASK_NOT_FOUND: { http: 404, status: STATUS.taskNotFound, message: 'Task does not exist.' },
+  LIBRARY_ALREADY_EXISTS: { http: 400, status: STATUS.libraryAlreadyExists, message: 'Image library already exists.' },
+  QUOTA_EXCEEDED: { http: 400, status: STATUS.quotaExceeded, message: 'Quota exceeded.' },
+  UNAUTHORIZED,
+  NOT_FOUND: ROUTE_NOT_FOUND,
+  METHOD_NOT_ALLOWED,
+  PAYLOAD_TOO_LARGE: { http: 413, status: STATUS.payloadTooLarge, message: 'Request body too large.' },
+  TOO_MANY_REQUESTS: { http: 429, status: STATUS.tooManyRequests, message: 'Too many requests; retry later.' },
+  SERVICE_UNAVAILABLE: { http: 503, status: STATUS.serviceUnavailable, message: 'The service is temporarily unavailable; retry later.' },
+  INTERNAL_ERROR: { http: 500, status: STATUS.internalError, message: 'Internal server error.' },
+};
+
+export const FAULT_CODES = Object.keys(FAULT_ANSWERS) as FaultStatus[];
+export const THROTTLE_STATUS: FaultStatus = STATUS.tooManyRequests;
+
+/** What the fault injector may use for this API (operations are the route paths). */
+export function operatorFaultCatalog(operations: readonly string[]): FaultCatalog {
+  return { codes: FAULT_CODES, throttle: THROTTLE_STATUS, operations };
+}

@@ -6,8 +6,9 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { Logger } from 'pino';
 import type { AuthConfig } from '../config';
 import { rawBody, parseJsonBody } from '../http/raw-body';
+import { injectFault, noteError, observe } from '../http/observe';
 import { operatorTenant } from './auth';
-import { METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, UNAUTHORIZED, toOperatorError, type OperatorError } from './errors';
+import { METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, UNAUTHORIZED, operatorFaultCatalog, toOperatorError, type OperatorError } from './errors';
 import { BODY_LIMIT, PREFIX } from './limits';
 import * as ops from './operations';
 
@@ -30,6 +31,12 @@ const ROUTES: Array<[method: 'get' | 'post', path: string, op: Operation]> = [
   ['post', '/library/delete', ops.libraryDelete],
 ];
 
+/** An operation's name in the request log, metrics and fault rules: its path without parameters. */
+const operationName = (path: string) => path.slice(1).replace(/\/:.*$/, '');
+
+/** Codes, throttling code and operation names for fault injection (/_gateway/faults). */
+export const FAULT_CATALOG = operatorFaultCatalog(ROUTES.map(([, path]) => operationName(path)));
+
 declare module 'express-serve-static-core' {
   interface Request {
     tenant?: string;
@@ -39,10 +46,13 @@ declare module 'express-serve-static-core' {
 export function operatorRouter(deps: ops.OperatorDeps, auth: AuthConfig, log: Logger): Router {
   const router = Router();
 
-  const sendError = (res: Response, error: OperatorError) =>
+  const sendError = (res: Response, error: OperatorError) => {
+    noteError(res, error.status);
     res.status(error.http).json({ status: error.status, message: error.message, data: null });
+  };
 
   router.use((req, res, next) => {
+    observe(res, 'operator');
     const tenant = operatorTenant(auth, req.headers.authorization);
     if (tenant === undefined) return sendError(res, UNAUTHORIZED);
     req.tenant = tenant;
@@ -52,6 +62,8 @@ export function operatorRouter(deps: ops.OperatorDeps, auth: AuthConfig, log: Lo
   for (const [method, path, op] of ROUTES) {
     router[method](path, rawBody(BODY_LIMIT), async (req: Request, res: Response) => {
       try {
+        observe(res, 'operator', operationName(path), req.tenant);
+        await injectFault(res);
         const data = await op({
           deps,
           tenant: req.tenant!,

@@ -11,6 +11,7 @@
  */
 import { isEngineError, type EngineError, type ImageInvalidError, type ImageInvalidReason, type NotFoundError, type QuotaExceededError } from '../../core/errors';
 import { BodyAbortedError, BodyTooLargeError } from '../http/raw-body';
+import { InjectedFault, type FaultCatalog } from '../http/observe';
 import { ADD_MAX_ITEMS, IMAGE_LIMITS, LIST_LIMIT_MAX, SEARCH_LIMIT_MAX, SEARCH_MAX_GROUPS } from './limits';
 
 export interface QiniuError {
@@ -97,6 +98,7 @@ function fromEngine(err: EngineError): QiniuError {
 export function toQiniuError(err: unknown): QiniuError {
   if (err instanceof QiniuRequestError) return err.error;
   if (isEngineError(err)) return fromEngine(err);
+  if (err instanceof InjectedFault) return ERRORS[err.code as FaultName] as QiniuError;
   if (err instanceof BodyTooLargeError) return ERRORS.bodyTooLarge(err.limit);
   if (err instanceof BodyAbortedError) return ERRORS.bodyAborted;
   if (err instanceof SyntaxError) return ERRORS.invalidJson;
@@ -111,4 +113,16 @@ export function itemError(err: unknown): { code: number; message: string } {
 
 export function fail(error: QiniuError): never {
   throw new QiniuRequestError(error);
+}
+
+/**
+ * Fault injection (/_gateway/faults): the fixed answers of the table by name (the ones that take a group or
+ * a number are left out); `overload` (571) is the throttling answer, as for a full embedding queue. The
+ * request log shows a Qiniu error by its HTTP status, which is what the vendor's clients see as the code.
+ */
+type FaultName = { [K in keyof typeof ERRORS]: (typeof ERRORS)[K] extends QiniuError ? K : never }[keyof typeof ERRORS];
+const FAULT_NAMES = (Object.keys(ERRORS) as Array<keyof typeof ERRORS>).filter((k): k is FaultName => typeof ERRORS[k] !== 'function');
+
+export function qiniuFaultCatalog(operations: readonly string[]): FaultCatalog {
+  return { codes: FAULT_NAMES, throttle: 'overload' satisfies FaultName, operations };
 }

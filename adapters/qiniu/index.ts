@@ -7,8 +7,9 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config';
 import { parseJsonBody, rawBody } from '../http/raw-body';
+import { injectFault, noteError, observe } from '../http/observe';
 import { qiniuTenant } from './auth';
-import { ERRORS, toQiniuError, type QiniuError } from './errors';
+import { ERRORS, qiniuFaultCatalog, toQiniuError, type QiniuError } from './errors';
 import { BODY_LIMIT, PREFIX, SEARCH_THRESHOLD_DEFAULT } from './limits';
 import * as ops from './operations';
 
@@ -30,6 +31,9 @@ const ROUTES: Array<[method: 'get' | 'post', path: string, op: Operation]> = [
   ['post', '/group/:group/search', ops.groupSearch],
 ];
 
+/** Codes, throttling code and operation names (the operation functions' names) for /_gateway/faults. */
+export const FAULT_CATALOG = qiniuFaultCatalog(ROUTES.map(([, , op]) => op.name));
+
 declare module 'express-serve-static-core' {
   interface Request {
     tenant?: string;
@@ -43,8 +47,12 @@ export function qiniuRouter(wiring: Omit<ops.QiniuDeps, 'searchThreshold'>, conf
   const auth = config.auth;
   const deps: ops.QiniuDeps = { ...wiring, searchThreshold: config.qiniu?.searchThreshold ?? SEARCH_THRESHOLD_DEFAULT };
 
-  const sendError = (res: Response, error: QiniuError) => res.status(error.http).json({ error: error.message });
+  const sendError = (res: Response, error: QiniuError) => {
+    noteError(res, String(error.http));
+    res.status(error.http).json({ error: error.message });
+  };
 
+  router.use((_req, res, next) => (observe(res, 'qiniu'), next()));
   // The signature covers the body, so the body is read (raw) before anything else.
   router.use(rawBody(BODY_LIMIT));
   router.use((req, res, next) => {
@@ -62,6 +70,8 @@ export function qiniuRouter(wiring: Omit<ops.QiniuDeps, 'searchThreshold'>, conf
   for (const [method, path, op] of ROUTES) {
     router[method](path, async (req: Request, res: Response) => {
       try {
+        observe(res, 'qiniu', op.name, req.tenant);
+        await injectFault(res);
         const data = await op({
           deps,
           tenant: req.tenant!,

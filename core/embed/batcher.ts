@@ -18,6 +18,8 @@ export interface BatcherOptions {
   maxQueue: number;
   /** The error a refused submission rejects with. */
   onFull: () => Error;
+  /** Told of every run as it starts: its size and how long each item waited in the queue (metrics). */
+  onBatch?: (size: number, waitedMs: number[]) => void;
 }
 
 export interface BatcherStats {
@@ -31,6 +33,8 @@ export interface BatcherStats {
 
 interface Pending<I, O> {
   item: I;
+  /** performance.now() when submitted. */
+  at: number;
   resolve: (out: O) => void;
   reject: (err: unknown) => void;
 }
@@ -56,7 +60,7 @@ export class MicroBatcher<I, O> {
     if (this.closed) return Promise.reject(new Error('batcher is closed'));
     if (this.queue.length >= this.options.maxQueue) return Promise.reject(this.options.onFull());
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, at: performance.now(), resolve, reject });
       if (!this.running && !this.scheduled) {
         this.scheduled = true;
         setImmediate(() => void this.drain());
@@ -90,6 +94,10 @@ export class MicroBatcher<I, O> {
         this.counters.batches++;
         this.counters.items += batch.length;
         this.counters.maxBatch = Math.max(this.counters.maxBatch, batch.length);
+        if (this.options.onBatch) {
+          const now = performance.now();
+          this.options.onBatch(batch.length, batch.map((p) => now - p.at));
+        }
         try {
           const outputs = await this.run(batch.map((p) => p.item));
           if (outputs.length !== batch.length) {

@@ -37,6 +37,15 @@ export interface LoadModelOptions {
   spinning?: boolean;
   /** Text embeddings kept in the LRU cache. Default 1024; 0 disables the cache. */
   textCacheSize?: number;
+  /** Told of every session run (metrics): the model, which tower, the batch size and each item's queue wait. */
+  onBatch?: (event: BatchEvent) => void;
+}
+
+export interface BatchEvent {
+  model: string;
+  tower: 'visual' | 'textual';
+  size: number;
+  waitedMs: number[];
 }
 
 export interface TextStats extends BatcherStats {
@@ -125,6 +134,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
   };
   const onFull = () => new QuotaExceededError('queue', 'embedding queue is full');
+  const onBatchOf = (tower: BatchEvent['tower']) =>
+    options.onBatch && ((size: number, waitedMs: number[]) => options.onBatch!({ model: path.basename(dir), tower, size, waitedMs }));
 
   const session = await SessionWorker.start(path.join(dir, visual.file), sessionOptions);
   let text: TextTower | undefined;
@@ -141,7 +152,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       return toVectors(manifest, out, n);
     }
 
-    const batcher = new MicroBatcher<Float32Array, Float32Array>(runBatch, { maxBatch, maxQueue, onFull });
+    const batcher = new MicroBatcher<Float32Array, Float32Array>(runBatch, { maxBatch, maxQueue, onFull, onBatch: onBatchOf('visual') });
 
     function embedImage(tensor: Float32Array): Promise<Float32Array> {
       if (tensor.length !== size) {
@@ -163,7 +174,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       return out;
     }
 
-    const textBatcher = text && new MicroBatcher<TokenizedText, Float32Array>(text.runBatch, { maxBatch, maxQueue, onFull });
+    const textBatcher = text && new MicroBatcher<TokenizedText, Float32Array>(text.runBatch, { maxBatch, maxQueue, onFull, onBatch: onBatchOf('textual') });
     const cache = new LruCache<string, Promise<Float32Array>>(options.textCacheSize ?? DEFAULT_TEXT_CACHE_SIZE);
 
     function embedText(query: string): Promise<Float32Array> {

@@ -5,12 +5,17 @@ import type { Engine } from '../core/engine';
 import type { UrlFetcher } from '../core/image';
 import type { TaskRunner } from '../core/tasks';
 import type { GatewayConfig } from './config';
-import { controlRouter } from './control';
+import { createControlPlane, GatewayMetrics } from './control';
+import { docsRouter } from './control/docs';
+import { consoleRouter } from './console';
 import { requestId } from './http/request-id';
-import { operatorRouter, PREFIX as OPERATOR_PREFIX } from './operator';
-import { qiniuRouter, PREFIX as QINIU_PREFIX } from './qiniu';
-import { huaweiRouter } from './huawei';
-import { alibabaRouter, type AlibabaDeps, type OssAddress } from './alibaba';
+import { createMigration, registerMigrationMetrics } from './migration';
+import { operatorRouter, PREFIX as OPERATOR_PREFIX, FAULT_CATALOG as OPERATOR_FAULTS } from './operator';
+import { operatorTenant } from './operator/auth';
+import { imageKey, operatorKeys } from './operator/keys';
+import { qiniuRouter, PREFIX as QINIU_PREFIX, FAULT_CATALOG as QINIU_FAULTS } from './qiniu';
+import { huaweiRouter, FAULT_CATALOG as HUAWEI_FAULTS } from './huawei';
+import { alibabaRouter, FAULT_CATALOG as ALIBABA_FAULTS, type AlibabaDeps, type OssAddress } from './alibaba';
 
 export interface AppDeps {
   engine: Engine;
@@ -25,6 +30,10 @@ export interface AppDeps {
   /** The Alibaba adapter's parts, and where its OSS upload listener is (when configured). */
   alibaba: AlibabaDeps;
   alibabaOssAddress?: () => OssAddress | undefined;
+  /** Prometheus registry (bin/gateway.ts shares it with the model registry for batch metrics). */
+  metrics?: GatewayMetrics;
+  /** POST /_gateway/state/reset: empty the store (one tenant or all) and restore what a fresh start has. */
+  resetState?: (tenant?: string) => Promise<void>;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -32,16 +41,27 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId());
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      // Method, path and status only: never bodies, query strings or credentials.
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      deps.log.debug({ reqId: req.id, method: req.method, path: req.path, status: res.statusCode, ms }, 'request');
-    });
-    next();
+  const control = createControlPlane({
+    engine: deps.engine,
+    auth: deps.config.auth,
+    control: deps.config.control,
+    log: deps.log,
+    ready: deps.ready,
+    metrics: deps.metrics ?? new GatewayMetrics(),
+    faults: { operator: OPERATOR_FAULTS, huawei: HUAWEI_FAULTS, alibaba: ALIBABA_FAULTS, qiniu: QINIU_FAULTS },
+    resetState: deps.resetState,
   });
-  app.use('/_gateway', controlRouter({ ready: deps.ready }));
+  // Request log, metrics and the access log (method, path, status, vendor code: never bodies or credentials).
+  app.use(control.observer);
+  // Migration: per vendor and library, local, upstream (forwarded unchanged) or shadow, decided before any
+  // adapter reads the request; GET /_gateway/migration shows the agreement figures.
+  const migration = createMigration(deps.config.migration, deps.log);
+  if (deps.metrics) registerMigrationMetrics(deps.metrics.registry, migration.stats);
+  app.use(migration.router);
+  app.use('/_gateway', control.router);
+  app.use(control.rootRouter);
+  app.use(docsRouter());
+  app.use(consoleRouter({ engine: deps.engine, log: deps.log, tenantOf: (authorization) => operatorTenant(deps.config.auth, authorization), keys: { imageKey, operatorKeys } }));
   app.use(OPERATOR_PREFIX, operatorRouter({ engine: deps.engine, tasks: deps.tasks }, deps.config.auth, deps.log));
   // Alibaba RPC on "/" (x-acs-action or Action, form or multipart bodies) and /_alibaba/files; the rest passes by.
   app.use(alibabaRouter(deps.alibaba, deps.config.auth, deps.log, { ossAddress: deps.alibabaOssAddress }));

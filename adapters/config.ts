@@ -37,6 +37,12 @@ export interface GatewayConfig {
   qiniu?: { searchThreshold?: number };
   /** Alibaba Image Search: instance QPS limits, the region Detail reports, the OSS listener of the *Advance flow. */
   alibaba?: AlibabaConfig;
+  /** The control plane (/_gateway): who may reset state and inject faults in verify mode, request log size. */
+  control?: ControlConfig;
+  /** The embedding queue: most images per session run and most waiting (beyond, each vendor's throttling error). */
+  embedding?: EmbeddingConfig;
+  /** Migration off a vendor's own endpoint: per vendor and library, local, upstream or shadow (docs/migration.md). */
+  migration?: MigrationConfig;
 }
 
 /** Tenant used by open mode when a request carries no credentials at all. */
@@ -50,4 +56,42 @@ export interface AlibabaConfig {
   instances?: Array<{ tenant: string; name: string; qps: number }>;
   /** TLS listener that takes the OSS PostObject uploads of the SDK's *Advance methods. */
   oss?: { host?: string; port: number; certFile: string; keyFile: string };
+}
+
+/** Where a vendor request is served: by the engine, by the vendor's endpoint, or by both (the client gets the vendor's). */
+export type RouteMode = 'local' | 'upstream' | 'shadow';
+
+/** One vendor's `migration` section (adapters/migration/README.md). */
+export interface VendorMigrationConfig {
+  /** The vendor's endpoint requests are forwarded to, e.g. https://imagesearch.cn-shanghai.aliyuncs.com. */
+  upstream?: string;
+  /** Mode of libraries not listed, and of requests that name no library (default local). */
+  mode?: RouteMode;
+  /** Mode per instance / group / library name. */
+  libraries?: Record<string, RouteMode>;
+  /** How long the upstream may take to answer (default in adapters/migration/limits.ts). */
+  timeoutMs?: number;
+  /** Send the upstream's host in Host instead of the client's (breaks signatures that cover Host). */
+  rewriteHost?: boolean;
+}
+
+export interface MigrationConfig {
+  huawei?: VendorMigrationConfig;
+  alibaba?: VendorMigrationConfig;
+  qiniu?: VendorMigrationConfig;
+  operator?: VendorMigrationConfig;
+}
+
+/** The `control` section (adapters/control/README.md). */
+export interface ControlConfig {
+  /** verify mode: Bearer keys that may use reset, faults and the request log (open mode needs none). */
+  adminKeys?: string[];
+  /** Recent requests kept per vendor for GET /_gateway/requests (default 200). */
+  requestLogSize?: number;
+}
+
+/** The `embedding` section: core/embed/runner.ts LoadModelOptions. */
+export interface EmbeddingConfig {
+  maxBatch?: number;
+  maxQueue?: number;
 }

@@ -60,6 +60,9 @@ export function loadSettings(overrides: Overrides = {}, env: NodeJS.ProcessEnv =
     imports: { dir: path.resolve(file.imports?.dir ?? path.join(dataDir, 'imports')) },
     qiniu: file.qiniu,
     alibaba: file.alibaba,
+    control: file.control,
+    embedding: file.embedding,
+    migration: migrationSettings(file.migration),
   };
   return {
     host,
@@ -72,6 +75,16 @@ export function loadSettings(overrides: Overrides = {}, env: NodeJS.ProcessEnv =
     logLevel: env.ISG_LOG_LEVEL ?? file.log?.level ?? 'info',
     gateway,
   };
+}
+
+/** The migration section as given; a vendor that sends anything upstream must name its upstream. */
+function migrationSettings(section: GatewayConfig['migration']): GatewayConfig['migration'] {
+  for (const [vendor, v] of Object.entries(section ?? {})) {
+    if (!v) continue;
+    const modes = [v.mode ?? 'local', ...Object.values(v.libraries ?? {})];
+    if (modes.some((m) => m !== 'local') && !v.upstream) throw new ConfigError(`migration.${vendor}: upstream or shadow mode needs migration.${vendor}.upstream`);
+  }
+  return section;
 }
 
 function storeSettings(section: any, env: NodeJS.ProcessEnv, dataDir: string): StoreConfig {

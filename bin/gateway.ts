@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createApp } from '../adapters/app';
+import { GatewayMetrics } from '../adapters/control/metrics';
 import { importTaskHandler, IMPORT_TASK_KIND } from '../adapters/operator/import-task';
 import { IMPORT_FILE_MAX_BYTES } from '../adapters/operator/limits';
 import { IMAGE_LIMITS as QINIU_IMAGE_LIMITS } from '../adapters/qiniu/limits';
@@ -45,7 +46,8 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
   mkdirSync(config.imports.dir, { recursive: true });
 
   const store = await openStore(settings.store ?? { kind: 'embedded', dir: path.join(settings.dataDir, 'store'), annThreshold: settings.annThreshold });
-  const models = new ModelRegistry(settings.modelsDir, settings.defaultModel);
+  const metrics = new GatewayMetrics();
+  const models = new ModelRegistry(settings.modelsDir, settings.defaultModel, { ...config.embedding, onBatch: metrics.observeBatch });
   await models.get(settings.defaultModel); // fail at start, not at the first request
   const engine = new Engine(store, models);
   await createConfiguredLibraries(engine, settings);
@@ -71,9 +73,15 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
   let ready = false;
   const qiniuFetchImage = createUrlFetcher({ ...fetchOptions, maxBytes: Math.min(config.fetch.maxBytes, QINIU_IMAGE_LIMITS.maxBytes!) });
   const huaweiFetchImage = createUrlFetcher({ ...fetchOptions, maxBytes: Math.min(config.fetch.maxBytes, HUAWEI_IMAGE_LIMITS.maxBytes!) });
-  const app = createApp({ engine, tasks, config, log, ready: () => ready, qiniuFetchImage, huaweiFetchImage, alibaba, alibabaOssAddress: () => alibabaOss?.address });
+  // Reset: empty the store, then bring back the configured libraries of the tenants reset.
+  const resetState = async (tenant?: string) => {
+    await store.reset(tenant);
+    await createConfiguredLibraries(engine, settings, tenant);
+  };
+  const app = createApp({ engine, tasks, config, log, ready: () => ready, qiniuFetchImage, huaweiFetchImage, alibaba, alibabaOssAddress: () => alibabaOss?.address, metrics, resetState });
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
+  const draining = drainOnClose(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
@@ -94,6 +102,7 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        draining.start();
       });
       await alibabaOss?.close();
       await tasks.stop();
@@ -103,8 +112,33 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
   return { url, engine, tasks, log, close };
 }
 
-async function createConfiguredLibraries(engine: Engine, settings: Settings): Promise<void> {
+/**
+ * Graceful shutdown of keep-alive connections: server.close() only closes the connections idle at that
+ * moment, so a request in flight would keep its connection (and close()) open after it is answered.
+ * Once draining, answers not yet sent say Connection: close, and each finished answer closes what is idle.
+ */
+function drainOnClose(server: http.Server) {
+  const open = new Set<http.ServerResponse>();
+  let draining = false;
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    open.add(res);
+    if (draining) res.shouldKeepAlive = false;
+    res.on('close', () => {
+      open.delete(res);
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  return {
+    start() {
+      draining = true;
+      for (const res of open) if (!res.headersSent) res.shouldKeepAlive = false;
+    },
+  };
+}
+
+async function createConfiguredLibraries(engine: Engine, settings: Settings, onlyTenant?: string): Promise<void> {
   for (const lib of settings.gateway.libraries) {
+    if (onlyTenant !== undefined && lib.tenant !== onlyTenant) continue;
     try {
       await engine.createLibrary(lib.tenant, { name: lib.name, mode: lib.mode as LibraryMode, model: lib.model, description: lib.description });
     } catch (e) {

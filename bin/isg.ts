@@ -15,6 +15,8 @@ commands:
            --host H       address to bind (ISG_HOST, default 127.0.0.1)
            --data DIR     data directory (ISG_DATA_DIR, default ./data)
            --config FILE  JSON config file (ISG_CONFIG)
+  import   bulk-import a library from a manifest, a folder or a vendor dump (isg import --help)
+  export   write a library as a folder isg import reads back (isg export --help)
 `;
 
 async function serve(argv: string[]): Promise<void> {
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
       return serve(rest);
     case 'models': return (await import('./commands/models')).modelsCommand(rest, process);
     case 'store': process.exitCode = await (await import('./commands/store')).storeCommand(rest); return;
+    case 'import': process.exitCode = await (await import('./commands/import')).importCommand(rest); return;
+    case 'export': process.exitCode = await (await import('./commands/export')).exportCommand(rest); return;
     case undefined:
     case 'help':
     case '--help':

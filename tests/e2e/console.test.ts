@@ -113,7 +113,7 @@ test('create a library, upload by drag and drop with tags, browse thumbnails wit
   await page.fill('#upload-tags', 'color=red, size=40');
   await drop('#upload-zone', [await jpeg('red-circle.jpg', '#d01010', 'circle'), await jpeg('red-square.jpg', '#c81414', 'square')]);
   await page.locator('#uploads .state.done').nth(1).waitFor();
-  await page.fill('#upload-tags', 'color=blue, size=42');
+  await page.fill('#upload-tags', 'shelf=b2, size=42');
   await drop('#upload-zone', [await jpeg('blue-circle.jpg', '#1f4fd0', 'circle'), await jpeg('green-triangle.jpg', '#10b020', 'triangle')]);
   await page.locator('#uploads .state.done').nth(3).waitFor();
   expect(await page.locator('#uploads progress').evaluateAll((ps) => ps.map((p: any) => p.value as number))).toEqual([1, 1, 1, 1]);
@@ -124,7 +124,7 @@ test('create a library, upload by drag and drop with tags, browse thumbnails wit
   expect(widths.every((w) => w > 0 && w <= 320)).toBe(true);
   expect((await tileIds('#image-grid')).sort()).toEqual(['blue-circle.jpg', 'green-triangle.jpg', 'red-circle.jpg', 'red-square.jpg']);
   expect(await page.locator('[data-library="catalog"] .count').textContent()).toBe('4');
-  expect(await page.locator('#image-grid [data-image-id="blue-circle.jpg"] .tag').allTextContents()).toEqual(['color: blue', 'size: 42']);
+  expect(await page.locator('#image-grid [data-image-id="blue-circle.jpg"] .tag').allTextContents()).toEqual(['shelf: b2', 'size: 42']);
   await screenshot('browse');
 });
 
@@ -153,7 +153,7 @@ test('search by dropping an image: the same picture first, with scores and tags'
   const scores = (await page.locator('#result-grid .score .value').allTextContents()).map(Number);
   expect(scores[0]).toBeGreaterThan(0.99);
   expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-  expect(await page.locator('#result-grid .tile').first().locator('.tag').allTextContents()).toEqual(['color: blue', 'size: 42']);
+  expect(await page.locator('#result-grid .tile').first().locator('.tag').allTextContents()).toEqual(['shelf: b2', 'size: 42']);
 });
 
 test('search by text on a model with a text tower; a tag filter narrows the results', async () => {

@@ -6,6 +6,7 @@
  * when the caller wants a reproducible sequence.
  */
 import { randomInt } from 'node:crypto';
+import { prng } from '../../core/prng';
 import { InvalidArgumentError } from '../../core/errors';
 import type { FaultCatalog, FaultDecision, FaultSource, Vendor } from '../http/observe';
 import { validator } from '../http/validate';
@@ -32,17 +33,6 @@ export type FaultCatalogs = Record<Vendor, FaultCatalog>;
 
 const validateSpec = validator<FaultSpec>(faultSchema);
 
-/** mulberry32: small, fast, good enough to decide whether a request fails. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultInjector implements FaultSource {
   private rules: Array<{ rule: FaultRule; draw: () => number }> = [];

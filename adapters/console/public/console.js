@@ -221,8 +221,9 @@ function showKeyForm(switching) {
   $('switch-cancel').hidden = !switching;
   $('sign-in-error').hidden = true;
   $('api-key').value = '';
+  $('sign-in-form').querySelector('button[type=submit]').textContent = switching ? 'Switch' : 'Sign in';
   $('sign-in').hidden = false;
-  $('app').hidden = switching ? $('app').hidden : true;
+  $('app').hidden = true;
   $('api-key').focus();
 }
 
@@ -512,6 +513,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('switch-key').addEventListener('click', () => showKeyForm(true));
   $('switch-cancel').addEventListener('click', () => {
     $('sign-in').hidden = true;
+    $('app').hidden = false;
   });
   $('refresh-libraries').addEventListener('click', () => loadLibraries().catch((e) => toast(e.message, true)));
   $('new-library-form').addEventListener('submit', createLibrary);

@@ -518,6 +518,9 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     }
     const need = offset + options.limit;
     if (need === 0) return [];
+    // usearch reads a typed array from the start of its buffer, ignoring byteOffset: a view into a larger
+    // buffer (a subarray) would search another vector, so it is copied into an array of its own.
+    if (query.byteOffset !== 0 || query.byteLength !== query.buffer.byteLength) query = query.slice();
     const excludeIds = new Set(options.excludeIds ?? []);
     const merged: SearchHit[] = [];
     const seen = new Set<number>();

@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/_gateway', control.router);
   app.use(control.rootRouter);
   app.use(docsRouter());
-  app.use(consoleRouter({ engine: deps.engine, log: deps.log, tenantOf: (authorization) => operatorTenant(deps.config.auth, authorization), keys: { imageKey, operatorKeys } }));
+  app.use(consoleRouter({ engine: deps.engine, log: deps.log, tenantOf: (authorization) => operatorTenant(deps.config.auth, authorization), authMode: deps.config.auth.mode, keys: { imageKey, operatorKeys } }));
   app.use(OPERATOR_PREFIX, operatorRouter({ engine: deps.engine, tasks: deps.tasks }, deps.config.auth, deps.log));
   // Alibaba RPC on "/" (x-acs-action or Action, form or multipart bodies) and /_alibaba/files; the rest passes by.
   app.use(alibabaRouter(deps.alibaba, deps.config.auth, deps.log, { ossAddress: deps.alibabaOssAddress }));

@@ -1,23 +1,36 @@
 #!/usr/bin/env node
 /**
- * isg — the image-search-gateway command line.
- *   isg serve [--port N] [--host H] [--data DIR] [--config FILE]
+ * isg — the image-search-gateway command line: serve, models, store, import, export (isg --help).
+ * In a checkout it runs as `npx isg …` (package.json's bin, built by `npm ci`'s prepare step).
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from './config';
 import { startGateway } from './gateway';
 
-const USAGE = `usage: isg <command> [options]
-
-commands:
-  serve    serve the gateway
+const SERVE_USAGE = `  serve    serve the gateway
            --port N       port (ISG_PORT, default 8080)
            --host H       address to bind (ISG_HOST, default 127.0.0.1)
            --data DIR     data directory (ISG_DATA_DIR, default ./data)
            --config FILE  JSON config file (ISG_CONFIG)
+`;
+
+const USAGE = `usage: isg <command> [options]      (in a checkout: npx isg <command>)
+
+commands:
+${SERVE_USAGE}  models   list, add or pull embedding models (isg models --help)
+  store    copy the data between the embedded store and Qdrant (isg store --help)
   import   bulk-import a library from a manifest, a folder or a vendor dump (isg import --help)
   export   write a library as a folder isg import reads back (isg export --help)
 `;
+
+const HELP = new Set(['--help', '-h', 'help']);
+
+/** Whether a command's arguments ask for its help rather than for work. */
+const asksHelp = (argv: string[]) => argv.some((a) => HELP.has(a));
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
 
 async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -55,17 +68,26 @@ async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
     case 'serve':
+      if (asksHelp(rest)) return print(`usage: isg serve [options]\n${SERVE_USAGE}`);
       return serve(rest);
-    case 'models': return (await import('./commands/models')).modelsCommand(rest, process);
-    case 'store': process.exitCode = await (await import('./commands/store')).storeCommand(rest); return;
+    case 'models': {
+      const { MODELS_USAGE, modelsCommand } = await import('./commands/models');
+      if (rest.length === 0 || HELP.has(rest[0])) return print(MODELS_USAGE);
+      return modelsCommand(rest, process);
+    }
+    case 'store': {
+      const { STORE_USAGE, storeCommand } = await import('./commands/store');
+      if (rest.length === 0 || asksHelp(rest)) return print(`usage: isg store migrate --from <kind> --to <kind>\n${STORE_USAGE}`);
+      process.exitCode = await storeCommand(rest);
+      return;
+    }
     case 'import': process.exitCode = await (await import('./commands/import')).importCommand(rest); return;
     case 'export': process.exitCode = await (await import('./commands/export')).exportCommand(rest); return;
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
-      return;
+      return print(USAGE);
     default:
       process.stderr.write(`isg: unknown command '${command}'\n\n${USAGE}`);
       process.exitCode = 2;

@@ -3,7 +3,8 @@
  * few read endpoints it needs beyond the operator API, under /_gateway/console:
  *   GET /_gateway/console/session     the caller's tenant, and which models can search by text
  *   GET /_gateway/console/thumbnail   ?library=&image_id=&image_uri= → a JPEG of at most 320 px a side
- * The console signs in with an operator API key (Authorization: Bearer, as the operator API); everything
+ * The console signs in with an operator API key (Authorization: Bearer, as the operator API) in verify mode;
+ * in open mode it opens on the default tenant at once (any key names a tenant, none the default one). Everything
  * else (libraries, upload, browse, search, tag filters) goes through the operator API itself.
  */
 import { existsSync } from 'node:fs';
@@ -19,6 +20,8 @@ export interface ConsoleDeps {
   log: Logger;
   /** The operator API's credential check: Authorization header → tenant, or undefined to refuse. */
   tenantOf: (authorization: string | undefined) => string | undefined;
+  /** The gateway's auth mode: in open mode the page opens on the default tenant without a sign-in step. */
+  authMode: 'open' | 'verify';
   /** The operator API's key mapping, so thumbnails are addressed by the keys the console shows. */
   keys: {
     imageKey: (imageId: string, imageUri: string) => string;
@@ -69,7 +72,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
         return { name, text: manifest?.textual !== undefined, dimension: manifest?.dimension ?? null };
       }),
     );
-    res.json({ tenant: res.locals.tenant, models });
+    res.json({ tenant: res.locals.tenant, auth: deps.authMode, models });
   });
 
   api.get('/thumbnail', async (req: Request, res: Response) => {

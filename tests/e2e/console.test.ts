@@ -8,14 +8,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { loadSettings } from '../../bin/config';
 import { startGateway, type Gateway } from '../../bin/gateway';
+import { launchChromium } from '../helpers/chromium';
 import { makeModelsDir, TINY_CLIP } from '../helpers/clip-models';
 import { productImage } from '../helpers/product-images';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 const API_KEY = 'console-test-key-1';
 
 let gateway: Gateway;
@@ -66,20 +65,15 @@ const tileIds = (grid: string) => page.locator(`${grid} .tile`).evaluateAll((til
 beforeAll(async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-console-'));
   const modelsDir = makeModelsDir();
-  const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-chromium-'));
-  dirs.push(dataDir, modelsDir, userDataDir);
+  dirs.push(dataDir, modelsDir);
   mkdirSync(shots, { recursive: true });
   const settings = loadSettings({ port: 0, host: '127.0.0.1', dataDir }, {});
   settings.modelsDir = modelsDir;
   settings.gateway.auth = { mode: 'verify', tenants: [{ id: 'acme', operator: { apiKeys: [API_KEY] } }] };
   gateway = await startGateway(settings, pino({ level: 'silent' }));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1280, height: 860 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  const browser = await launchChromium();
+  ({ context, page } = browser);
+  dirs.push(browser.userDataDir);
 }, 120_000);
 
 afterAll(async () => {

@@ -184,17 +184,47 @@ function addFilter(key, value) {
 // ---- sign in --------------------------------------------------------------------------------------
 
 async function signIn(key) {
+  const previous = state.key;
   state.key = key;
-  const res = await consoleGet('session');
+  let res;
+  try {
+    res = await consoleGet('session');
+  } catch (err) {
+    state.key = previous;
+    throw err;
+  }
   state.session = await res.json();
+  // A new tenant: forget the library that was open.
+  state.current = null;
+  releaseThumbs();
+  $('library-view').hidden = true;
+  $('empty-state').hidden = false;
   sessionStorage.setItem(KEY_STORAGE, key);
+  const open = state.session.auth === 'open';
   $('tenant-name').textContent = state.session.tenant;
   $('who').hidden = false;
+  // Open mode has no keys to sign out of: offer a tenant switch instead.
+  $('switch-key').hidden = !open;
+  $('sign-out').hidden = open;
   $('sign-in').hidden = true;
   $('app').hidden = false;
   const models = $('new-model');
   models.replaceChildren(...state.session.models.map((m) => el('option', { value: m.name, text: m.text ? `${m.name} (image + text)` : `${m.name} (image)` })));
   await loadLibraries();
+}
+
+/** Shows the key form: the sign-in of verify mode, or open mode's tenant switch (which can be cancelled). */
+function showKeyForm(switching) {
+  $('sign-in-title').textContent = switching ? 'Switch tenant' : 'Sign in';
+  $('sign-in-help').hidden = switching;
+  $('switch-help').hidden = !switching;
+  $('switch-cancel').hidden = !switching;
+  $('sign-in-error').hidden = true;
+  $('api-key').value = '';
+  $('sign-in-form').querySelector('button[type=submit]').textContent = switching ? 'Switch' : 'Sign in';
+  $('sign-in').hidden = false;
+  $('app').hidden = true;
+  $('api-key').focus();
 }
 
 function signOut() {
@@ -205,8 +235,7 @@ function signOut() {
   releaseThumbs();
   $('app').hidden = true;
   $('who').hidden = true;
-  $('sign-in').hidden = false;
-  $('api-key').value = '';
+  showKeyForm(false);
 }
 
 // ---- libraries ------------------------------------------------------------------------------------
@@ -476,12 +505,16 @@ document.addEventListener('DOMContentLoaded', () => {
     try {
       await signIn($('api-key').value.trim());
     } catch (err) {
-      state.key = '';
       error.textContent = err.status === 401 ? 'That key is not valid for this gateway.' : err.message;
       error.hidden = false;
     }
   });
   $('sign-out').addEventListener('click', signOut);
+  $('switch-key').addEventListener('click', () => showKeyForm(true));
+  $('switch-cancel').addEventListener('click', () => {
+    $('sign-in').hidden = true;
+    $('app').hidden = false;
+  });
   $('refresh-libraries').addEventListener('click', () => loadLibraries().catch((e) => toast(e.message, true)));
   $('new-library-form').addEventListener('submit', createLibrary);
   $('delete-library').addEventListener('click', deleteLibrary);
@@ -503,6 +536,7 @@ document.addEventListener('DOMContentLoaded', () => {
     const text = $('query-text').value.trim();
     if (text) search('text', { query_text: text });
   });
-  // Signed in before (this tab): sign in again silently; open mode also takes an empty key.
-  if (state.key) signIn(state.key).catch(() => signOut());
+  // Sign in silently with this tab's key, or none: open mode takes an empty key as the default tenant, so
+  // the page opens straight away there; verify mode answers 401 and the sign-in form appears.
+  signIn(state.key).catch(() => signOut());
 });

@@ -184,6 +184,15 @@ describe.each(VENDORS)('isg parity, %s', (vendor) => {
 });
 
 describe('isg parity safety', () => {
+  test('isg parity --help documents every flag and each vendor\'s credentials entry', async () => {
+    const help = await isg(['--help']);
+    expect(help.code).toBe(0);
+    for (const flag of ['--vendor', '--endpoint', '--credentials', '--out', '--recording', '--max-requests', '--dry-run', '--yes-i-own-this-account']) {
+      expect(help.stdout).toContain(flag);
+    }
+    for (const vendor of VENDORS) expect(help.stdout).toContain(`{"${vendor}": {`);
+  });
+
   test('record refuses to send without --yes-i-own-this-account', async () => {
     await expect(isg(['record', '--vendor', 'qiniu', '--endpoint', vendorSide.url, '--credentials', credentialsFile, '--out', path.join(work, 'refused')])).rejects.toThrow(
       /--yes-i-own-this-account/,

@@ -11,7 +11,7 @@
  *
  * Credentials file entry: {"alibaba": {"accessKeyId": "...", "accessKeySecret": "...", "instanceName": "..."}}.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import querystring from 'node:querystring';
 import type { ParityRequest, ScenarioContext, VendorParity, VendorSession } from '../parity/types';
 import { scenarioImages } from '../parity/images';
@@ -66,12 +66,12 @@ export const ALIBABA_PARITY: VendorParity = {
     return {
       known: [[creds.instanceName, '<instance>']],
       secrets: [creds.accessKeyId, creds.accessKeySecret],
-      sign(req, url, body) {
+      sign(req, url, body, stamp) {
         const headers: Record<string, string> = {
           host: url.host,
           ...req.headers,
-          'x-acs-date': new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          'x-acs-signature-nonce': randomBytes(32).toString('hex'),
+          'x-acs-date': stamp.now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          'x-acs-signature-nonce': stamp.nonce,
           accept: 'application/json',
           'x-acs-content-sha256': createHash('sha256').update(body).digest('hex'),
           'x-acs-credentials-provider': 'static_ak',

@@ -19,7 +19,7 @@ interface HuaweiCredentials {
 
 const SIGNED_HEADERS = ['content-type', 'host', 'x-project-id', 'x-sdk-date'];
 
-function sdkDate(now = new Date()): string {
+function sdkDate(now: Date): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
@@ -53,8 +53,8 @@ export const HUAWEI_PARITY: VendorParity = {
     return {
       known: [[creds.projectId, '<project-id>']],
       secrets: [creds.accessKey, creds.secretKey],
-      sign(req, url, body) {
-        const date = sdkDate();
+      sign(req, url, body, stamp) {
+        const date = sdkDate(stamp.now);
         const headers: Record<string, string> = { 'content-type': 'application/json', host: url.host, 'x-project-id': creds.projectId, 'x-sdk-date': date };
         const raw = Object.entries(headers).flat();
         const canonical = canonicalRequest({ method: req.method, url: url.pathname + url.search, rawHeaders: raw, body }, SIGNED_HEADERS);

@@ -61,7 +61,7 @@ export async function runScenario(vendor: VendorParity, opts: RunOptions): Promi
       const url = new URL(req.path, base);
       for (const [k, v] of req.query ?? []) url.searchParams.append(k, v);
       const body = Buffer.from(req.body ?? '', 'utf8');
-      const headers = session.sign(req, url, body);
+      const headers = session.sign(req, url, body, { now: new Date(), nonce: randomBytes(32).toString('hex') });
       const recorded: RecordedStep = { step: name, request: describeRequest(req, normaliser), response: { error: 'not sent' } };
       if (opts.dryRun) {
         print(dryRunText(steps.length + 1, name, req, url, headers, normaliser));

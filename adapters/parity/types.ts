@@ -30,8 +30,15 @@ export interface RecordedStep {
   response: { status: number; contentType?: string; body?: unknown } | { error: string };
 }
 
+/** The per-request inputs of a signature: the clock and a fresh random nonce (fixed in tests). */
+export interface SigningStamp {
+  now: Date;
+  /** 64 hex characters. */
+  nonce: string;
+}
+
 /** Signs a request for the endpoint: returns every header to send (the request's own ones included). */
-export type Signer = (req: ParityRequest, url: URL, body: Buffer) => Record<string, string>;
+export type Signer = (req: ParityRequest, url: URL, body: Buffer, stamp: SigningStamp) => Record<string, string>;
 
 export interface ScenarioContext {
   /** The unique prefix of everything this run creates (e.g. isgp-k3x9q2mz). */

@@ -29,7 +29,7 @@ function credentialsOf(value: unknown): QiniuCredentials {
 }
 
 /** YYYYMMDDTHHmmssZ. */
-function qiniuDate(now = new Date()): string {
+function qiniuDate(now: Date): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
@@ -62,9 +62,9 @@ export const QINIU_PARITY: VendorParity = {
     return {
       known: [],
       secrets: [creds.accessKey, creds.secretKey],
-      sign(req, url, body) {
+      sign(req, url, body, stamp) {
         const contentType = req.contentType ?? FORM; // the SDK sends form-urlencoded when the caller names none
-        const date = qiniuDate();
+        const date = qiniuDate(stamp.now);
         const token = sign(creds.secretKey, signingString(req, url, contentType, date, body));
         return { 'content-type': contentType, 'x-qiniu-date': date, accept: 'application/json', authorization: `Qiniu ${creds.accessKey}:${token}` };
       },

@@ -4,18 +4,21 @@
  * (sdk-clients §2.3): Content-Type application/json on every request, X-Project-Id and X-Sdk-Date signed
  * with host, the canonical request built by the same functions the gateway verifies with (signer.ts).
  *
- * Credentials file entry: {"huawei": {"accessKey": "...", "secretKey": "...", "projectId": "..."}}.
+ * Credentials file entry: {"huawei": {"accessKey": "...", "secretKey": "...", "projectId": "..."}}, or an IAM
+ * user: {"huawei": {"user": "...", "password": "...", "domain": "account name", "projectId": "...",
+ * "iamEndpoint": "https://iam.<region>.myhuaweicloud.com"}} (iamEndpoint defaults to --endpoint): a
+ * project-scoped token is got once before the scenario (POST /v3/auth/tokens, not a recorded step) and sent
+ * as X-Auth-Token, as the SDKs' token clients do.
  * The scenario creates one instance named after the run's scratch prefix and deletes it at the end.
  */
 import type { ParityRequest, ScenarioContext, VendorParity, VendorSession } from '../parity/types';
 import { scenarioImages } from '../parity/images';
+import { IAM_TOKENS_PATH } from './index';
 import { ALGORITHM, canonicalRequest, signature, stringToSign } from './signer';
 
-interface HuaweiCredentials {
-  accessKey: string;
-  secretKey: string;
-  projectId: string;
-}
+type HuaweiCredentials =
+  | { kind: 'aksk'; accessKey: string; secretKey: string; projectId: string }
+  | { kind: 'iam'; user: string; password: string; domain: string; projectId: string; iamEndpoint?: string };
 
 const SIGNED_HEADERS = ['content-type', 'host', 'x-project-id', 'x-sdk-date'];
 
@@ -24,18 +27,37 @@ function sdkDate(now: Date): string {
 }
 
 function credentialsOf(value: unknown): HuaweiCredentials {
-  const c = (value ?? {}) as Partial<HuaweiCredentials>;
-  if (value === undefined) return { accessKey: 'PARITYDRYRUN', secretKey: 'parity-dry-run', projectId: '0123456789abcdef0123456789abcdef' };
-  for (const key of ['accessKey', 'secretKey', 'projectId'] as const) {
+  if (value === undefined) return { kind: 'aksk', accessKey: 'PARITYDRYRUN', secretKey: 'parity-dry-run', projectId: '0123456789abcdef0123456789abcdef' };
+  const c = value as Record<string, unknown>;
+  const kind = c.user !== undefined ? 'iam' : 'aksk';
+  const required = kind === 'iam' ? ['user', 'password', 'domain', 'projectId'] : ['accessKey', 'secretKey', 'projectId'];
+  for (const key of required) {
     if (typeof c[key] !== 'string' || c[key] === '') throw new Error(`credentials: huawei.${key} is missing (${HUAWEI_PARITY.credentialsShape})`);
   }
-  return c as HuaweiCredentials;
+  return { kind, ...c } as HuaweiCredentials;
+}
+
+/** A project-scoped token for an IAM user (password method), as the SDKs' token clients get one. */
+async function iamToken(creds: Extract<HuaweiCredentials, { kind: 'iam' }>, endpoint: URL): Promise<string> {
+  const url = new URL(`${IAM_TOKENS_PATH}?nocatalog=true`, creds.iamEndpoint ?? endpoint);
+  const body = {
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: creds.user, password: creds.password, domain: { name: creds.domain } } } },
+      scope: { project: { id: creds.projectId } },
+    },
+  };
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json;charset=utf8' }, body: JSON.stringify(body) });
+  const token = res.headers.get('x-subject-token');
+  await res.arrayBuffer();
+  if (res.status !== 201 || !token) throw new Error(`IAM ${url.origin} refused the token request (HTTP ${res.status})`);
+  return token;
 }
 
 export const HUAWEI_PARITY: VendorParity = {
   vendor: 'huawei',
   scenarioVersion: 1,
-  credentialsShape: '{"huawei": {"accessKey": "AK", "secretKey": "SK", "projectId": "project id"}}',
+  credentialsShape:
+    '{"huawei": {"accessKey": "AK", "secretKey": "SK", "projectId": "project id"}} or {"huawei": {"user": "IAM user", "password": "...", "domain": "account", "projectId": "project id", "iamEndpoint": "https://iam... (default: --endpoint)"}}',
   async session(credentials, scratch): Promise<VendorSession> {
     const creds = credentialsOf(credentials);
     const images = await scenarioImages();
@@ -50,10 +72,18 @@ export const HUAWEI_PARITY: VendorParity = {
     const picture = (name: string) => `https://parity.invalid/${name}.png`;
     const add = (name: keyof typeof images, color: string) => json('POST', `${inst}/image`, { file: images[name], path: picture(name), tags: { color, kind: 'parity' } });
 
+    const secrets = creds.kind === 'aksk' ? [creds.accessKey, creds.secretKey] : [creds.password];
+    let token = '<token: not fetched in a dry run>';
     return {
       known: [[creds.projectId, '<project-id>']],
-      secrets: [creds.accessKey, creds.secretKey],
-      sign(req, url, body, stamp) {
+      secrets,
+      async prepare(endpoint) {
+        if (creds.kind !== 'iam') return;
+        token = await iamToken(creds, endpoint);
+        secrets.push(token);
+      },
+      sign(req, url, body, stamp): Record<string, string> {
+        if (creds.kind === 'iam') return { 'content-type': 'application/json', accept: 'application/json', 'x-auth-token': token };
         const date = sdkDate(stamp.now);
         const headers: Record<string, string> = { 'content-type': 'application/json', host: url.host, 'x-project-id': creds.projectId, 'x-sdk-date': date };
         const raw = Object.entries(headers).flat();

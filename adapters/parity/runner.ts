@@ -86,6 +86,7 @@ export async function runScenario(vendor: VendorParity, opts: RunOptions): Promi
     },
   });
 
+  if (!opts.dryRun) await session.prepare?.(base);
   let stopped: string | undefined;
   try {
     await session.main(context(max));

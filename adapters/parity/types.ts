@@ -54,6 +54,8 @@ export interface VendorSession {
   known: Array<[value: string, token: string]>;
   /** Secrets that must never appear in a recording (checked before each file is written). */
   secrets: string[];
+  /** Runs once before the scenario (e.g. gets an IAM token); not a recorded step; skipped in a dry run. */
+  prepare?(endpoint: URL): Promise<void>;
   /** The scenario's steps; it may stop early (a failed request, the bound): cleanup runs anyway. */
   main(ctx: ScenarioContext): Promise<void>;
   /** Deletes everything main may have created; the same steps whatever happened before. */

@@ -19,7 +19,9 @@ const CREDENTIALS = {
   qiniu: { accessKey: 'QiniuParityAccessKey_0123456789', secretKey: 'qiniu-parity-secret-0123456789abcd' },
   operator: { apiKey: 'operator-parity-api-key-0123456789' },
 };
+const IAM_USER = { user: 'parity-user', password: 'iam-parity-password-0123456789', domain: 'acme-account', projectId: CREDENTIALS.huawei.projectId };
 const SECRETS = [
+  IAM_USER.password,
   CREDENTIALS.huawei.accessKey, CREDENTIALS.huawei.secretKey, CREDENTIALS.huawei.projectId,
   CREDENTIALS.alibaba.accessKeyId, CREDENTIALS.alibaba.accessKeySecret, CREDENTIALS.alibaba.instanceName,
   CREDENTIALS.qiniu.accessKey, CREDENTIALS.qiniu.secretKey, CREDENTIALS.operator.apiKey,
@@ -31,7 +33,12 @@ const CONFIG: Partial<GatewayConfig> = {
     tenants: [
       {
         id: 'acme',
-        huawei: { accessKeys: [{ ak: CREDENTIALS.huawei.accessKey, sk: CREDENTIALS.huawei.secretKey }], projects: [{ id: CREDENTIALS.huawei.projectId, name: 'cn-north-4' }] },
+        huawei: {
+          accessKeys: [{ ak: CREDENTIALS.huawei.accessKey, sk: CREDENTIALS.huawei.secretKey }],
+          projects: [{ id: CREDENTIALS.huawei.projectId, name: 'cn-north-4' }],
+          domain: IAM_USER.domain,
+          users: [{ name: IAM_USER.user, password: IAM_USER.password }],
+        },
         alibaba: { accessKeys: [{ id: CREDENTIALS.alibaba.accessKeyId, secret: CREDENTIALS.alibaba.accessKeySecret }] },
         qiniu: { accessKeys: [{ ak: CREDENTIALS.qiniu.accessKey, sk: CREDENTIALS.qiniu.secretKey }] },
         operator: { apiKeys: [CREDENTIALS.operator.apiKey] },
@@ -181,6 +188,27 @@ describe.each(VENDORS)('isg parity, %s', (vendor) => {
       else await control(checked, 'DELETE', 'faults');
     }
   });
+});
+
+test('Huawei with an IAM user: the token path records the same bytes as AK/SK, and holds neither password nor token', async () => {
+  const aksk = path.join(work, 'huawei-aksk');
+  const iam = path.join(work, 'huawei-iam');
+  const iamCredentials = path.join(work, 'iam-credentials.json');
+  writeFileSync(iamCredentials, JSON.stringify({ huawei: IAM_USER }));
+  expect((await record('huawei', vendorSide.url, aksk)).code).toBe(0);
+  const result = await isg(['record', '--vendor', 'huawei', '--endpoint', vendorSide.url, '--credentials', iamCredentials, '--out', iam, '--yes-i-own-this-account']);
+  expect(result.code).toBe(0);
+  const bytes = folderBytes(iam);
+  expect(bytes).toEqual(folderBytes(aksk));
+  const all = Object.values(bytes).join('\n');
+  expect(all).not.toContain(IAM_USER.password);
+  expect(all).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./); // no JWT (the gateway's tokens)
+
+  const wrong = path.join(work, 'wrong-iam-credentials.json');
+  writeFileSync(wrong, JSON.stringify({ huawei: { ...IAM_USER, password: 'not-the-password' } }));
+  await expect(isg(['record', '--vendor', 'huawei', '--endpoint', vendorSide.url, '--credentials', wrong, '--out', path.join(work, 'huawei-wrong'), '--yes-i-own-this-account'])).rejects.toThrow(
+    /IAM .* refused the token request \(HTTP 401\)/,
+  );
 });
 
 describe('isg parity safety', () => {

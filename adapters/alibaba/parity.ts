@@ -89,7 +89,8 @@ export const ALIBABA_PARITY: VendorParity = {
         await ctx.step('add-blue-square', add(2, 'blue-square', 'blue'));
         await ctx.step('add-green-stripes', add(3, 'green-stripes', 'green'));
         await ctx.step('check-image-exists', action('CheckImageExists', { ...instance, ProductId: product(1), PicName: 'red-circle.png' }));
-        await ctx.step('search-by-pic', action('SearchImageByPic', { ...byPic, Num: 3 }));
+        // Wait until the three images are searchable (the index may lag AddImage).
+        await ctx.step('search-by-pic', action('SearchImageByPic', { ...byPic, Num: 3 }), { until: (r) => (r.body as { Auctions?: unknown[] })?.Auctions?.length === 3 });
         await ctx.step('search-by-pic-page-2', action('SearchImageByPic', { ...byPic, Num: 1, Start: 1 }));
         await ctx.step('search-by-pic-distinct', action('SearchImageByPic', { ...byPic, Num: 3, DistinctProductId: true }, { ScoreThreshold: 0.1 }));
         await ctx.step('search-by-name', action('SearchImageByName', { ...instance, ProductId: product(2), PicName: 'blue-square.png', Num: 3, Filter: mine }));

@@ -94,12 +94,14 @@ export const HUAWEI_PARITY: VendorParity = {
       },
       async main(ctx: ScenarioContext) {
         await ctx.step('create-instance', json('POST', `${p}/service`, { name: scratch, model: 'common-search', description: 'isg parity scratch instance', tags: ['color', 'kind'] }));
-        await ctx.step('get-instance', json('GET', `${p}/service/${scratch}`));
+        // An instance may show CREATION for a while: wait until it does not.
+        await ctx.step('get-instance', json('GET', `${p}/service/${scratch}`), { until: (r) => (r.body as { status?: string })?.status !== 'CREATION' });
         await ctx.step('add-red-circle', add('red-circle', 'red'));
         await ctx.step('add-blue-square', add('blue-square', 'blue'));
         await ctx.step('add-green-stripes', add('green-stripes', 'green'));
         await ctx.step('check-picture', json('POST', `${inst}/image/check`, { path: picture('red-circle') }));
-        await ctx.step('search-by-image', json('POST', `${inst}/image/search`, { file: images['red-circle-shifted'], limit: 3 }));
+        // Wait until the three pictures are searchable (an index may lag the writes).
+        await ctx.step('search-by-image', json('POST', `${inst}/image/search`, { file: images['red-circle-shifted'], limit: 3 }), { until: (r) => (r.body as { count?: number })?.count === 3 });
         await ctx.step('search-by-image-page-2', json('POST', `${inst}/image/search`, { file: images['red-circle-shifted'], limit: 1, offset: 1 }));
         await ctx.step('search-by-path', json('POST', `${inst}/image/search`, { path: picture('blue-square'), limit: 3 }));
         await ctx.step('search-by-image-and-tags', json('POST', `${inst}/image/search`, { file: images['red-circle-shifted'], tags: { color: 'blue' }, limit: 3 }));

@@ -11,6 +11,9 @@ import type { ParityRequest, ParityResponse, RecordedStep, ScenarioContext, Vend
 export const DEFAULT_MAX_REQUESTS = 60;
 /** Cleanup steps are sent even past the bound, so nothing is left behind; a scenario has at most this many. */
 export const CLEANUP_ALLOWANCE = 10;
+/** How long, and how often, a step waits for a vendor to show a write (ScenarioContext.step's until). */
+export const DEFAULT_MAX_WAIT_MS = 30_000;
+export const POLL_INTERVAL_MS = 2000;
 
 export interface RunOptions {
   endpoint: string;
@@ -19,6 +22,9 @@ export interface RunOptions {
   /** Print every request instead of sending it. */
   dryRun?: boolean;
   print?: (line: string) => void;
+  /** Longest wait of a step for a write to show (default DEFAULT_MAX_WAIT_MS; 0: no second try). */
+  maxWaitMs?: number;
+  pollIntervalMs?: number;
   /** Fixed scratch prefix (tests); by default isgp- and 8 random characters. */
   scratch?: string;
 }
@@ -53,28 +59,39 @@ export async function runScenario(vendor: VendorParity, opts: RunOptions): Promi
   const steps: RecordedStep[] = [];
   let sent = 0;
 
+  const interval = opts.pollIntervalMs ?? POLL_INTERVAL_MS;
+  const tries = 1 + Math.floor((opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS) / Math.max(interval, 1));
+  const stamp = () => ({ now: new Date(), nonce: randomBytes(32).toString('hex') });
   const context = (limit: number): ScenarioContext => ({
     scratch,
-    async step(name, req) {
-      if (sent >= limit) throw new BoundReached(`stopped at the request bound (${max}) before step ${name}`);
-      sent++;
+    async step(name, req, options) {
       const url = new URL(req.path, base);
       for (const [k, v] of req.query ?? []) url.searchParams.append(k, v);
       const body = Buffer.from(req.body ?? '', 'utf8');
-      const headers = session.sign(req, url, body, { now: new Date(), nonce: randomBytes(32).toString('hex') });
       const recorded: RecordedStep = { step: name, request: describeRequest(req, normaliser), response: { error: 'not sent' } };
       if (opts.dryRun) {
-        print(dryRunText(steps.length + 1, name, req, url, headers, normaliser));
+        if (sent >= limit) throw new BoundReached(`stopped at the request bound (${max}) before step ${name}`);
+        sent++;
+        print(dryRunText(steps.length + 1, name, req, url, session.sign(req, url, body, stamp()), normaliser));
         steps.push(recorded);
         return undefined;
       }
-      let response: ParityResponse;
-      try {
-        response = await send(url, req, headers, body);
-      } catch (err) {
-        recorded.response = { error: `request failed: ${(err as Error).message}` };
-        steps.push(recorded);
-        throw err;
+      let response: ParityResponse | undefined;
+      for (let attempt = 1; ; attempt++) {
+        if (sent >= limit) {
+          if (response === undefined) throw new BoundReached(`stopped at the request bound (${max}) before step ${name}`);
+          break; // record the last answer; the next step meets the bound
+        }
+        sent++;
+        try {
+          response = await send(url, req, session.sign(req, url, body, stamp()), body);
+        } catch (err) {
+          recorded.response = { error: `request failed: ${(err as Error).message}` };
+          steps.push(recorded);
+          throw err;
+        }
+        if (!options?.until || options.until(response) || attempt >= tries) break;
+        await new Promise((resolve) => setTimeout(resolve, interval));
       }
       recorded.response = {
         status: response.status,

@@ -43,8 +43,12 @@ export type Signer = (req: ParityRequest, url: URL, body: Buffer, stamp: Signing
 export interface ScenarioContext {
   /** The unique prefix of everything this run creates (e.g. isgp-k3x9q2mz). */
   readonly scratch: string;
-  /** Sends (or in a dry run prints) one step; undefined in a dry run. */
-  step(name: string, req: ParityRequest): Promise<ParityResponse | undefined>;
+  /**
+   * Sends (or in a dry run prints) one step; undefined in a dry run. With `until`, the request is sent again
+   * (every POLL_INTERVAL_MS, for at most the run's max wait) until the answer satisfies it: a vendor may
+   * index a write a few seconds late. Every try counts against the bound; only the last answer is recorded.
+   */
+  step(name: string, req: ParityRequest, options?: { until?: (res: ParityResponse) => boolean }): Promise<ParityResponse | undefined>;
 }
 
 /** A vendor's scenario bound to one set of credentials. */

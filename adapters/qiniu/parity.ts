@@ -76,7 +76,9 @@ export const QINIU_PARITY: VendorParity = {
         const marker = (page1?.body as { marker?: unknown } | undefined)?.marker;
         await ctx.step('list-images-page-2', json('GET', group, undefined, [['marker', typeof marker === 'string' ? marker : ''], ['limit', '2']]));
         await ctx.step('get-image', json('POST', `${group}/image`, { id: 'red-circle' }));
-        await ctx.step('search-groups', json('POST', '/v1/image/groups/search', { data: query, params: { groups: [scratch], limit: 3, threshold: 0.1 } }));
+        // Wait until the near copy's original is found (the index may lag the writes).
+        const found = (r: { body: unknown }) => ((r.body as { result?: Array<{ id?: string }> })?.result ?? []).some((x) => x.id === 'red-circle');
+        await ctx.step('search-groups', json('POST', '/v1/image/groups/search', { data: query, params: { groups: [scratch], limit: 3, threshold: 0.1 } }), { until: found });
         await ctx.step('search-groups-page-limit-1', json('POST', '/v1/image/groups/search', { data: query, params: { groups: [scratch], limit: 1, threshold: 0.1 } }));
         // Legacy single-group search: no threshold of the caller, the system threshold applies.
         await ctx.step('search-group-legacy', json('POST', `${group}/search`, { data: query, params: { limit: 3 } }));

@@ -12,7 +12,7 @@ import { HUAWEI_PARITY } from '../../adapters/huawei/parity';
 import { OPERATOR_PARITY } from '../../adapters/operator/parity';
 import { compareRecordings, formatTable } from '../../adapters/parity/diff';
 import { readRecording, writeRecording } from '../../adapters/parity/recording';
-import { DEFAULT_MAX_REQUESTS, assertNoSecret, runScenario } from '../../adapters/parity/runner';
+import { DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAIT_MS, assertNoSecret, runScenario } from '../../adapters/parity/runner';
 import type { VendorParity } from '../../adapters/parity/types';
 import { QINIU_PARITY } from '../../adapters/qiniu/parity';
 import { ConfigError } from '../config';
@@ -33,13 +33,14 @@ export const PARITY_USAGE = `  parity record --vendor V --endpoint URL --credent
            --credentials FILE     JSON, one entry per vendor (below)
            --out DIR              the recording folder (created; earlier step files replaced)
            --max-requests N       stop the scenario after N requests (default ${DEFAULT_MAX_REQUESTS}); cleanup still runs
+           --max-wait S           how long a step waits for a write to become searchable (default ${DEFAULT_MAX_WAIT_MS / 1000} s, 0: no waiting)
            --dry-run              print every request instead of sending it (needs no credentials)
            --yes-i-own-this-account   required to send: the scenario creates and deletes scratch data
   parity check --recording DIR --endpoint URL [--credentials FILE]
            replay the recording's scenario against URL and print a step-by-step table, then
            "parity: N/M steps identical"; exit 0 only when every step is identical
            --credentials FILE     as for record (optional for qiniu and operator endpoints in open mode)
-           --max-requests N       as for record
+           --max-requests N, --max-wait S   as for record
            --out DIR              also write what URL answered as a recording
 
   credentials file (only the entry of the vendor used is read):
@@ -70,6 +71,13 @@ function maxRequests(value: string | undefined): number {
   return n;
 }
 
+function maxWaitMs(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_WAIT_MS;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 3600) throw new ConfigError('--max-wait must be a number of seconds from 0 to 3600');
+  return n * 1000;
+}
+
 function endpointOf(value: string | undefined): string {
   if (!value) throw new ConfigError('--endpoint URL is required');
   try {
@@ -79,6 +87,11 @@ function endpointOf(value: string | undefined): string {
     throw new ConfigError(`--endpoint ${value} is not an http(s) URL`);
   }
   return value;
+}
+
+/** What escapes the runner is a setup failure (credentials, IAM): one line, no stack. */
+function failed(err: Error): never {
+  throw new ConfigError(`isg parity: ${err.message}`);
 }
 
 export async function parityCommand(argv: string[], io: CommandIO = process): Promise<number> {
@@ -94,12 +107,14 @@ export async function parityCommand(argv: string[], io: CommandIO = process): Pr
       out: { type: 'string' },
       recording: { type: 'string' },
       'max-requests': { type: 'string' },
+      'max-wait': { type: 'string' },
       'dry-run': { type: 'boolean' },
       'yes-i-own-this-account': { type: 'boolean' },
     },
   });
   const endpoint = endpointOf(values.endpoint);
   const max = maxRequests(values['max-requests']);
+  const wait = maxWaitMs(values['max-wait']);
   const print = (line: string) => io.stdout.write(`${line}\n`);
 
   if (sub === 'record') {
@@ -112,7 +127,7 @@ export async function parityCommand(argv: string[], io: CommandIO = process): Pr
       if (!values.out) throw new ConfigError('--out DIR is required');
       if (!values.credentials) throw new ConfigError('--credentials FILE is required');
     }
-    const result = await runScenario(vendor, { endpoint, credentials: readCredentials(values.credentials, vendor.vendor), maxRequests: max, dryRun: values['dry-run'], print });
+    const result = await runScenario(vendor, { endpoint, credentials: readCredentials(values.credentials, vendor.vendor), maxRequests: max, maxWaitMs: wait, dryRun: values['dry-run'], print }).catch(failed);
     if (values['dry-run']) {
       print(`dry run: ${result.steps.length} requests, none sent`);
       return 0;
@@ -136,7 +151,7 @@ export async function parityCommand(argv: string[], io: CommandIO = process): Pr
     if (manifest.scenarioVersion !== vendor.scenarioVersion) {
       throw new ConfigError(`${values.recording} was recorded with scenario version ${manifest.scenarioVersion}; this isg runs version ${vendor.scenarioVersion}`);
     }
-    const result = await runScenario(vendor, { endpoint, credentials: readCredentials(values.credentials, vendor.vendor), maxRequests: max, print });
+    const result = await runScenario(vendor, { endpoint, credentials: readCredentials(values.credentials, vendor.vendor), maxRequests: max, maxWaitMs: wait, print }).catch(failed);
     if (values.out) {
       assertNoSecret(result.steps, result.secrets);
       writeRecording(path.resolve(values.out), vendor.vendor, vendor.scenarioVersion, result.steps);

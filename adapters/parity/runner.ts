@@ -14,6 +14,8 @@ export const CLEANUP_ALLOWANCE = 10;
 /** How long, and how often, a step waits for a vendor to show a write (ScenarioContext.step's until). */
 export const DEFAULT_MAX_WAIT_MS = 30_000;
 export const POLL_INTERVAL_MS = 2000;
+/** A vendor that does not answer one request in this time fails the step (and the scenario stops). */
+export const REQUEST_TIMEOUT_MS = 120_000;
 
 export interface RunOptions {
   endpoint: string;
@@ -58,11 +60,13 @@ export async function runScenario(vendor: VendorParity, opts: RunOptions): Promi
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const steps: RecordedStep[] = [];
   let sent = 0;
+  const cleanupFailures: string[] = [];
 
   const interval = opts.pollIntervalMs ?? POLL_INTERVAL_MS;
   const tries = 1 + Math.floor((opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS) / Math.max(interval, 1));
   const stamp = () => ({ now: new Date(), nonce: randomBytes(32).toString('hex') });
-  const context = (limit: number): ScenarioContext => ({
+  /** keepGoing (cleanup): a request that fails is recorded and the next cleanup step is still tried. */
+  const context = (limit: number, keepGoing = false): ScenarioContext => ({
     scratch,
     async step(name, req, options) {
       const url = new URL(req.path, base);
@@ -88,6 +92,10 @@ export async function runScenario(vendor: VendorParity, opts: RunOptions): Promi
         } catch (err) {
           recorded.response = { error: `request failed: ${(err as Error).message}` };
           steps.push(recorded);
+          if (keepGoing) {
+            cleanupFailures.push(name);
+            return undefined;
+          }
           throw err;
         }
         if (!options?.until || options.until(response) || attempt >= tries) break;
@@ -111,7 +119,8 @@ export async function runScenario(vendor: VendorParity, opts: RunOptions): Promi
     stopped = err instanceof BoundReached ? err.message : `the scenario stopped: ${(err as Error).message}`;
   } finally {
     try {
-      await session.cleanup(context(max + CLEANUP_ALLOWANCE));
+      await session.cleanup(context(max + CLEANUP_ALLOWANCE, true));
+      if (cleanupFailures.length > 0) stopped = `${stopped ? `${stopped}; ` : ''}cleanup steps failed: ${cleanupFailures.join(', ')} (delete what they name by hand)`;
     } catch (err) {
       stopped = `${stopped ? `${stopped}; ` : ''}cleanup failed: ${(err as Error).message}`;
     }
@@ -120,7 +129,7 @@ export async function runScenario(vendor: VendorParity, opts: RunOptions): Promi
 }
 
 async function send(url: URL, req: ParityRequest, headers: Record<string, string>, body: Buffer): Promise<ParityResponse> {
-  const res = await fetch(url, { method: req.method, headers, body: req.body === undefined ? undefined : body, redirect: 'manual' });
+  const res = await fetch(url, { method: req.method, headers, body: req.body === undefined ? undefined : body, redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const text = await res.text();
   let parsed: unknown = text;
   try {

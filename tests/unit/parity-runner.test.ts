@@ -81,6 +81,28 @@ test('a failed step stops the scenario; cleanup still runs and is recorded', asy
   expect(result.stopped).toMatch(/^the scenario stopped/);
 });
 
+test('a failed cleanup step does not stop the next one', async () => {
+  const v: VendorParity = {
+    ...vendor(async () => undefined),
+    async session() {
+      return {
+        known: [],
+        secrets: [],
+        sign: () => ({}),
+        main: async (ctx) => void (await ctx.step('made', get('/made'))),
+        cleanup: async (ctx) => {
+          await ctx.step('cleanup-1', get('/boom'));
+          await ctx.step('cleanup-2', get('/cleanup'));
+        },
+      };
+    },
+  };
+  const result = await runScenario(v, { endpoint: base, credentials: undefined });
+  expect(received).toEqual(['GET /made', 'GET /boom', 'GET /cleanup']);
+  expect(result.steps.map((s) => s.step)).toEqual(['made', 'cleanup-1', 'cleanup-2']);
+  expect(result.stopped).toBe('cleanup steps failed: cleanup-1 (delete what they name by hand)');
+});
+
 test('the bound counts every try; cleanup goes past it', async () => {
   counts = [0];
   const v = vendor(async (ctx) => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * isg — the image-search-gateway command line: serve, models, store, import, export (isg --help).
+ * isg — the image-search-gateway command line: serve, models, store, import, export, parity (isg --help).
  * In a checkout it runs as `npx isg …` (package.json's bin, built by `npm ci`'s prepare step).
  */
 import { parseArgs } from 'node:util';

@@ -12,7 +12,7 @@ import { HUAWEI_PARITY } from '../../adapters/huawei/parity';
 import { OPERATOR_PARITY } from '../../adapters/operator/parity';
 import { compareRecordings, formatTable } from '../../adapters/parity/diff';
 import { readRecording, writeRecording } from '../../adapters/parity/recording';
-import { DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAIT_MS, assertNoSecret, runScenario } from '../../adapters/parity/runner';
+import { CLEANUP_ALLOWANCE, DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAIT_MS, assertNoSecret, runScenario } from '../../adapters/parity/runner';
 import type { VendorParity } from '../../adapters/parity/types';
 import { QINIU_PARITY } from '../../adapters/qiniu/parity';
 import { ConfigError } from '../config';
@@ -32,14 +32,14 @@ export const PARITY_USAGE = `  parity record --vendor V --endpoint URL --credent
            --endpoint URL         e.g. https://imagesearch.cn-north-4.myhuaweicloud.com
            --credentials FILE     JSON, one entry per vendor (below)
            --out DIR              the recording folder (created; earlier step files replaced)
-           --max-requests N       stop the scenario after N requests (default ${DEFAULT_MAX_REQUESTS}); cleanup still runs
+           --max-requests N       stop the scenario after N requests (default ${DEFAULT_MAX_REQUESTS}); cleanup still runs (≤ ${CLEANUP_ALLOWANCE} more)
            --max-wait S           how long a step waits for a write to become searchable (default ${DEFAULT_MAX_WAIT_MS / 1000} s, 0: no waiting)
            --dry-run              print every request instead of sending it (needs no credentials)
            --yes-i-own-this-account   required to send: the scenario creates and deletes scratch data
   parity check --recording DIR --endpoint URL [--credentials FILE]
            replay the recording's scenario against URL and print a step-by-step table, then
            "parity: N/M steps identical"; exit 0 only when every step is identical
-           --credentials FILE     as for record (optional for qiniu and operator endpoints in open mode)
+           --credentials FILE     as for record (optional against an open-mode gateway, except for alibaba)
            --max-requests N, --max-wait S   as for record
            --out DIR              also write what URL answered as a recording
 

@@ -1,10 +1,10 @@
 /**
  * A recording folder: recording.json (vendor, scenario version, the step files in order), one
  * NN-step-name.json per step, and a README.md for whoever opens the folder in a bug report. Files are
- * written with sorted-free, stable formatting (2-space JSON, trailing newline) so two recordings of the
- * same behaviour are byte-identical.
+ * written with one stable formatting (2-space JSON in the answer's own key order, trailing newline) so two
+ * recordings of the same behaviour are byte-identical.
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RecordedStep } from './types';
 
@@ -23,6 +23,11 @@ export function stepFileName(index: number, step: string): string {
 
 export function serialise(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** Whether DIR may receive a recording: absent, empty, or an earlier recording (never someone's other files). */
+export function canWriteRecording(dir: string): boolean {
+  return !existsSync(dir) || readdirSync(dir).length === 0 || existsSync(path.join(dir, MANIFEST));
 }
 
 /** Writes the folder (replacing the step files of an earlier recording there). */

@@ -11,7 +11,7 @@ import { ALIBABA_PARITY } from '../../adapters/alibaba/parity';
 import { HUAWEI_PARITY } from '../../adapters/huawei/parity';
 import { OPERATOR_PARITY } from '../../adapters/operator/parity';
 import { compareRecordings, formatTable } from '../../adapters/parity/diff';
-import { readRecording, writeRecording } from '../../adapters/parity/recording';
+import { canWriteRecording, readRecording, writeRecording } from '../../adapters/parity/recording';
 import { CLEANUP_ALLOWANCE, DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAIT_MS, assertNoSecret, runScenario } from '../../adapters/parity/runner';
 import type { VendorParity } from '../../adapters/parity/types';
 import { QINIU_PARITY } from '../../adapters/qiniu/parity';
@@ -126,6 +126,7 @@ export async function parityCommand(argv: string[], io: CommandIO = process): Pr
       }
       if (!values.out) throw new ConfigError('--out DIR is required');
       if (!values.credentials) throw new ConfigError('--credentials FILE is required');
+      if (!canWriteRecording(values.out)) throw new ConfigError(`--out ${values.out} holds other files: give an empty or new folder, or an earlier recording`);
     }
     const result = await runScenario(vendor, { endpoint, credentials: readCredentials(values.credentials, vendor.vendor), maxRequests: max, maxWaitMs: wait, dryRun: values['dry-run'], print }).catch(failed);
     if (values['dry-run']) {
@@ -145,6 +146,7 @@ export async function parityCommand(argv: string[], io: CommandIO = process): Pr
 
   if (sub === 'check') {
     if (!values.recording) throw new ConfigError('--recording DIR is required');
+    if (values.out && !canWriteRecording(values.out)) throw new ConfigError(`--out ${values.out} holds other files: give an empty or new folder, or an earlier recording`);
     const { manifest, steps: recorded } = readRecording(values.recording);
     const vendor = PARITY_VENDORS[manifest.vendor];
     if (!vendor) throw new ConfigError(`${values.recording}: unknown vendor ${manifest.vendor}`);

@@ -5,7 +5,7 @@
  * SDKs' captures). Then a behaviour changed on the checked side (a fault for one operation, or a different
  * Qiniu system threshold) must show up in the right step and field, with a non-zero exit code.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { GatewayConfig } from '../../adapters/config';
@@ -227,6 +227,12 @@ describe('isg parity safety', () => {
       /--yes-i-own-this-account/,
     );
     expect(readdirSync(work)).not.toContain('refused');
+    // Nor into a folder that holds something else.
+    const other = path.join(work, 'other-files');
+    mkdirSync(other);
+    writeFileSync(path.join(other, 'notes.txt'), 'mine');
+    await expect(record('qiniu', vendorSide.url, other)).rejects.toThrow(/holds other files/);
+    expect(readdirSync(other)).toEqual(['notes.txt']);
   });
 
   test('--dry-run prints every request, sends none and shows no secret', async () => {

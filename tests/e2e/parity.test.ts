@@ -250,6 +250,15 @@ describe('isg parity safety', () => {
     expect((await vendorSide.engine.listLibraries('acme')).length).toBe(before);
   });
 
+  test('check refuses a folder that is no recording, and a recording of another scenario version', async () => {
+    await expect(isg(['check', '--recording', work, '--endpoint', checked.url])).rejects.toThrow(/is not a parity recording/);
+    const old = path.join(work, 'old-version');
+    await record('operator', vendorSide.url, old, ['--max-requests', '1']);
+    const manifest = JSON.parse(readFileSync(path.join(old, 'recording.json'), 'utf8'));
+    writeFileSync(path.join(old, 'recording.json'), JSON.stringify({ ...manifest, scenarioVersion: manifest.scenarioVersion + 1 }));
+    await expect(isg(['check', '--recording', old, '--endpoint', checked.url])).rejects.toThrow(/recorded with scenario version 2; this isg runs version 1/);
+  });
+
   test('the request bound stops the scenario, and cleanup still runs', async () => {
     const out = path.join(work, 'bounded');
     const result = await record('operator', vendorSide.url, out, ['--max-requests', '4']);

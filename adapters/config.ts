@@ -88,6 +88,8 @@ export interface ControlConfig {
   adminKeys?: string[];
   /** Recent requests kept per vendor for GET /_gateway/requests (default 200). */
   requestLogSize?: number;
+  /** Who may read /metrics: "admin" (control.adminKeys, the default in verify mode) or "open" (the default in open mode). */
+  metrics?: 'admin' | 'open';
 }
 
 /** The `embedding` section: core/embed/runner.ts LoadModelOptions. */

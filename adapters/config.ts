@@ -54,6 +54,8 @@ export interface AlibabaConfig {
   region?: string;
   /** Per-instance QPS (the vendor sells 1, 5 or 10): more requests in a second → 403 DeniedRequest. */
   instances?: Array<{ tenant: string; name: string; qps: number }>;
+  /** Bytes of *Advance uploads one tenant may hold at once (default 256 MiB; they expire after 30 minutes). */
+  uploadQuotaBytes?: number;
   /** TLS listener that takes the OSS PostObject uploads of the SDK's *Advance methods. */
   oss?: { host?: string; port: number; certFile: string; keyFile: string };
 }
@@ -88,6 +90,8 @@ export interface ControlConfig {
   adminKeys?: string[];
   /** Recent requests kept per vendor for GET /_gateway/requests (default 200). */
   requestLogSize?: number;
+  /** Who may read /metrics: "admin" (control.adminKeys, the default in verify mode) or "open" (the default in open mode). */
+  metrics?: 'admin' | 'open';
 }
 
 /** The `embedding` section: core/embed/runner.ts LoadModelOptions. */

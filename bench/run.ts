@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --quick] [-- --store embedded|qdrant]   (qdrant: QDRANT_URL names the server)
+ * npm run bench -- --abuse   pixel bombs and 1,000 concurrent searches against a default gateway (abuse-bench.ts)
  * Prints figures and ratios; it asserts nothing (machines are shared and noisy). Targets are printed beside
  * the figures so a reader can judge them.
  */
@@ -30,7 +31,11 @@ async function backendFor(store: string): Promise<StoreBackend | undefined> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, store: { type: 'string', default: 'embedded' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, abuse: { type: 'boolean' }, store: { type: 'string', default: 'embedded' } } });
+  if (values.abuse) {
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    return (await import('./abuse-bench')).runAbuseBench({ bmpBombs: 4, gifBombs: 8, searches: 1000, log });
+  }
   const backend = await backendFor(values.store!);
   if (!backend) {
     process.exitCode = 2;

@@ -7,7 +7,9 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import type { GatewayConfig } from '../adapters/config';
 import configSchema from '../schemas/config.json';
+import { DEFAULT_DECODE_BUDGET_BYTES } from '../core/image/decode-budget';
 import type { StoreConfig } from '../core/store/open-store';
+import { DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from './server-timeouts';
 import { storeConfigFrom, StoreSettingsError } from './store-settings';
 
 export interface Settings {
@@ -20,6 +22,10 @@ export interface Settings {
   /** Which store to open (absent: the embedded store in dataDir/store). */
   store?: StoreConfig;
   logLevel: string;
+  /** Memory all image decodes in flight may take (images.decodeBudgetBytes; core/image/decode-budget.ts). */
+  decodeBudgetBytes: number;
+  /** Header, request, idle and keep-alive timeouts of every listener (server.timeouts). */
+  timeouts: ServerTimeouts;
   gateway: GatewayConfig;
 }
 
@@ -73,6 +79,8 @@ export function loadSettings(overrides: Overrides = {}, env: NodeJS.ProcessEnv =
     annThreshold: file.store?.annThreshold,
     store: storeSettings(file.store, env, dataDir),
     logLevel: env.ISG_LOG_LEVEL ?? file.log?.level ?? 'info',
+    decodeBudgetBytes: file.images?.decodeBudgetBytes ?? DEFAULT_DECODE_BUDGET_BYTES,
+    timeouts: { ...DEFAULT_SERVER_TIMEOUTS, ...file.server?.timeouts },
     gateway,
   };
 }

@@ -20,11 +20,13 @@ import type { AlibabaConfig } from '../adapters/config';
 import { Engine } from '../core/engine';
 import { ModelRegistry } from '../core/embed/registry';
 import { AlreadyExistsError } from '../core/errors';
+import { decodeBudget } from '../core/image/decode-budget';
 import { createUrlFetcher } from '../core/image/fetch';
 import type { LibraryMode } from '../core/records';
 import { openStore } from '../core/store/open-store';
 import { TaskRunner } from '../core/tasks';
 import { ConfigError, isLoopbackHost, type Settings } from './config';
+import { applyIdleTimeout, serverOptions, type ServerTimeouts } from './server-timeouts';
 
 export interface Gateway {
   url: string;
@@ -44,6 +46,7 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
   }
   mkdirSync(settings.dataDir, { recursive: true });
   mkdirSync(config.imports.dir, { recursive: true });
+  decodeBudget.limitBytes = settings.decodeBudgetBytes; // process-wide: every decode of every API shares it
 
   const store = await openStore(settings.store ?? { kind: 'embedded', dir: path.join(settings.dataDir, 'store'), annThreshold: settings.annThreshold });
   const metrics = new GatewayMetrics();
@@ -79,14 +82,14 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
     await createConfiguredLibraries(engine, settings, tenant);
   };
   const app = createApp({ engine, tasks, config, log, ready: () => ready, qiniuFetchImage, huaweiFetchImage, alibaba, alibabaOssAddress: () => alibabaOss?.address, metrics, resetState });
-  const server = http.createServer(app);
-  server.keepAliveTimeout = 65_000;
+  const server = http.createServer(serverOptions(settings.timeouts), app);
+  applyIdleTimeout(server, settings.timeouts);
   const draining = drainOnClose(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   });
-  if (config.alibaba?.oss) alibabaOss = await listenAlibabaOss(app, config.alibaba.oss, settings.host);
+  if (config.alibaba?.oss) alibabaOss = await listenAlibabaOss(app, config.alibaba.oss, settings.host, settings.timeouts);
   const resumed = await tasks.resumeAll();
   ready = true;
   const { port } = server.address() as AddressInfo;
@@ -148,14 +151,15 @@ async function createConfiguredLibraries(engine: Engine, settings: Settings, onl
 }
 
 /** The TLS listener the Alibaba SDK's *Advance methods upload to (OSS PostObject on the same app). */
-async function listenAlibabaOss(app: http.RequestListener, oss: NonNullable<AlibabaConfig['oss']>, defaultHost: string) {
+async function listenAlibabaOss(app: http.RequestListener, oss: NonNullable<AlibabaConfig['oss']>, defaultHost: string, timeouts: ServerTimeouts) {
   let tls: { cert: Buffer; key: Buffer };
   try {
     tls = { cert: readFileSync(oss.certFile), key: readFileSync(oss.keyFile) };
   } catch (e) {
     throw new ConfigError(`alibaba.oss: cannot read the certificate or key: ${(e as Error).message}`);
   }
-  const server = https.createServer(tls, app);
+  const server = https.createServer({ ...tls, ...serverOptions(timeouts) }, app);
+  applyIdleTimeout(server, timeouts);
   const host = oss.host ?? defaultHost;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * isg — the image-search-gateway command line: serve, models, store, import, export (isg --help).
+ * isg — the image-search-gateway command line: serve, models, store, import, export, parity (isg --help).
  * In a checkout it runs as `npx isg …` (package.json's bin, built by `npm ci`'s prepare step).
  */
 import { parseArgs } from 'node:util';
@@ -21,6 +21,7 @@ ${SERVE_USAGE}  models   list, add or pull embedding models (isg models --help)
   store    copy the data between the embedded store and Qdrant (isg store --help)
   import   bulk-import a library from a manifest, a folder or a vendor dump (isg import --help)
   export   write a library as a folder isg import reads back (isg export --help)
+  parity   record a vendor account's answers to a fixed scenario, check the gateway against them (isg parity --help)
 `;
 
 const HELP = new Set(['--help', '-h', 'help']);
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
     }
     case 'import': process.exitCode = await (await import('./commands/import')).importCommand(rest); return;
     case 'export': process.exitCode = await (await import('./commands/export')).exportCommand(rest); return;
+    case 'parity': process.exitCode = await (await import('./commands/parity')).parityCommand(rest); return;
     case undefined:
     case 'help':
     case '--help':

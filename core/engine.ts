@@ -9,7 +9,7 @@ import type { Filter } from './filter';
 import type { ModelRegistry } from './embed/registry';
 import type { LoadedModel } from './embed/runner';
 import { rankLabels, type LabelScore } from './embed/zero-shot';
-import { checkImage, clampRegion, decodeWith, detectSubject, detectSubjects, openImage } from './image';
+import { checkImage, clampRegion, decodeImage, detectSubject, detectSubjects } from './image';
 import { toTensor } from './image/tensor';
 import type { ImageLimits } from './image/types';
 import type { ImageRecord, Library, LibraryMode, LibraryRef, Region, Tags } from './records';
@@ -326,7 +326,7 @@ export class Engine {
     }
     // The size the pipeline yields, so CLIP-style preprocessing can use Immich's exact geometry.
     const source = region ? clampRegion(region, checked.width, checked.height) : checked;
-    const tensor = await decodeWith(() => toTensor(openImage(checked, { region }), model.manifest.visual.preprocess, undefined, source));
+    const tensor = await decodeImage(checked, { region }, (image) => toTensor(image, model.manifest.visual.preprocess, undefined, source));
     return { vector: await model.embedImage(tensor), region };
   }
 

@@ -12,7 +12,7 @@ import { IMAGE_LIMITS } from './limits';
 
 export interface ImageSources {
   /** Bytes of an object uploaded through the *Advance flow, by its URL; undefined when not one. */
-  uploaded(url: string, tenant: string): Buffer | undefined;
+  uploaded(url: string, tenant: string): Promise<Buffer | undefined>;
   fetch(url: string): Promise<Buffer>;
 }
 
@@ -22,7 +22,7 @@ const URL_VALUE = /^https?:\/\//i;
 export async function pictureBytes(value: string, field: string, tenant: string, sources: ImageSources): Promise<Buffer> {
   try {
     const bytes = URL_VALUE.test(value)
-      ? (sources.uploaded(value, tenant) ?? (await sources.fetch(value)))
+      ? ((await sources.uploaded(value, tenant)) ?? (await sources.fetch(value)))
       : decodeImageData(value, { allowDataUri: false });
     // "The image cannot contain rotation settings": EXIF orientation is read from JPEG headers only.
     if ((readJpegHeader(bytes)?.orientation ?? 1) > 1) throw new AlibabaError('IncorrectOrientation');

@@ -78,7 +78,7 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
     try {
       await readBody(req, res);
       const { fields, file } = parseMultipart(req.rawBody!, req.headers['content-type'] ?? '');
-      const key = deps.oss.accept(fields, file);
+      const key = await deps.oss.accept(fields, file);
       const status = fields.success_action_status === '201' ? 201 : fields.success_action_status === '200' ? 200 : 204;
       res.status(status).type('application/xml').send(status === 204 ? '' : postResponseXml(host.split('.')[0], `https://${host}/${key}`, key, file!));
     } catch (e) {
@@ -161,7 +161,7 @@ export function createAlibabaDeps(
 ): AlibabaDeps {
   return {
     ...base,
-    oss: new OssEmulator(),
+    oss: new OssEmulator({ spoolDir: path.join(base.dirs.outputDir, 'uploads'), tenantQuotaBytes: config?.uploadQuotaBytes }),
     throttle: new InstanceThrottle(config?.instances ?? []),
     region: config?.region ?? DEFAULT_REGION,
   };

@@ -68,6 +68,8 @@ export const INCREMENT_BATCH_LINES = 16;
 /** Objects uploaded through the *Advance flow are kept this long for the action that follows. */
 export const UPLOAD_TTL_MS = 30 * 60 * 1000;
 export const UPLOAD_MAX_OBJECTS = 1000;
+/** Bytes of unexpired uploads one tenant may hold in the spool (alibaba.uploadQuotaBytes overrides). */
+export const UPLOAD_TENANT_QUOTA_BYTES = 256 * 1024 * 1024;
 
 /** The region reported by Detail and used in upload object keys when the config names none. */
 export const DEFAULT_REGION = 'cn-shanghai';

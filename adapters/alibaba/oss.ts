@@ -4,11 +4,15 @@
  * shared/specs/sdk-clients.md §1.5) and signed, expiring download links for DumpMeta's MetaUrl and
  * IncreaseList's ErrorUrl.
  *
- * Uploads are kept in memory for UPLOAD_TTL_MS (they are read once, right after the upload); tickets and
- * links are signed with a per-process secret, so they do not outlive a restart.
+ * Uploads are spooled to files in the data directory (not memory) for UPLOAD_TTL_MS (they are read once,
+ * right after the upload), within a per-tenant byte quota; tickets and links are signed with a per-process
+ * secret, so they do not outlive a restart, and the spool is emptied at start.
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { IMAGE_LIMITS, UPLOAD_MAX_OBJECTS, UPLOAD_TTL_MS } from './limits';
+import { mkdirSync, rmSync } from 'node:fs';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { IMAGE_LIMITS, UPLOAD_MAX_OBJECTS, UPLOAD_TENANT_QUOTA_BYTES, UPLOAD_TTL_MS } from './limits';
 
 /** The access key id the tickets name (opaque to the SDK, checked on upload). */
 export const UPLOAD_ACCESS_KEY_ID = 'ISGUploadAccessKey';
@@ -42,7 +46,17 @@ export class OssError extends Error {
 interface StoredObject {
   tenant: string;
   expires: number;
-  bytes?: Buffer;
+  /** Spool file and size, once uploaded. */
+  file?: string;
+  size: number;
+}
+
+export interface OssEmulatorOptions {
+  /** Folder the uploads are spooled to (emptied at start). */
+  spoolDir: string;
+  /** Bytes of unexpired uploads one tenant may hold (alibaba.uploadQuotaBytes). */
+  tenantQuotaBytes?: number;
+  now?: () => number;
 }
 
 /**
@@ -58,8 +72,18 @@ export function bucketAndEndpoint(address: OssAddress): { Bucket: string; Endpoi
 export class OssEmulator {
   private readonly secret = randomBytes(32);
   private readonly objects = new Map<string, StoredObject>();
+  private readonly spoolDir: string;
+  private readonly tenantQuotaBytes: number;
+  private readonly now: () => number;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(options: OssEmulatorOptions) {
+    this.spoolDir = options.spoolDir;
+    this.tenantQuotaBytes = options.tenantQuotaBytes ?? UPLOAD_TENANT_QUOTA_BYTES;
+    this.now = options.now ?? Date.now;
+    // Uploads of an earlier process were signed with its secret: nothing can read them any more.
+    rmSync(this.spoolDir, { recursive: true, force: true });
+    mkdirSync(this.spoolDir, { recursive: true });
+  }
 
   private sign(text: string): string {
     return createHmac('sha1', this.secret).update(text).digest('base64');
@@ -67,7 +91,7 @@ export class OssEmulator {
 
   /** AuthorizeFileUpload: a ticket for one object, bound to the tenant that asked. */
   ticket(tenant: string, region: string, address: OssAddress): UploadTicket {
-    this.prune();
+    void this.prune();
     const ObjectKey = `imagesearch/${region}/${randomUUID()}.jpg`;
     const expires = this.now() + UPLOAD_TTL_MS;
     const policy = {
@@ -75,12 +99,13 @@ export class OssEmulator {
       conditions: [['eq', '$key', ObjectKey], ['content-length-range', 0, IMAGE_LIMITS.maxBytes]],
     };
     const EncodedPolicy = Buffer.from(JSON.stringify(policy)).toString('base64');
-    this.objects.set(ObjectKey, { tenant, expires });
+    this.objects.set(ObjectKey, { tenant, expires, size: 0 });
     return { AccessKeyId: UPLOAD_ACCESS_KEY_ID, EncodedPolicy, Signature: this.sign(EncodedPolicy), ObjectKey, ...bucketAndEndpoint(address), UseAccelerate: false };
   }
 
-  /** PostObject: checks the ticket fields and keeps the file; resolves the object key. */
-  accept(fields: Record<string, string>, file: Buffer | undefined): string {
+  /** PostObject: checks the ticket fields and spools the file; resolves the object key. */
+  async accept(fields: Record<string, string>, file: Buffer | undefined): Promise<string> {
+    await this.prune();
     const { OSSAccessKeyId, policy, Signature, key } = fields;
     if (!OSSAccessKeyId || !policy || !Signature || !key) throw new OssError(400, 'InvalidArgument', 'OSSAccessKeyId, policy, Signature and key are required.');
     if (OSSAccessKeyId !== UPLOAD_ACCESS_KEY_ID) throw new OssError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.');
@@ -98,12 +123,26 @@ export class OssEmulator {
     }
     if (!file) throw new OssError(400, 'FieldItemTooLong', 'The file field is missing.');
     if (file.length > IMAGE_LIMITS.maxBytes!) throw new OssError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.');
-    object.bytes = file;
+    if (this.heldBy(object.tenant) - object.size + file.length > this.tenantQuotaBytes) {
+      throw new OssError(403, 'AccessDenied', 'The upload quota of this account is used up; uploads expire 30 minutes after they are made.');
+    }
+    // Named by a hash of the key: nothing the client sent becomes part of a path.
+    const spooled = path.join(this.spoolDir, createHash('sha256').update(key).digest('hex'));
+    await writeFile(spooled, file);
+    object.file = spooled;
+    object.size = file.length;
     return key;
   }
 
+  /** Bytes of unexpired uploads a tenant holds. */
+  heldBy(tenant: string): number {
+    let bytes = 0;
+    for (const o of this.objects.values()) if (o.tenant === tenant && o.expires > this.now()) bytes += o.size;
+    return bytes;
+  }
+
   /** The bytes uploaded under the object key a PicContent URL names, for the tenant that uploaded them. */
-  uploaded(url: string, tenant: string): Buffer | undefined {
+  async uploaded(url: string, tenant: string): Promise<Buffer | undefined> {
     let key: string;
     try {
       key = decodeURIComponent(new URL(url).pathname.replace(/^\/+/, ''));
@@ -111,8 +150,8 @@ export class OssEmulator {
       return undefined;
     }
     const object = this.objects.get(key);
-    if (!object?.bytes || object.tenant !== tenant || object.expires <= this.now()) return undefined;
-    return object.bytes;
+    if (!object?.file || object.tenant !== tenant || object.expires <= this.now()) return undefined;
+    return readFile(object.file).catch(() => undefined);
   }
 
   /** A signed link to a file in the output directory, valid for `ttlMs`. */
@@ -127,11 +166,22 @@ export class OssEmulator {
     return sameText(this.sign(`${file}\n${expires}`), signature);
   }
 
-  private prune(): void {
+  /** Forgets expired objects (and the oldest beyond UPLOAD_MAX_OBJECTS); resolves when their files are gone. */
+  private prune(): Promise<void> {
     const now = this.now();
-    for (const [k, o] of this.objects) if (o.expires <= now) this.objects.delete(k);
-    // Oldest first: a flood of tickets cannot grow memory without bound.
-    while (this.objects.size >= UPLOAD_MAX_OBJECTS) this.objects.delete(this.objects.keys().next().value!);
+    const removed: Array<Promise<void>> = [];
+    for (const [k, o] of this.objects) if (o.expires <= now) removed.push(this.drop(k, o));
+    // Oldest first: a flood of tickets cannot grow without bound.
+    while (this.objects.size >= UPLOAD_MAX_OBJECTS) {
+      const [k, o] = this.objects.entries().next().value!;
+      removed.push(this.drop(k, o));
+    }
+    return Promise.all(removed).then(() => undefined);
+  }
+
+  private drop(key: string, object: StoredObject): Promise<void> {
+    this.objects.delete(key);
+    return object.file ? unlink(object.file).catch(() => undefined) : Promise.resolve(); // already gone is fine
   }
 }
 

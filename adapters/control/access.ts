@@ -2,7 +2,8 @@
  * Who may use the control plane's state-changing and inspecting endpoints (reset, faults, request log).
  * open auth mode (local use, loopback only): anyone, as LocalStack and moto allow. verify mode: callers
  * sending `Authorization: Bearer <key>` with a key of control.adminKeys; without such keys configured,
- * those endpoints are refused. Health, readiness, metrics and docs are always open.
+ * those endpoints are refused. Health, readiness and docs are always open; /metrics is behind the same keys
+ * in verify mode unless control.metrics is "open" (adapters/control/index.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';

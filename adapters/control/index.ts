@@ -20,6 +20,7 @@ import { requireAdmin } from './access';
 import { sendControlError, sendThrown } from './answers';
 import { FaultInjector, type FaultCatalogs } from './faults';
 import { GatewayMetrics } from './metrics';
+import { tenantLabel } from './tenant-label';
 import { RequestLog } from './request-log';
 
 export { GatewayMetrics } from './metrics';
@@ -56,8 +57,11 @@ const validateReset = validator<{ tenant?: string }>(resetSchema);
 export function createControlPlane(deps: ControlDeps): ControlPlane {
   const requestLog = new RequestLog(deps.control?.requestLogSize);
   const injector = new FaultInjector(deps.faults);
-  deps.metrics.watch(deps.engine);
+  const label = (tenant: string) => tenantLabel(deps.auth.mode, tenant);
+  deps.metrics.watch(deps.engine, label);
   const admin = requireAdmin(deps.auth.mode, deps.control?.adminKeys);
+  // Metrics name every tenant and library: behind the admin key by default in verify mode.
+  const metricsAccess = deps.control?.metrics ?? (deps.auth.mode === 'verify' ? 'admin' : 'open');
   const json = rawBody(CONTROL_BODY_LIMIT);
 
   const observer: RequestHandler = (req, res, next) => {
@@ -72,7 +76,8 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
       const durationMs = Math.round(seconds * 1e6) / 1e3;
       // Method and path only (no query string, headers or bodies: signatures, keys and images travel there).
       const path = req.originalUrl.split('?')[0];
-      const line = { reqId: req.id, vendor, operation: o?.operation, tenant: o?.tenant, method: req.method, path, status: res.statusCode, errorCode: o?.errorCode, fault: o?.fault, ms: durationMs };
+      const tenant = o?.tenant === undefined ? undefined : label(o.tenant);
+      const line = { reqId: req.id, vendor, operation: o?.operation, tenant, method: req.method, path, status: res.statusCode, errorCode: o?.errorCode, fault: o?.fault, ms: durationMs };
       if (!vendor) return deps.log.debug(line, 'request');
       deps.log.info(line, 'request');
       requestLog.add({
@@ -80,7 +85,7 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
         requestId: req.id,
         vendor,
         operation: o?.operation ?? null,
-        tenant: o?.tenant ?? null,
+        tenant: tenant ?? null,
         method: req.method,
         path,
         status: res.statusCode,
@@ -96,9 +101,9 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     const started = performance.now();
     if (deps.resetState) await deps.resetState(tenant);
     else await deps.engine.store.reset(tenant);
-    requestLog.clear(tenant);
+    requestLog.clear(tenant === undefined ? undefined : label(tenant));
     if (tenant === undefined) injector.clear();
-    deps.log.info({ tenant: tenant ?? '*' }, 'state reset');
+    deps.log.info({ tenant: tenant === undefined ? '*' : label(tenant) }, 'state reset');
     return { reset: tenant ?? 'all', ms: Math.round((performance.now() - started) * 1000) / 1000 };
   }
 
@@ -154,7 +159,7 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
   });
 
   const rootRouter = Router();
-  rootRouter.get('/metrics', async (_req, res) => {
+  rootRouter.get('/metrics', metricsAccess === 'admin' ? admin : (_req, _res, next) => next(), async (_req, res) => {
     try {
       const { contentType, body } = await deps.metrics.render();
       res.status(200).type(contentType).send(body);

@@ -71,10 +71,12 @@ export class GatewayMetrics {
     });
   }
 
-  /** The engine whose store sizes are reported. */
-  watch(engine: Engine): void {
+  /** The engine whose store sizes are reported, and how tenants are named in the labels (tenant-label.ts). */
+  watch(engine: Engine, tenantLabel: (tenant: string) => string = (t) => t): void {
     this.engine = engine;
+    this.tenantLabel = tenantLabel;
   }
+  private tenantLabel: (tenant: string) => string = (t) => t;
 
   observeRequest(labels: { vendor: string; operation: string; status: number; errorCode: string }, seconds: number): void {
     this.requests.inc({ vendor: labels.vendor, operation: labels.operation, status: String(labels.status), error_code: labels.errorCode });
@@ -101,7 +103,7 @@ export class GatewayMetrics {
     return (this.sizes ??= (async () => {
       const out: Array<[string, string, number]> = [];
       for (const tenant of await engine.store.listTenants()) {
-        for (const library of await engine.listLibraries(tenant)) out.push([tenant, library.name, library.imageCount]);
+        for (const library of await engine.listLibraries(tenant)) out.push([this.tenantLabel(tenant), library.name, library.imageCount]);
       }
       return out;
     })());

@@ -8,8 +8,10 @@ import sharp from 'sharp';
 import type { Metadata, Sharp } from 'sharp';
 import { ImageInvalidError, InvalidArgumentError, isEngineError } from '../errors';
 import type { Region } from '../records';
-import { assertBmpData, decodeBmp, readBmpHeader, type BmpHeader } from './bmp';
+import { assertBmpData, readBmpHeader, type BmpHeader } from './bmp';
+import { decodeBudget } from './decode-budget';
 import { readJpegHeader } from './jpeg-header';
+import { decodeBmpOffThread } from './raw-decode-pool';
 import { sniffFormat } from './sniff';
 import { DEFAULT_MAX_PIXELS, IMAGE_FORMATS, type CheckedImage, type ImageFormat, type ImageLimits } from './types';
 
@@ -111,13 +113,23 @@ function checkSides(width: number, height: number, limits: ImageLimits): void {
 }
 
 /**
- * The sharp pipeline of a checked image: EXIF orientation applied, optionally cropped to a region given
- * in oriented pixels. Nothing is decoded until the pipeline runs (except BMP, decoded here in JS).
+ * Decodes a checked image for `run`, the one way images are decoded: within the process's decode budget
+ * (decode-budget.ts), with sharp's failures mapped to ImageInvalidError (decodeWith), on the pipeline of
+ * openImage. The budget is held until `run` has its pixels.
  */
-export function openImage(checked: CheckedImage, opts: OpenImageOptions = {}): Sharp {
+export function decodeImage<T>(checked: CheckedImage, opts: OpenImageOptions, run: (pipeline: Sharp) => Promise<T>): Promise<T> {
+  return decodeBudget.hold(checked, () => decodeWith(async () => run(await openImage(checked, opts))));
+}
+
+/**
+ * The sharp pipeline of a checked image: EXIF orientation applied, optionally cropped to a region given
+ * in oriented pixels. Nothing is decoded until the pipeline runs, except a BMP, which the decoder thread
+ * turns into raw pixels first (libvips has no BMP reader).
+ */
+export async function openImage(checked: CheckedImage, opts: OpenImageOptions = {}): Promise<Sharp> {
   let pipeline: Sharp;
   if (checked.format === 'bmp') {
-    const raw = decodeBmp(checked.bytes);
+    const raw = await decodeBmpOffThread(checked.bytes);
     pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
   } else {
     pipeline = sharp(checked.bytes, {

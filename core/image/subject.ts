@@ -15,7 +15,7 @@
  * MIN_AREA_FRACTION of the image); callers then use the whole image.
  */
 import type { Region } from '../records';
-import { decodeWith, openImage } from './check';
+import { decodeImage } from './check';
 import type { CheckedImage } from './types';
 
 /** Longest side of the working copy. */
@@ -76,8 +76,8 @@ export async function detectSubjects(checked: CheckedImage, max = 5): Promise<Re
 }
 
 async function loadWorkImage(checked: CheckedImage): Promise<WorkImage | undefined> {
-  const { data, info } = await decodeWith(() =>
-    openImage(checked)
+  const { data, info } = await decodeImage(checked, {}, (image) =>
+    image
       .resize(WORK_SIDE, WORK_SIDE, { fit: 'inside', withoutEnlargement: true, kernel: 'cubic' })
       // Transparent backgrounds count as white, as they are displayed on a page.
       .flatten({ background: { r: 255, g: 255, b: 255 } })

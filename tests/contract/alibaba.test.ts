@@ -1,25 +1,20 @@
 /**
- * The Alibaba adapter against the vendor document (shared/vendor-docs/alibaba-searchimagebypic-en.txt): its
- * sample request and response, and its error table (code, HTTP status, message), plus the response
- * shapes of the spec (shared/specs/alibaba.md §4). Gateway in open mode; requests unsigned.
+ * The Alibaba adapter against the vendor document's facts (tests/fixtures/alibaba/): its sample request and
+ * response (examples.json) and its error table (code, HTTP status, message; error-codes.json), plus the
+ * response shapes of the spec (shared/specs/alibaba.md §4). Gateway in open mode; requests unsigned.
  */
 import sharp from 'sharp';
 import { ERRORS } from '../../adapters/alibaba/errors';
 import { IMAGE_LIMITS } from '../../adapters/alibaba/limits';
 import { rpc } from '../helpers/alibaba';
+import { fixture } from '../helpers/fixtures';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
-import { jsonObjectsAt, shapeOf } from '../helpers/json-examples';
+import { shapeOf } from '../helpers/json-examples';
 import { productImage } from '../helpers/product-images';
-import { vendorDoc } from '../helpers/vendor-docs';
 
-const doc = vendorDoc('alibaba-searchimagebypic-en.txt');
-const [sampleRequest, sampleResponse] = jsonObjectsAt(doc, /\{\n\s+"(InstanceName|Auctions)"/) as any[];
-/** The error table: "HTTP status / code / message / description" blocks after "Error codes". */
-const errorTable = [...doc.slice(doc.indexOf('Error codes\n')).matchAll(/\n(\d{3})\n\n([A-Za-z.]+)\n\n([^\n]+)\n/g)].map((m) => ({
-  status: Number(m[1]),
-  code: m[2],
-  message: m[3],
-}));
+const { request: sampleRequest, response: sampleResponse } = fixture('alibaba', 'examples').SearchImageByPic;
+/** The error table of the document: code, HTTP status and message of each row. */
+const errorTable: Array<{ code: string; status: number; message: string }> = fixture('alibaba', 'error-codes').errors;
 
 let gw: TestGateway;
 let red: Buffer;

@@ -1,8 +1,8 @@
 /**
- * Huawei ImageSearch v1 against every documented request and response example: the ```json examples of
- * specs/huawei.md §4 and §6.1 (transcribed from the vendor pages) and the six search examples of
- * vendor-docs/huawei-imagesearch-search-en.txt. Truncated Base64 placeholders are replaced by real images;
- * OBS URLs to download are served by a local server (the path part kept). Open mode, with a token from
+ * Huawei ImageSearch v1 against every documented request and response example
+ * (tests/fixtures/huawei/examples.json): the JSON examples of the spec's §4 and §6.1 (transcribed from the
+ * vendor pages) and the six search examples of the vendor's search page. Truncated Base64 placeholders are
+ * replaced by real images; OBS URLs to download are served by a local server (the path part kept). Open mode, with a token from
  * the emulated IAM.
  */
 import http from 'node:http';
@@ -11,22 +11,21 @@ import { GATEWAY, IS } from '../../adapters/huawei/errors';
 import instanceCreateSchema from '../../schemas/huawei/instance-create.json';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { hw, iamToken } from '../helpers/huawei-client';
-import { searchPageExamples, specExamples, topLevelObjects } from '../helpers/huawei-fixtures';
+import { documentedError, searchPageExamples, sectionExamples } from '../helpers/huawei-fixtures';
 import { shapeOf } from '../helpers/json-examples';
 import { productImage } from '../helpers/product-images';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { spec } from '../helpers/vendor-docs';
 
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const [createRequest, createResponse, duplicateResponse] = specExamples(/^### 4\.1 /m);
-const [queryResponse, tokenFailure] = specExamples(/^### 4\.2 /m);
-const [deleteInstanceResponse] = specExamples(/^### 4\.3 /m);
-const addExamples = specExamples(/^### 4\.4 /m);
-const [modifyRequest, modifyResponse, modifyFailure] = specExamples(/^### 4\.5 /m);
-const [deleteRequest, deleteResponse, deleteFailure] = specExamples(/^### 4\.6 /m);
-const [checkRequest, checkResponse, checkFailure] = specExamples(/^### 4\.7 /m);
-const [iamRequest, iamResponse] = specExamples(/^### 6\.1 /m);
+const [createRequest, createResponse, duplicateResponse] = sectionExamples('4.1');
+const [queryResponse, tokenFailure] = sectionExamples('4.2');
+const [deleteInstanceResponse] = sectionExamples('4.3');
+const addExamples = sectionExamples('4.4');
+const [modifyRequest, modifyResponse, modifyFailure] = sectionExamples('4.5');
+const [deleteRequest, deleteResponse, deleteFailure] = sectionExamples('4.6');
+const [checkRequest, checkResponse, checkFailure] = sectionExamples('4.7');
+const [iamRequest, iamResponse] = sectionExamples('6.1');
 const search = searchPageExamples();
 
 let gw: TestGateway;
@@ -87,8 +86,7 @@ describe('IAM POST /v3/auth/tokens', () => {
   });
 
   test('a bad body is the documented 400', async () => {
-    const section = spec('huawei.md').slice(spec('huawei.md').search(/^### 6\.1 /m));
-    const documented = topLevelObjects(section).find((o) => o.error?.code === 400);
+    const documented = documentedError('6.1 bad request');
     for (const body of ['{', { auth: { identity: { methods: ['password'] } } }]) {
       const res = await hw(gw.url, 'POST', '/v3/auth/tokens', body);
       expect([res.status, res.body]).toEqual([400, documented]);
@@ -275,7 +273,7 @@ describe('the API gateway answers', () => {
   });
 
   test('a token that is not one of ours: 401 APIGW.0301 in the documented shape', async () => {
-    const documented = topLevelObjects(spec('huawei.md').slice(spec('huawei.md').indexOf('### 5.4'))).find((o) => o.error_code === 'APIGW.0301');
+    const documented = documentedError('5.4 gateway 401');
     const res = await hw(gw.url, 'GET', `/v1/${PROJECT}/service/pictures`, undefined, { 'x-auth-token': 'MIIatAYJKoZIhvcNAQcCoII' });
     expect(res.status).toBe(401);
     expect(shapeOf(res.body)).toEqual(shapeOf(documented));

@@ -1,21 +1,21 @@
 /**
- * The operator API against every request and response example of the vendor document
- * (shared/vendor-docs/operator-image-search-api-en.txt) and the image/add example of the spec.
- * Examples are read from those files; the truncated Base64 placeholders are replaced by real images.
+ * The operator API against every request and response example of the vendor document and the image/add
+ * example of the spec, as kept in tests/fixtures/operator/examples.json; the truncated Base64 placeholders
+ * are replaced by real images.
  */
 import { PREFIX } from '../../adapters/operator/limits';
-import { curlBodies, jsonObjectsAt, markdownJsonBlocks, shapeOf } from '../helpers/json-examples';
+import { fixture } from '../helpers/fixtures';
+import { shapeOf } from '../helpers/json-examples';
 import { post, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { productImage } from '../helpers/product-images';
-import { spec, vendorDoc } from '../helpers/vendor-docs';
 
-const doc = vendorDoc('operator-image-search-api-en.txt');
-const requests = curlBodies(doc);
-const responses = jsonObjectsAt(doc, /\{\n"status"/) as any[];
+const examples = fixture('operator', 'examples');
+const requests: Array<{ path: string; body: any }> = examples.searchRequests.examples;
+const responses: any[] = examples.searchResponses.examples;
 const [byImageResponse, emptyResponse, byTextResponse, failureResponse] = responses;
 const byImageRequest = requests.find((r) => r.path.endsWith('/search/by-image'))!;
 const byTextRequest = requests.find((r) => r.path.endsWith('/search/by-text'))!;
-const addExample = markdownJsonBlocks(spec('operator.md'), /^## 8\. /m)[0];
+const addExample = examples.imageAdd.example;
 
 let gw: TestGateway;
 let images: Record<string, Buffer>;

@@ -1,5 +1,5 @@
 /**
- * The Qiniu adapter against every example of the vendor page (shared/vendor-docs/qiniu-image-search-zh.txt):
+ * The Qiniu adapter against every example of the vendor page (tests/fixtures/qiniu/examples.json):
  * each documented request, its placeholders filled in, sent to the documented route, answers the
  * documented response (exactly where the page gives it exactly, as a superset where the gateway also
  * sends the server's uri/etag). Then the rules of shared/specs/qiniu.md §4 and §7, with the messages of

@@ -32,7 +32,7 @@ test('npx isg --help lists the commands, and each answers its own --help', () =>
   const help = npxIsg('--help');
   expect(help.status).toBe(0);
   const commands = [...help.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]);
-  expect(commands).toEqual(expect.arrayContaining(['serve', 'models', 'store', 'import', 'export']));
+  expect(commands).toEqual(expect.arrayContaining(['serve', 'models', 'store', 'import', 'export', 'parity']));
   for (const command of commands) {
     const own = npxIsg(command, '--help');
     expect({ command, status: own.status, stderr: own.stderr.replace(/^npm warn .*\n/gm, '') }).toEqual({ command, status: 0, stderr: '' });

@@ -11,14 +11,14 @@ import { STATUS } from '../../adapters/operator/errors';
 import { ALL_CATEGORIES, categoryPrompt, chooseCategory, OTHER_CATEGORY } from '../../adapters/alibaba/category';
 import { COLOURS } from '../../models/build-tiny-clip';
 import { startClipGateway, TINY_CLIP, type ClipGateway } from '../helpers/clip-models';
-import { curlBodies, jsonObjectsAt, shapeOf } from '../helpers/json-examples';
+import { fixture } from '../helpers/fixtures';
+import { shapeOf } from '../helpers/json-examples';
 import { post } from '../helpers/gateway';
 import { productImage } from '../helpers/product-images';
-import { vendorDoc } from '../helpers/vendor-docs';
 
-const doc = vendorDoc('operator-image-search-api-en.txt');
-const byTextRequest = curlBodies(doc).find((r) => r.path.endsWith('/search/by-text'))!;
-const byTextResponse = (jsonObjectsAt(doc, /\{\n"status"/) as any[])[2];
+const examples = fixture('operator', 'examples');
+const byTextRequest = (examples.searchRequests.examples as Array<{ path: string; body: any }>).find((r) => r.path.endsWith('/search/by-text'))!;
+const byTextResponse = examples.searchResponses.examples[2];
 const documentedHit = byTextResponse.data.results[0];
 
 let gw: ClipGateway;

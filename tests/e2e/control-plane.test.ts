@@ -191,7 +191,8 @@ describe('verify mode', () => {
       const res = await post(`${locked.url}/_gateway/state/reset`, '');
       expect([res.status, res.body.error.code]).toEqual([403, 'CONTROL_DISABLED']);
       expect((await get(`${locked.url}/_gateway/health`)).status).toBe(200);
-      expect((await fetch(`${locked.url}/metrics`)).status).toBe(200);
+      // /metrics names every tenant and library: behind the admin keys by default in verify mode.
+      expect((await fetch(`${locked.url}/metrics`)).status).toBe(403);
     } finally {
       await locked.destroy();
     }
@@ -200,8 +201,16 @@ describe('verify mode', () => {
       expect((await post(`${keyed.url}/_gateway/faults`, { vendor: 'qiniu', throttle: true }, { authorization: 'Bearer tenant-key-1' })).status).toBe(401);
       expect((await get(`${keyed.url}/_gateway/requests`)).status).toBe(401);
       expect((await post(`${keyed.url}/moto-api/reset`, '', { authorization: 'Bearer admin-key-123' })).status).toBe(200);
+      expect((await fetch(`${keyed.url}/metrics`, { headers: { authorization: 'Bearer tenant-key-1' } })).status).toBe(401);
+      expect((await fetch(`${keyed.url}/metrics`, { headers: { authorization: 'Bearer admin-key-123' } })).status).toBe(200);
     } finally {
       await keyed.destroy();
+    }
+    const scraped = await startTestGateway({ auth: { mode: 'verify', tenants }, control: { metrics: 'open' } });
+    try {
+      expect((await fetch(`${scraped.url}/metrics`)).status).toBe(200);
+    } finally {
+      await scraped.destroy();
     }
   });
 });

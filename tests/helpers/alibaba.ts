@@ -1,7 +1,8 @@
-/** Alibaba test helpers: the signed SDK captures, and a raw RPC client for contract tests (open mode, unsigned). */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { SHARED_DIR } from './vendor-docs';
+/**
+ * Alibaba test helpers: the signed SDK captures (tests/fixtures/alibaba/sdk-captures.json), and a raw RPC
+ * client for contract tests (open mode, unsigned).
+ */
+import { fixture } from './fixtures';
 
 export interface Capture {
   seq: number;
@@ -16,7 +17,7 @@ export interface Capture {
 }
 
 export function alibabaCaptures(): { accessKeyId: string; accessKeySecret: string; captures: Capture[] } {
-  return JSON.parse(readFileSync(path.join(SHARED_DIR, 'fixtures', 'sdk-captures', 'alibaba.json'), 'utf8'));
+  return fixture('alibaba', 'sdk-captures');
 }
 
 /** POST / with x-acs-action and a form body (no signature: the gateway in open mode). */

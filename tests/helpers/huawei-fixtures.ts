@@ -1,10 +1,8 @@
 /**
- * Huawei facts the tests read from ../shared instead of copying them: the SDK captures (fake keys), the
- * signing test vector of specs/huawei.md §6.2, and the documented JSON examples.
+ * Huawei facts for the tests, from tests/fixtures/huawei/: the SDK captures (fake keys), the signing test
+ * vector of the spec's §6.2, and the documented JSON examples (spec §4, §5.4, §6.1 and the search page).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { SHARED_DIR, spec, vendorDoc } from './vendor-docs';
+import { fixture } from './fixtures';
 
 export interface HuaweiCapture {
   seq: number;
@@ -25,7 +23,7 @@ export interface HuaweiCaptures {
 }
 
 export function huaweiCaptures(): HuaweiCaptures {
-  return JSON.parse(readFileSync(path.join(SHARED_DIR, 'fixtures', 'sdk-captures', 'huawei.json'), 'utf8'));
+  return fixture('huawei', 'sdk-captures');
 }
 
 /** A capture as the verifier's request object. */
@@ -33,81 +31,38 @@ export function captureRequest(c: HuaweiCapture) {
   return { method: c.method, url: c.url, rawHeaders: c.rawHeaders.flat(), body: Buffer.from(c.bodyBase64, 'base64') };
 }
 
-/** The §6.2 test vector: request, credentials, canonical request, string to sign and Authorization. */
+/** The §6.2 test vector as the verifier's request (Host from the URL), with its credentials and expected results. */
 export function signingVector() {
-  const text = spec('huawei.md');
-  const at = text.indexOf('**Test vector**');
-  const blocks = [...text.slice(at).matchAll(/```\n([\s\S]*?)```/g)].slice(0, 4).map((m) => m[1].replace(/\n$/, ''));
-  const [input, canonical, toSign, result] = blocks;
-  const lines = input.split('\n');
-  const ak = /^AK = (.+)$/.exec(lines[0])![1];
-  const sk = /^SK = (.+)$/.exec(lines[1])![1];
-  const [method, url] = lines[2].split(' ');
-  const target = new URL(url);
-  const headers: [string, string][] = lines.slice(3, -1).map((l) => {
-    const i = l.indexOf(': ');
-    return [l.slice(0, i), l.slice(i + 2)];
-  });
-  headers.push(['Host', target.host]);
-  const body = Buffer.from(/^body: (.*)$/.exec(lines[lines.length - 1])![1]);
-  const authorization = /^Authorization: (.*)$/.exec(result.trim())![1];
-  return { ak, sk, method, url: target.pathname, rawHeaders: headers.flat(), body, canonical, toSign, authorization };
+  const v = fixture('huawei', 'signing-vectors');
+  const target = new URL(v.url);
+  const headers: [string, string][] = [...v.headers, ['Host', target.host]];
+  return {
+    ak: v.ak as string,
+    sk: v.sk as string,
+    method: v.method as string,
+    url: target.pathname,
+    rawHeaders: headers.flat(),
+    body: Buffer.from(v.body as string),
+    canonical: v.canonicalRequest as string,
+    toSign: v.stringToSign as string,
+    authorization: v.authorization as string,
+  };
 }
 
-/** The ```json blocks of a section of specs/huawei.md (`//` comments and HTTP lines dropped): their objects. */
-export function specExamples(heading: RegExp): any[] {
-  const text = spec('huawei.md');
-  const start = text.search(heading);
-  if (start < 0) throw new Error(`no heading ${heading} in huawei.md`);
-  const rest = text.slice(start + 1);
-  const end = rest.search(/\n#{2,3} /);
-  const section = end < 0 ? rest : rest.slice(0, end);
-  return [...section.matchAll(/```json\n([\s\S]*?)```/g)].flatMap((m) =>
-    topLevelObjects(
-      m[1]
-        .split('\n')
-        .filter((l) => !/^\s*\/\//.test(l) && !/^(POST|GET|PUT|DELETE|HTTP) /.test(l))
-        .join('\n'),
-    ),
-  );
+/** The JSON examples of a section of the spec ('4.1' … '4.7', '6.1'), in the order the section gives them. */
+export function sectionExamples(section: string): any[] {
+  const entry = fixture('huawei', 'examples')[section];
+  if (!entry?.examples) throw new Error(`no examples for §${section} in tests/fixtures/huawei/examples.json`);
+  return entry.examples;
+}
+
+/** A documented error body: the IAM 400 of §6.1 or the API gateway's 401 of §5.4. */
+export function documentedError(name: '6.1 bad request' | '5.4 gateway 401'): any {
+  return fixture('huawei', 'examples')[name].example;
 }
 
 /** The request examples of the English search page (six, in order) and its two response examples. */
 export function searchPageExamples(): { requests: any[]; success: any; failure: any } {
-  const doc = vendorDoc('huawei-imagesearch-search-en.txt');
-  const top = topLevelObjects(doc.slice(doc.indexOf('Example Requests')));
-  return {
-    requests: top.filter((o) => 'limit' in o),
-    success: top.find((o) => 'count' in o),
-    failure: top.find((o) => 'error_code' in o),
-  };
-}
-
-/** Every top-level JSON object of a text, in order (nested objects are part of their parent; non-JSON braces skipped). */
-export function topLevelObjects(text: string): any[] {
-  const out: any[] = [];
-  let depth = 0;
-  let inString = false;
-  let start = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"' && depth > 0) inString = true;
-    else if (c === '{') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (c === '}' && depth > 0) {
-      depth--;
-      if (depth === 0) {
-        try {
-          out.push(JSON.parse(text.slice(start, i + 1)));
-        } catch {
-          i = start; // not JSON (a URL template such as {endpoint}): rescan after its brace
-        }
-      }
-    }
-  }
-  return out;
+  const { requests, success, failure } = fixture('huawei', 'examples').search;
+  return { requests, success, failure };
 }

@@ -1,13 +1,11 @@
 /**
- * Qiniu test helpers: the examples of the vendor page (shared/vendor-docs/qiniu-image-search-zh.txt) by
- * section, with their <placeholders> filled in; a loopback server that serves test images by path; and a
- * client that sends requests signed with the qiniu package's own generateAccessTokenV2.
+ * Qiniu test helpers: the examples of the vendor page by section (tests/fixtures/qiniu/examples.json), with
+ * their <placeholders> filled in; the SDK captures with their fake keys; a loopback server that serves test
+ * images by path.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { vendorDoc } from './vendor-docs';
-
-const doc = vendorDoc('qiniu-image-search-zh.txt');
+import { fixture } from './fixtures';
 
 /** The section titles of the page, in its order (the routes of the API). */
 export const SECTIONS = [
@@ -24,28 +22,23 @@ export const SECTIONS = [
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
-function sectionText(title: Section): string {
-  const body = doc.slice(doc.indexOf('具体调用方式及示例'));
-  const at = (t: string) => body.search(new RegExp(`\\n {4}(?:## )?${t.replace(/[()]/g, '\\$&')}[\\n ]`));
-  const start = at(title);
-  if (start < 0) throw new Error(`no section ${title} in the vendor page`);
-  const next = SECTIONS.slice(SECTIONS.indexOf(title) + 1).map(at).find((i) => i > start) ?? body.indexOf('文件适用规格');
-  return body.slice(start, next);
+interface SectionExample {
+  method: string;
+  path: string;
+  /** The documented body as text: JSON with <placeholders> and `, ...` continuations. */
+  requestTemplate?: string;
+  response: any;
 }
 
-/** The first balanced {...} at or after `from`, as text (placeholders and all). */
-function objectText(text: string, from: number): string | undefined {
-  const start = text.indexOf('{', from);
-  if (start < 0) return undefined;
-  let depth = 0;
-  for (let i = start; i < text.length; i++) {
-    if (text[i] === '{' || text[i] === '[') depth++;
-    else if (text[i] === '}' || text[i] === ']') {
-      depth--;
-      if (depth === 0) return text.slice(start, i + 1);
-    }
-  }
-  return undefined;
+function section(title: Section): SectionExample {
+  const entry = fixture('qiniu', 'examples')[title];
+  if (!entry) throw new Error(`no section ${title} in tests/fixtures/qiniu/examples.json`);
+  return entry;
+}
+
+/** The signed requests of the official qiniu package, with the fake keys they were signed with. */
+export function qiniuCaptures(): { accessKey: string; secretKey: string; captures: any[] } {
+  return fixture('qiniu', 'sdk-captures');
 }
 
 /** `<name>` placeholders → JSON values, taken in turn from each list; `, ...` continuation lines dropped. */
@@ -63,24 +56,18 @@ export function fill(template: string, values: Record<string, unknown[]>): any {
 
 /** A section's documented request body (template text, placeholders unfilled), if it has one. */
 export function requestTemplate(title: Section): string | undefined {
-  const text = sectionText(title);
-  const syntax = text.indexOf('请求语法');
-  const answer = text.search(/返回字段说明|返回示例|返回语法/);
-  const body = objectText(text, syntax);
-  return body !== undefined && text.indexOf(body) < answer ? body : undefined;
+  return section(title).requestTemplate;
 }
 
 /** A section's documented response (parsed). */
 export function responseExample(title: Section): any {
-  const text = sectionText(title);
-  const at = text.search(/返回示例|返回语法/);
-  return JSON.parse(objectText(text, at)!);
+  return section(title).response;
 }
 
 /** The request line of a section: method and path as documented. */
 export function requestLine(title: Section): { method: string; path: string } {
-  const m = /(GET|POST) (\/v1\/\S+)\s+Http\/1\.1/.exec(sectionText(title))!;
-  return { method: m[1], path: m[2] };
+  const { method, path } = section(title);
+  return { method, path };
 }
 
 /** Serves `images[path]` on 127.0.0.1 (404 otherwise). */

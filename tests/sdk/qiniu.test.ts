@@ -5,17 +5,14 @@
  * QiniuAuthMiddleware, D the legacy QBox generateAccessToken — and sent to a gateway in verify mode on a
  * loopback port (so the SDK's doubled-port Host quirk is exercised). Keys: the fixture's fake ones.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as qiniu from 'qiniu';
 import urllib from 'urllib';
 import { ERRORS } from '../../adapters/qiniu/errors';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { productImage } from '../helpers/product-images';
-import { dataUri } from '../helpers/qiniu';
-import { SHARED_DIR } from '../helpers/vendor-docs';
+import { dataUri, qiniuCaptures } from '../helpers/qiniu';
 
-const fixture = JSON.parse(readFileSync(path.join(SHARED_DIR, 'fixtures/sdk-captures/qiniu.json'), 'utf8'));
+const fixture = qiniuCaptures();
 const OTHER = { ak: 'OtherTenantAccessKey', sk: 'OtherTenantSecretKey' };
 
 let gw: TestGateway;

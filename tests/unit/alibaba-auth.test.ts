@@ -1,6 +1,7 @@
 /**
- * The Alibaba verifiers against the signature test vectors of shared/specs/alibaba.md §7 and every signed
- * request the official SDK sent in shared/fixtures/sdk-captures/alibaba.json (clock pinned to the capture).
+ * The Alibaba verifiers against the signature test vectors of the spec's §7 (tests/fixtures/alibaba/
+ * signing-vectors.json) and every signed request the official SDK sent (tests/fixtures/alibaba/
+ * sdk-captures.json; clock pinned to the capture).
  */
 import { authenticate, NonceCache, percentEncode, v1Signature, v1StringToSign, v3Signature, v3StringToSign, type RequestParts } from '../../adapters/alibaba/auth';
 import { AlibabaError } from '../../adapters/alibaba/errors';
@@ -8,12 +9,12 @@ import { CLOCK_SKEW_MS } from '../../adapters/alibaba/limits';
 import { parseForm } from '../../adapters/alibaba/params';
 import type { AuthConfig } from '../../adapters/config';
 import { alibabaCaptures, type Capture } from '../helpers/alibaba';
-import { spec } from '../helpers/vendor-docs';
+import { fixture as loadFixture } from '../helpers/fixtures';
 
 const fixture = alibabaCaptures();
 const auth: AuthConfig = { mode: 'verify', tenants: [{ id: 'acme', alibaba: { accessKeys: [{ id: fixture.accessKeyId, secret: fixture.accessKeySecret }] } }] };
 const signed = fixture.captures.filter((c) => c.scheme === 'http' && (c.headers.authorization !== undefined || c.url.includes('Signature=')));
-const specText = spec('alibaba.md');
+const vectors = loadFixture('alibaba', 'signing-vectors');
 
 function partsOf(c: Capture, body = Buffer.from(c.bodyBase64, 'base64')): RequestParts {
   const q = c.url.indexOf('?');
@@ -37,28 +38,20 @@ test('the fixture holds V3 and V1 requests', () => {
 });
 
 test('spec §7.1 V3 test vector: canonical request, string to sign and signature', () => {
-  const section = specText.slice(specText.indexOf('Test vector (equals `OpenApiUtil.getAuthorization`)'));
-  const headerLines = [...section.slice(0, section.indexOf('CanonicalRequest')).matchAll(/^\s*(?:headers:)?\s*([a-z0-9-]+)=(\S+)$/gm)].map((m) => [m[1], m[2]]);
-  const body = /body = (\S+)/.exec(section)![1];
-  const expectedHash = /ACS3-HMAC-SHA256\n([0-9a-f]{64})/.exec(section)![1];
-  const expectedSignature = /Signature=([0-9a-f]{64})/.exec(section)![1];
-  const signedHeaders = /SignedHeaders=([^,]+),/.exec(section)![1].split(';');
-  const parts: RequestParts = { method: 'POST', query: parseForm('ScoreThreshold=0.5'), form: parseForm(body), rawHeaders: headerLines.flat(), body: Buffer.from(body) };
-  const { stringToSign } = v3StringToSign(parts, signedHeaders);
-  expect(stringToSign).toBe(`ACS3-HMAC-SHA256\n${expectedHash}`);
-  expect(v3Signature('testSK', stringToSign)).toBe(expectedSignature);
+  const v = vectors.v3;
+  const parts: RequestParts = { method: v.method, query: parseForm(v.query), form: parseForm(v.body), rawHeaders: v.headers.flat(), body: Buffer.from(v.body) };
+  const { stringToSign } = v3StringToSign(parts, v.signedHeaders);
+  expect(stringToSign).toBe(v.stringToSign);
+  expect(v3Signature(v.accessKeySecret, stringToSign)).toBe(v.signature);
 });
 
 test('spec §7.2 V1 test vector: string to sign and signature', () => {
-  const section = specText.slice(specText.indexOf('### 7.2'));
-  const expectedSts = /StringToSign = (POST&\S+)/.exec(section)![1];
-  const expectedSignature = /Signature {4}= (\S+)/.exec(section)![1];
-  const list = /parameters `([^`]+)`/.exec(section)![1];
-  const pairs = list.split(/,\s*/).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]);
+  const v = vectors.v1;
+  const pairs: Array<[string, string]> = v.parameters;
   expect(pairs.map(([k]) => k)).toContain('Text');
-  const sts = v1StringToSign('POST', pairs);
-  expect(sts).toBe(expectedSts);
-  expect(v1Signature('testSK', sts)).toBe(expectedSignature);
+  const sts = v1StringToSign(v.method, pairs);
+  expect(sts).toBe(v.stringToSign);
+  expect(v1Signature(v.accessKeySecret, sts)).toBe(v.signature);
 });
 
 test('percentEncode escapes what the SDK escapes', () => {

@@ -3,14 +3,9 @@ import { AlibabaError } from '../../adapters/alibaba/errors';
 import { parseFilter } from '../../adapters/alibaba/filter';
 import { MAX_FILTER_LENGTH } from '../../adapters/alibaba/limits';
 import { f, matches } from '../../core/filter';
-import { vendorDoc } from '../helpers/vendor-docs';
+import { fixture } from '../helpers/fixtures';
 
-const doc = vendorDoc('alibaba-searchimagebypic-en.txt');
-const examples = doc
-  .slice(doc.indexOf('Examples:'), doc.indexOf('Note\n\nThe value can be up to'))
-  .split('\n')
-  .map((l) => l.replace(/^\s*•\s*/, '').trim())
-  .filter((l) => /_attr/.test(l));
+const examples: string[] = fixture('alibaba', 'filter-examples').examples;
 
 function code(text: string): string {
   try {

@@ -9,7 +9,7 @@ import { GATEWAY } from '../../adapters/huawei/errors';
 import { Iam } from '../../adapters/huawei/iam';
 import { SDK_DATE_SKEW_MS, TOKEN_TTL_SECONDS } from '../../adapters/huawei/limits';
 import { canonicalRequest, parseAuthorization, parseSdkDate, signature, signatureMatches, stringToSign } from '../../adapters/huawei/signer';
-import { captureRequest, huaweiCaptures, signingVector, specExamples } from '../helpers/huawei-fixtures';
+import { captureRequest, huaweiCaptures, sectionExamples, signingVector } from '../helpers/huawei-fixtures';
 
 const fx = huaweiCaptures();
 const signedAt = parseSdkDate(fx.captures[0].headers['x-sdk-date'])!;
@@ -121,7 +121,7 @@ describe('SDK captures (fixtures/sdk-captures/huawei.json)', () => {
 });
 
 describe('IAM tokens', () => {
-  const [example, documented] = specExamples(/^### 6\.1 /m);
+  const [example, documented] = sectionExamples('6.1');
   const user = example.auth.identity.password.user;
   const projectName = example.auth.scope.project.name;
   const config: AuthConfig = {

@@ -8,6 +8,7 @@ import {
   bmpSize,
   checkImage,
   decodeError,
+  decodeImage,
   decodeWith,
   IMAGE_FORMATS,
   openImage,
@@ -146,7 +147,7 @@ function makeBmp(spec: BmpSpec): Buffer {
 }
 
 async function rawPixels(checked: CheckedImage, region?: { left: number; top: number; width: number; height: number }) {
-  return decodeWith(() => openImage(checked, { region }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }));
+  return decodeImage(checked, { region }, (image) => image.ensureAlpha().raw().toBuffer({ resolveWithObject: true }));
 }
 
 function pixelAt(img: { data: Buffer; info: OutputInfo }, x: number, y: number): Rgba {
@@ -387,14 +388,14 @@ describe('decoding', () => {
     const truncated = whole.subarray(0, Math.floor(whole.length * 0.6));
     const checked = await checkImage(truncated, {});
     expect(checked).toMatchObject({ width: 256, height: 256 });
-    const e = await imageErrorOf(decodeWith(() => openImage(checked).raw().toBuffer()));
+    const e = await imageErrorOf(decodeImage(checked, {}, (image) => image.raw().toBuffer()));
     expect(e.reason).toBe('corrupt');
   });
 
   it('a PNG whose data is shorter than its header promises is corrupt, not a crash', async () => {
     const liar = pngDeclaring(3000, 2000);
     const checked = await checkImage(liar, {});
-    expect(await reasonOf(decodeWith(() => openImage(checked).raw().toBuffer()))).toBe('corrupt');
+    expect(await reasonOf(decodeImage(checked, {}, (image) => image.raw().toBuffer()))).toBe('corrupt');
   });
 
   it('decodeError maps any decode failure to ImageInvalidError', () => {
@@ -429,7 +430,7 @@ describe('openImage: region crop', () => {
     expect([img.info.width, img.info.height]).toEqual([21, 21]);
   });
 
-  it('refuses a region outside the image or empty', () => {
+  it('refuses a region outside the image or empty', async () => {
     for (const region of [
       { left: 200, top: 0, width: 10, height: 10 },
       { left: 0, top: -50, width: 10, height: 50 },
@@ -437,12 +438,7 @@ describe('openImage: region crop', () => {
       { left: 0, top: 0, width: 10, height: -1 },
       { left: Number.NaN, top: 0, width: 10, height: 10 },
     ]) {
-      let error: unknown;
-      try {
-        openImage(checked, { region });
-      } catch (e) {
-        error = e;
-      }
+      const error = await openImage(checked, { region }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidArgumentError);
       expect((error as InvalidArgumentError).field).toBe('region');
     }

@@ -1,17 +1,15 @@
 /**
- * Qiniu MAC verification against the spec's test vectors (shared/specs/qiniu.md §6.3), the signing strings
- * of shared/specs/sdk-clients.md §3.3 and the signed SDK captures (shared/fixtures/sdk-captures/qiniu.json).
- * Vectors and captures are read from those files.
+ * Qiniu MAC verification against the spec's test vectors (qiniu.md §6.3), the signing strings of
+ * sdk-clients.md §3.3 (both in tests/fixtures/qiniu/signing-vectors.json) and the signed SDK captures
+ * (tests/fixtures/qiniu/sdk-captures.json).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { AuthConfig } from '../../adapters/config';
 import { macV2SigningData, qiniuTenant, type SignedRequest } from '../../adapters/qiniu/auth';
-import { SHARED_DIR, spec } from '../helpers/vendor-docs';
+import { fixture } from '../helpers/fixtures';
+import { qiniuCaptures } from '../helpers/qiniu';
 
-const qiniuSpec = spec('qiniu.md');
-const sdkSpec = spec('sdk-clients.md');
-const captures = JSON.parse(readFileSync(path.join(SHARED_DIR, 'fixtures/sdk-captures/qiniu.json'), 'utf8'));
+const vectors = fixture('qiniu', 'signing-vectors');
+const captures = qiniuCaptures();
 
 const verify = (ak: string, sk: string): AuthConfig => ({ mode: 'verify', tenants: [{ id: 'acme', qiniu: { accessKeys: [{ ak, sk }] } }] });
 
@@ -25,10 +23,10 @@ function requestFromSigningData(data: string, authorization: string): SignedRequ
 }
 
 describe('spec test vectors (qiniu.md §6.3)', () => {
-  const [, ak, sk] = /AK = `([^`]+)`, SK = `([^`]+)`/.exec(qiniuSpec)!;
-  const section = qiniuSpec.slice(qiniuSpec.indexOf('### 6.3'));
-  const tokens = new Map([...section.matchAll(/^\| (\d) \| .*\| `(Qiniu [^`]+)` \|$/gm)].map((m) => [m[1], m[2]]));
-  const signingData = new Map([...section.matchAll(/^(\d): (".*")$/gm)].map((m) => [m[1], JSON.parse(m[2]) as string]));
+  const { accessKey: ak, secretKey: sk } = vectors.server;
+  const rows: Array<{ n: string; signingData: string; authorization: string }> = vectors.server.vectors;
+  const tokens = new Map(rows.map((v) => [v.n, v.authorization]));
+  const signingData = new Map(rows.map((v) => [v.n, v.signingData]));
 
   test('the spec holds four vectors', () => {
     expect([...tokens.keys()]).toEqual(['1', '2', '3', '4']);
@@ -52,7 +50,7 @@ describe('spec test vectors (qiniu.md §6.3)', () => {
   });
 });
 
-describe('SDK captures (fixtures/sdk-captures/qiniu.json)', () => {
+describe('SDK captures (tests/fixtures/qiniu/sdk-captures.json)', () => {
   const toRequest = (c: any): SignedRequest => ({
     method: c.method,
     target: c.url,
@@ -72,7 +70,7 @@ describe('SDK captures (fixtures/sdk-captures/qiniu.json)', () => {
   });
 
   test('the signing strings of sdk-clients.md §3.3 are among the candidates of their captures', () => {
-    const documented = [...sdkSpec.matchAll(/^Qiniu #(\d) \([A-D]\):\s+(".*")$/gm)].map((m) => ({ seq: Number(m[1]), data: JSON.parse(m[2]) as string }));
+    const documented = (vectors.sdk.signingStrings as Array<{ seq: number; signingData: string }>).map((d) => ({ seq: d.seq, data: d.signingData }));
     expect(documented.map((d) => d.seq)).toEqual([3, 6, 7]);
     for (const { seq, data } of documented) {
       const capture = captures.captures.find((c: any) => c.seq === seq);

@@ -2,10 +2,11 @@ import { InvalidArgumentError } from '../../core/errors';
 import { matches } from '../../core/filter';
 import type { Tags } from '../../core/records';
 import { parseTagFilter, TAG_FILTER_OPS } from '../../adapters/operator/tag-filter';
-import { vendorDoc } from '../helpers/vendor-docs';
+import { fixture } from '../helpers/fixtures';
 
 /**
- * The vendor document gives each tag_filter example with its meaning, e.g.
+ * The vendor document gives each tag_filter example with its meaning (tests/fixtures/operator/
+ * tag-filter-examples.json), e.g.
  *   Meaning: category != "pants" AND (color = "red" OR season = "summer")
  * The meaning is turned into a predicate here and checked against the parsed filter on a grid of tag sets.
  */
@@ -19,12 +20,7 @@ function meaningPredicate(meaning: string): (tags: Tags) => boolean {
 }
 
 function documentedExamples(): Array<{ filter: unknown; meaning: string }> {
-  const doc = vendorDoc('operator-image-search-api-en.txt');
-  const section = doc.slice(doc.indexOf('Examples'));
-  const out: Array<{ filter: unknown; meaning: string }> = [];
-  const re = /\n([\[{][\s\S]*?[\]}])Meaning: ([^\n]+?)(?=\n|$|E-commerce)/g;
-  for (const m of section.matchAll(re)) out.push({ filter: JSON.parse(m[1]), meaning: m[2].trim() });
-  return out;
+  return fixture('operator', 'tag-filter-examples').examples;
 }
 
 const GRID: Tags[] = [];
@@ -57,8 +53,7 @@ describe('operator tag_filter', () => {
   });
 
   test('the request examples of both search APIs parse', () => {
-    const doc = vendorDoc('operator-image-search-api-en.txt');
-    const bodies = [...doc.matchAll(/-d '(\{[\s\S]*?\})'/g)].map((m) => JSON.parse(m[1]));
+    const bodies = (fixture('operator', 'examples').searchRequests.examples as Array<{ body: any }>).map((r) => r.body);
     expect(bodies).toHaveLength(2);
     for (const body of bodies) expect(() => parseTagFilter(body.tag_filter)).not.toThrow();
   });

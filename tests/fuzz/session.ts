@@ -1,0 +1,73 @@
+/**
+ * One fuzzing session: a gateway in open mode on loopback with its logs captured, the fuzzer's requests sent
+ * a few at a time, every answer judged, and the two process-level checks at the end — nothing logged at error
+ * level (an internal failure) and /_gateway/health still answering 200.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import sharp from 'sharp';
+import { loadSettings } from '../../bin/config';
+import { startGateway } from '../../bin/gateway';
+import { fuzzRequests, judge, type Finding } from './fuzzer';
+
+export interface FuzzReport {
+  sent: number;
+  findings: Finding[];
+  /** Lines the gateway logged at error level or above (each an internal failure). */
+  errorLogs: string[];
+  healthy: boolean;
+}
+
+export async function fuzzSession(opts: { seed: number; n: number; concurrency?: number; onProgress?: (sent: number) => void }): Promise<FuzzReport> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-fuzz-'));
+  const errorLogs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of chunk.toString().split('\n')) {
+        if (line && (JSON.parse(line).level ?? 0) >= 50) errorLogs.push(line.slice(0, 500));
+      }
+      done();
+    },
+  });
+  const gateway = await startGateway(loadSettings({ port: 0, host: '127.0.0.1', dataDir }, {}), pino({ level: 'warn' }, sink));
+  const findings: Finding[] = [];
+  let sent = 0;
+  try {
+    const image = (await sharp({ create: { width: 160, height: 120, channels: 3, background: '#c03020' } }).jpeg().toBuffer()).toString('base64');
+    const requests = fuzzRequests(opts.seed, opts.n, image);
+    const worker = async () => {
+      for (let next = requests.next(); !next.done; next = requests.next()) {
+        const req = next.value;
+        let status = 0;
+        let contentType = '';
+        let text = '';
+        try {
+          const res = await fetch(`${gateway.url}${req.path}`, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+          status = res.status;
+          contentType = res.headers.get('content-type') ?? '';
+          text = await res.text();
+        } catch (e) {
+          text = String(e);
+        }
+        const problem = judge(req, status, contentType, text, dataDir);
+        if (problem) findings.push({ request: req, status, problem, excerpt: text.slice(0, 300) });
+        sent++;
+        if (sent % 500 === 0) opts.onProgress?.(sent);
+      }
+    };
+    await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, worker));
+    const healthy = (await fetch(`${gateway.url}/_gateway/health`)).status === 200;
+    return { sent, findings, errorLogs, healthy };
+  } finally {
+    await gateway.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** One line per finding: what was sent, how it was mutated, what came back. */
+export function describeFinding(f: Finding): string {
+  return `${f.problem}: ${f.request.method} ${f.request.path} [${f.request.mutation}] → ${f.status} ${f.excerpt.replace(/\s+/g, ' ').slice(0, 160)}`;
+}

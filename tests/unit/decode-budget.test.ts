@@ -1,0 +1,99 @@
+/**
+ * Pixel bombs cannot stall or exhaust the gateway: BMPs (the one format decoded in JavaScript) are decoded in
+ * the decoder thread, not on the event loop, and every decode holds width × height × 4 bytes of a process-wide
+ * budget while it runs — an image alone above it is "too many pixels", one that does not fit beside the
+ * decodes in flight is a full queue (each vendor's throttling error), and the budget is given back after.
+ */
+import { threadId } from 'node:worker_threads';
+import sharp from 'sharp';
+import { ImageInvalidError, QuotaExceededError } from '../../core/errors';
+import { checkImage, decodeBudget, DecodeBudget, decodeImage } from '../../core/image';
+import { decoderStats } from '../../core/image/raw-decode-pool';
+
+/** A 24-bit BMP of one colour, written by hand (sharp cannot write BMP). */
+function bmp(width: number, height: number, [r, g, b]: [number, number, number]): Buffer {
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const file = Buffer.alloc(54 + stride * height);
+  file.write('BM', 0, 'latin1');
+  file.writeUInt32LE(file.length, 2);
+  file.writeUInt32LE(54, 10);
+  file.writeUInt32LE(40, 14);
+  file.writeInt32LE(width, 18);
+  file.writeInt32LE(height, 22);
+  file.writeUInt16LE(1, 26);
+  file.writeUInt16LE(24, 28);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) file.set([b, g, r], 54 + y * stride + x * 3);
+  }
+  return file;
+}
+
+/** A decode that finishes when the test says so. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, decode: () => opened.then(() => 'decoded') };
+}
+
+test('a BMP is decoded in the decoder thread, with the right pixels', async () => {
+  const before = decoderStats.decoded;
+  const checked = await checkImage(bmp(300, 200, [200, 40, 10]));
+  const { data, info } = await decodeImage(checked, {}, (image) => image.raw().toBuffer({ resolveWithObject: true }));
+  expect([info.width, info.height, info.channels]).toEqual([300, 200, 3]);
+  expect([...data.subarray(0, 3)]).toEqual([200, 40, 10]);
+  expect(decoderStats.decoded).toBe(before + 1);
+  expect(decoderStats.threadId).not.toBe(threadId);
+});
+
+test('a damaged BMP is still refused as corrupt from the decoder thread', async () => {
+  const file = bmp(64, 64, [1, 2, 3]);
+  const checked = await checkImage(file);
+  file.writeUInt16LE(7, 28); // bits per pixel the decoder does not know, after the header check passed
+  const error = await decodeImage(checked, {}, (image) => image.raw().toBuffer()).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ImageInvalidError);
+});
+
+test('an image alone above the budget is too many pixels', async () => {
+  const budget = new DecodeBudget(10_000 * 4);
+  const error = await budget.hold({ width: 101, height: 100 }, async () => 'decoded').catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ImageInvalidError);
+  expect((error as ImageInvalidError).reason).toBe('too_many_pixels');
+  expect(await budget.hold({ width: 100, height: 100 }, async () => 'decoded')).toBe('decoded');
+});
+
+test('a decode that does not fit beside the ones in flight is a full queue; the budget comes back after', async () => {
+  const budget = new DecodeBudget(10_000 * 4);
+  const first = gate();
+  const running = budget.hold({ width: 100, height: 60 }, first.decode);
+  expect(budget.reserved).toBe(100 * 60 * 4);
+
+  const refused = await budget.hold({ width: 100, height: 50 }, async () => 'decoded').catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(QuotaExceededError);
+  expect((refused as QuotaExceededError).quota).toBe('queue');
+  // What still fits goes ahead.
+  expect(await budget.hold({ width: 100, height: 40 }, async () => 'decoded')).toBe('decoded');
+
+  first.open();
+  expect(await running).toBe('decoded');
+  expect(budget.reserved).toBe(0);
+  expect(await budget.hold({ width: 100, height: 100 }, async () => 'decoded')).toBe('decoded');
+});
+
+test('a failed decode gives its reservation back', async () => {
+  const budget = new DecodeBudget(10_000 * 4);
+  await expect(budget.hold({ width: 100, height: 100 }, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+  expect(budget.reserved).toBe(0);
+});
+
+test('every decode goes through the process budget: an image above it is refused before decoding', async () => {
+  const saved = decodeBudget.limitBytes;
+  decodeBudget.limitBytes = 1000 * 1000 * 4;
+  try {
+    const big = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#808080' } }).png().toBuffer();
+    const checked = await checkImage(big);
+    const error = await decodeImage(checked, {}, (image) => image.raw().toBuffer()).catch((e: unknown) => e);
+    expect((error as ImageInvalidError).reason).toBe('too_many_pixels');
+  } finally {
+    decodeBudget.limitBytes = saved;
+  }
+});

@@ -108,11 +108,20 @@ export function signature(secretKey: string, toSign: string): string {
   return createHmac('sha256', Buffer.from(secretKey, 'utf8')).update(toSign).digest('hex');
 }
 
+/** The X-Sdk-Content-Sha256 value that leaves the body out of the signature (the SDKs' streaming uploads). */
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+
 /**
  * True when the signature matches, in the vendor's canonical form or, failing that, in the form the Node
- * SDK produces for paths with characters url.parse escapes. Compared in constant time.
+ * SDK produces for paths with characters url.parse escapes. Compared in constant time. A signed
+ * X-Sdk-Content-Sha256 stands for the body in the signature, so it must be the body's hash (unless
+ * UNSIGNED-PAYLOAD): otherwise any body could travel under a signature made for another.
  */
 export function signatureMatches(req: SignedRequest, auth: ParsedAuthorization, secretKey: string, sdkDate: string): boolean {
+  if (auth.signedHeaders.includes('x-sdk-content-sha256')) {
+    const declared = headerValue(req.rawHeaders, 'x-sdk-content-sha256');
+    if (declared !== UNSIGNED_PAYLOAD && declared !== createHash('sha256').update(req.body).digest('hex')) return false;
+  }
   const expected = Buffer.from(auth.signature, 'hex');
   for (const mode of ['spec', 'node-legacy'] as const) {
     const actual = Buffer.from(signature(secretKey, stringToSign(canonicalRequest(req, auth.signedHeaders, mode), sdkDate)), 'hex');

@@ -3,6 +3,7 @@
  * capture (fake keys) valid with a pinned clock, tampered captures refused, the 15-minute window, and
  * token scope and expiry.
  */
+import { createHash } from 'node:crypto';
 import { authenticate, projectAllowed, type AuthContext } from '../../adapters/huawei/auth';
 import type { AuthConfig } from '../../adapters/config';
 import { GATEWAY } from '../../adapters/huawei/errors';
@@ -84,6 +85,28 @@ describe('SDK captures (fixtures/sdk-captures/huawei.json)', () => {
     const result = authenticate(ctx, req);
     expect(result.ok).toBe(false);
     if (!result.ok) expect([result.error.http, result.error.code, result.error.msg]).toEqual([401, 'APIGW.0301', expect.stringContaining('verify aksk signature fail')]);
+  });
+
+  test('a signed X-Sdk-Content-Sha256 must be the body\'s hash (or UNSIGNED-PAYLOAD): another body under it fails', () => {
+    const c = fx.captures[1];
+    const date = c.headers['x-sdk-date'];
+    const bodyA = Buffer.from(c.bodyBase64, 'base64');
+    const bodyB = Buffer.from(JSON.stringify({ path: '/other.jpg' }));
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    /** The capture re-signed with X-Sdk-Content-Sha256 among its signed headers, then sent with `body`. */
+    const signedWith = (declared: string, body: Buffer) => {
+      const req = captureRequest(c);
+      req.rawHeaders.push('X-Sdk-Content-Sha256', declared);
+      const signed = ['content-type', 'host', 'x-project-id', 'x-sdk-content-sha256', 'x-sdk-date'];
+      const sig = signature(fx.sk, stringToSign(canonicalRequest(req, signed, 'spec'), date));
+      req.rawHeaders[req.rawHeaders.findIndex((h) => h.toLowerCase() === 'authorization') + 1] = `SDK-HMAC-SHA256 Access=${fx.ak}, SignedHeaders=${signed.join(';')}, Signature=${sig}`;
+      return { ...req, body };
+    };
+    expect(authenticate(ctx, signedWith(sha(bodyA), bodyA)).ok).toBe(true);
+    const swapped = authenticate(ctx, signedWith(sha(bodyA), bodyB));
+    expect(swapped.ok).toBe(false);
+    if (!swapped.ok) expect([swapped.error.http, swapped.error.code]).toEqual([401, 'APIGW.0301']);
+    expect(authenticate(ctx, signedWith('UNSIGNED-PAYLOAD', bodyB)).ok).toBe(true);
   });
 
   test('a query value changed on #10 fails', () => {

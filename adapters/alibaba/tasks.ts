@@ -5,17 +5,19 @@
  *
  * Meta files are JSON lines, one image each, in the increment.meta format (so a dump can be imported
  * again): {"operator":"ADD","item_id","pic_list":[PicName],"cat_id","cust_content","int_attr".."str_attr4"}.
- * IncreaseInstance reads <imports.dir>/<BucketName><Path>/increment.meta and the images beside it:
+ * IncreaseInstance reads <imports.dir>/<tenant>/<BucketName><Path>/increment.meta (adapters/http/import-area.ts)
+ * and the images beside it:
  * "ADD" lines add every picture of pic_list, "DELETE" lines delete the pictures (or the whole item when
  * pic_list is absent).
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine, NewImage } from '../../core/engine';
 import type { LibraryRef } from '../../core/records';
 import type { TaskHandler, TaskRunner } from '../../core/tasks';
 import type { TaskRecord } from '../../core/store/vector-store';
+import { ImportPathError, resolveImportPath } from '../http/import-area';
 import { chooseCategory } from './category';
 import { AlibabaError, toAlibabaError, type ErrorCode } from './errors';
 import { alibabaExtra, alibabaKeys, ATTRIBUTES, imageId } from './keys';
@@ -187,11 +189,13 @@ export function incrementTaskHandler(engine: Engine, dirs: TaskDirs): TaskHandle
   return async ({ task, save, signal }) => {
     const state: IncrementState = { ...task.state, errors: [...task.state.errors] };
     const ref = { tenant: task.tenant, name: state.instance };
-    const folder = await folderOf(dirs.importDir, state.bucketName, state.path);
-    const metaPath = path.join(folder, INCREMENT_META_FILE);
-    const size = await stat(metaPath).then((s) => s.size, () => {
-      throw new Error(`${state.bucketName}${state.path}/${INCREMENT_META_FILE} does not exist`);
+    // The increment's folder inside the tenant's import area; pictures are named relative to it.
+    const folder = path.join(state.bucketName, state.path);
+    const inFolder = (name: string) => resolveImportPath(dirs.importDir, task.tenant, path.join(folder, name), 'file');
+    const metaPath = await inFolder(INCREMENT_META_FILE).catch(() => {
+      throw new ImportPathError(`${state.bucketName}${state.path}/${INCREMENT_META_FILE}`);
     });
+    const { size } = await stat(metaPath);
     if (size > INCREMENT_META_MAX_BYTES) throw new Error(`${INCREMENT_META_FILE} is larger than ${INCREMENT_META_MAX_BYTES} bytes`);
     const lines = (await readFile(metaPath, 'utf8')).split('\n');
     while (state.next_line < lines.length && !signal.aborted) {
@@ -199,7 +203,7 @@ export function incrementTaskHandler(engine: Engine, dirs: TaskDirs): TaskHandle
       for (let i = state.next_line; i < end; i++) {
         if (lines[i].trim() === '') continue;
         try {
-          await applyLine(engine, ref, folder, lines[i]);
+          await applyLine(engine, ref, inFolder, lines[i]);
         } catch (e) {
           const code = e instanceof LineError ? e.code : toAlibabaError(e).code;
           const message = e instanceof LineError ? lineMessage(e.code) : toAlibabaError(e).message;
@@ -224,7 +228,7 @@ function lineMessage(code: string): string {
   return code === 'InvalidMetaItem' ? 'The meta field is invalid.' : code === 'NoPicList' ? 'The body content is missing the pic_list parameter.' : 'The specified pic_list parameter is invalid.';
 }
 
-async function applyLine(engine: Engine, ref: LibraryRef, folder: string, text: string): Promise<void> {
+async function applyLine(engine: Engine, ref: LibraryRef, inFolder: (name: string) => Promise<string>, text: string): Promise<void> {
   let line: MetaLine;
   try {
     line = JSON.parse(text);
@@ -255,7 +259,7 @@ async function applyLine(engine: Engine, ref: LibraryRef, folder: string, text: 
   }
   const images: NewImage[] = [];
   for (const pic of pics as string[]) {
-    const file = await insideFolder(folder, pic).catch(() => {
+    const file = await inFolder(pic).catch(() => {
       throw new LineError('InvalidPicList');
     });
     const bytes = await readFile(file);
@@ -275,14 +279,4 @@ async function applyLine(engine: Engine, ref: LibraryRef, folder: string, text: 
   if (failed && !failed.ok) throw failed.error;
 }
 
-/** <importDir>/<bucket><path>, refusing anything that resolves outside the import directory. */
-export async function folderOf(importDir: string, bucket: string, objectPath: string): Promise<string> {
-  return insideFolder(importDir, path.join(bucket, objectPath));
-}
 
-async function insideFolder(root: string, given: string): Promise<string> {
-  const base = await realpath(root);
-  const resolved = await realpath(path.resolve(base, given.replace(/^\/+/, '')));
-  if (resolved !== base && !resolved.startsWith(base + path.sep)) throw new Error(`'${given}' is outside the import directory`);
-  return resolved;
-}

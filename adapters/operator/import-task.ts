@@ -4,15 +4,16 @@
  * restart from its last saved line (re-importing a line overwrites, so nothing is doubled or lost).
  *
  * Line: {"image_id", "image_uri", "image_base64"?, "tags"?, "save_image"?}. Without image_base64 the image
- * is read from image_uri: an http(s) URL through the SSRF-guarded fetcher, or a path in the import dir.
+ * is read from image_uri: an http(s) URL through the SSRF-guarded fetcher, or a path in the tenant's import
+ * area (<imports.dir>/<tenant>/, adapters/http/import-area.ts), as file_path is.
  */
-import { readFile, realpath } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Engine, NewImage } from '../../core/engine';
 import { InvalidArgumentError, isEngineError } from '../../core/errors';
 import type { Tags } from '../../core/records';
 import type { TaskHandler } from '../../core/tasks';
 import type { TaskRecord } from '../../core/store/vector-store';
+import { ImportPathError, resolveImportPath } from '../http/import-area';
 import { validator } from '../http/validate';
 import importLineSchema from '../../schemas/operator/import-line.json';
 import { toOperatorError, STATUS } from './errors';
@@ -38,7 +39,7 @@ export interface ImportTaskState {
 }
 
 export interface ImportSources {
-  /** Folder that file_path and relative image paths must stay inside. */
+  /** imports.dir: file_path and relative image paths are read from its <tenant>/ folder only. */
   importDir: string;
   fetchFile: (url: string) => Promise<Buffer>;
   fetchImage: (url: string) => Promise<Buffer>;
@@ -50,7 +51,7 @@ export function importTaskHandler(engine: Engine, sources: ImportSources): TaskH
   return async ({ task, save, signal }) => {
     const state: ImportTaskState = { ...task.state, results: [...task.state.results] };
     const ref = { tenant: task.tenant, name: state.library_name };
-    const lines = (await readSource(state, sources)).toString('utf8').split('\n');
+    const lines = (await readSource(state, ref.tenant, sources)).toString('utf8').split('\n');
     state.total = lines.filter((l) => l.trim() !== '').length;
     let savedAt = Date.now();
     let unsaved = 0;
@@ -90,7 +91,7 @@ async function importLines(
       try {
         const item = validateLine(JSON.parse(text));
         keys = [item.image_id, item.image_uri];
-        const bytes = item.image_base64 !== undefined ? decodeOperatorImage(item.image_base64) : await readImage(item.image_uri, sources);
+        const bytes = item.image_base64 !== undefined ? decodeOperatorImage(item.image_base64) : await readImage(item.image_uri, ref.tenant, sources);
         images.push({
           line,
           image: {
@@ -127,28 +128,24 @@ function failure(line: number, [id, uri]: [string | null, string | null], e: unk
   return [line, id, uri, error.status, error.message];
 }
 
-async function readSource(state: ImportTaskState, sources: ImportSources): Promise<Buffer> {
+async function readSource(state: ImportTaskState, tenant: string, sources: ImportSources): Promise<Buffer> {
   if (state.file_url !== undefined) return sources.fetchFile(state.file_url);
-  return readFile(await insideImportDir(state.file_path!, sources.importDir, 'file_path'));
+  return readImportFile(state.file_path!, tenant, sources.importDir, 'file_path');
 }
 
-async function readImage(uri: string, sources: ImportSources): Promise<Buffer> {
+async function readImage(uri: string, tenant: string, sources: ImportSources): Promise<Buffer> {
   if (/^https?:\/\//i.test(uri)) return sources.fetchImage(uri);
-  return readFile(await insideImportDir(uri, sources.importDir, 'image_uri'));
+  return readImportFile(uri, tenant, sources.importDir, 'image_uri');
 }
 
-/** Resolves a path given by a caller, refusing anything (.., absolute paths, symlinks) outside the folder. */
-export async function insideImportDir(given: string, importDir: string, field: string): Promise<string> {
-  const root = await realpath(importDir).catch(() => {
-    throw new InvalidArgumentError(field, 'the gateway has no import directory');
-  });
-  const resolved = await realpath(path.resolve(root, given)).catch(() => {
-    throw new InvalidArgumentError(field, `${field} '${given}' does not exist in the import directory`);
-  });
-  if (resolved !== root && !resolved.startsWith(root + path.sep)) {
-    throw new InvalidArgumentError(field, `${field} '${given}' is outside the import directory`);
+/** A file of the tenant's import area (adapters/http/import-area.ts); one neutral error for any unreadable path. */
+async function readImportFile(given: string, tenant: string, importDir: string, field: string): Promise<Buffer> {
+  try {
+    return await readFile(await resolveImportPath(importDir, tenant, given, 'file'));
+  } catch (e) {
+    const message = e instanceof ImportPathError ? e.message : new ImportPathError(given).message;
+    throw new InvalidArgumentError(field, `${field} ${message}`);
   }
-  return resolved;
 }
 
 /** The task as GET image/tasks/results/{task_id} shows it, with one page of per-line results. */

@@ -4,14 +4,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { PREFIX } from '../../adapters/operator/limits';
+import { OPEN_MODE_DEFAULT_TENANT } from '../../adapters/config';
+import { tenantFolder } from '../../adapters/http/import-area';
 import { STATUS } from '../../adapters/operator/errors';
 import { get, post, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { productImage } from '../helpers/product-images';
 import { makeScene } from '../helpers/synthetic-images';
 
-async function waitForTask(gw: TestGateway, taskId: string, query = '') {
+async function waitForTask(gw: TestGateway, taskId: string, query = '', headers: Record<string, string> = {}) {
   for (let i = 0; i < 600; i++) {
-    const res = await get(`${gw.url}${PREFIX}/image/tasks/results/${taskId}${query}`);
+    const res = await get(`${gw.url}${PREFIX}/image/tasks/results/${taskId}${query}`, headers);
     if (res.body.data && ['SUCCEEDED', 'FAILED'].includes(res.body.data.status)) return res.body.data;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -43,7 +45,7 @@ describe('image/tasks', () => {
   });
 
   test('a file in the import directory: every line reported, good ones imported', async () => {
-    const dir = path.join(gw.dataDir, 'imports');
+    const dir = path.join(gw.dataDir, 'imports', tenantFolder(OPEN_MODE_DEFAULT_TENANT)); // the default tenant's import area
     mkdirSync(path.join(dir, 'pics'), { recursive: true });
     writeFileSync(path.join(dir, 'pics', 'a.jpg'), await productImage('purple', 'square'));
     const lines = [
@@ -91,7 +93,25 @@ describe('image/tasks', () => {
     const outside = await op('image/tasks/create', { library_name: 'bulk', file_path: '../store/../../etc/passwd' });
     const task = await waitForTask(gw, outside.body.data.task_id);
     expect(task.status).toBe('FAILED');
-    expect(task.error_message).toMatch(/outside the import directory|does not exist/);
+    expect(task.error_message).toBe("file_path '../store/../../etc/passwd' cannot be read from the import folder");
+  });
+
+  test('every unreadable path gets one neutral message naming only what was sent: missing, outside, a folder, NUL, another tenant\'s', async () => {
+    // acme (open mode: the Bearer key names the tenant) asks for the default tenant's batch.jsonl, which exists.
+    const acme = { authorization: 'Bearer acme' };
+    await post(`${gw.url}${PREFIX}/library/create`, { library_name: 'bulk', mode: 'general_search' }, acme);
+    const messages: string[] = [];
+    for (const given of ['batch.jsonl', 'nope.jsonl', '../default/batch.jsonl', '.', 'pics', 'a\u0000b', '../../../../etc/nonexistent', '../../../../etc/passwd']) {
+      const created = await post(`${gw.url}${PREFIX}/image/tasks/create`, { library_name: 'bulk', file_path: given }, acme);
+      const task = await waitForTask(gw, created.body.data.task_id, '', acme);
+      expect(task.status).toBe('FAILED');
+      messages.push(task.error_message.replace(given, '<sent>'));
+      expect(task.error_message).not.toMatch(/ENOENT|EISDIR|imports|\/tmp\//);
+    }
+    expect(new Set(messages)).toEqual(new Set(["file_path '<sent>' cannot be read from the import folder"]));
+    // The default tenant still reads its own file.
+    const own = await op('image/tasks/create', { library_name: 'bulk', file_path: 'batch.jsonl' });
+    expect((await waitForTask(gw, own.body.data.task_id)).status).toBe('SUCCEEDED');
   });
 });
 
@@ -101,8 +121,9 @@ test('an import interrupted by a stop resumes after restart with exact counts', 
   const jpeg = (await productImage('teal', 'circle', { width: 200, height: 200 })).toString('base64');
   const total = 400;
   const lines = Array.from({ length: total }, (_, i) => JSON.stringify({ image_id: `r${i}`, image_uri: `r/${i}.jpg`, image_base64: jpeg, save_image: false }));
-  mkdirSync(path.join(gw.dataDir, 'imports'), { recursive: true });
-  writeFileSync(path.join(gw.dataDir, 'imports', 'big.jsonl'), lines.join('\n'));
+  const area = path.join(gw.dataDir, 'imports', tenantFolder(OPEN_MODE_DEFAULT_TENANT));
+  mkdirSync(area, { recursive: true });
+  writeFileSync(path.join(area, 'big.jsonl'), lines.join('\n'));
   const created = await post(`${gw.url}${PREFIX}/image/tasks/create`, { library_name: 'resume', file_path: 'big.jsonl' });
   const taskId = created.body.data.task_id;
   // Stop as soon as some lines are in, well before the end.

@@ -129,7 +129,7 @@ describe.each([
     expect(item).toMatchObject({ id: Number(dump.body!.data!.id), status: 'SUCCESS', code: '0' });
     expect((await fetch(item.metaUrl!)).status).toBe(200);
 
-    const folder = path.join(gw.dataDir, 'imports', 'bucket', 'batch', v2 ? 'v1' : 'v3');
+    const folder = path.join(gw.dataDir, 'imports', 'acme', 'bucket', 'batch', v2 ? 'v1' : 'v3'); // acme's import area
     mkdirSync(folder, { recursive: true });
     writeFileSync(path.join(folder, 'a.jpg'), red);
     writeFileSync(path.join(folder, 'increment.meta'), JSON.stringify({ operator: 'ADD', item_id: `inc-${v2}`, pic_list: ['a.jpg'], int_attr: 5 }) + '\n');

@@ -1,5 +1,5 @@
 /** The express application: request ids, the control plane, and every vendor adapter at its own prefix. */
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Engine } from '../core/engine';
 import type { UrlFetcher } from '../core/image';
@@ -71,6 +71,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(huaweiRouter({ engine: deps.engine, config: deps.config, fetchImage: deps.huaweiFetchImage, log: deps.log }));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
+  });
+  // The last word on any error no router answered: never express's HTML page (which shows a stack and the
+  // install path). Malformed URLs and bodies are the client's (4xx, not logged as failures); the rest is ours.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: number }).status;
+    const client = err instanceof URIError || (typeof status === 'number' && status >= 400 && status < 500);
+    if (!client) deps.log.error({ err, reqId: req.id }, 'request failed');
+    if (res.headersSent) return void res.destroy();
+    res.status(client ? (status ?? 400) : 500).json({ error: client ? 'bad request' : 'internal error' });
   });
   return app;
 }

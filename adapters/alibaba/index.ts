@@ -20,7 +20,7 @@ import { authenticate, NonceCache, type RequestParts } from './auth';
 import { AlibabaError, alibabaFaultCatalog, newRequestId, sendError, toAlibabaError } from './errors';
 import { API_VERSION, BODY_LIMIT, DEFAULT_REGION, OPEN_PLATFORM_VERSION } from './limits';
 import { CONSOLE_ACTIONS, GET_ACTIONS, OPERATIONS, type AlibabaDeps } from './operations';
-import { DOWNLOAD_PREFIX, OssEmulator, OssError, ossErrorXml, parseMultipart, postResponseXml, type OssAddress } from './oss';
+import { ALIBABA_PREFIX, DOWNLOAD_PREFIX, OssEmulator, OssError, ossErrorXml, parseMultipart, postResponseXml, type OssAddress } from './oss';
 import { InstanceThrottle } from './throttle';
 import { isAction, mergeParams, parseForm, type ParamPairs } from './params';
 
@@ -55,15 +55,22 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
   const nonces = new NonceCache();
   const now = options.now ?? Date.now;
 
+  /** GET /_alibaba/files/<name>?Expires&Signature; anything else under /_alibaba answers in OSS's XML words. */
   async function serveDownload(req: Request, res: Response): Promise<void> {
-    const name = decodeURIComponent(req.path.slice(DOWNLOAD_PREFIX.length + 1));
-    const expires = typeof req.query.Expires === 'string' ? req.query.Expires : undefined;
-    const signature = typeof req.query.Signature === 'string' ? req.query.Signature : undefined;
     const requestId = newRequestId();
     const host = req.headers.host ?? '';
+    const send = (error: OssError) => void res.status(error.status).type('application/xml').send(ossErrorXml(error, requestId, host));
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(new OssError(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.'));
+    let name = '';
+    try {
+      name = req.path.startsWith(`${DOWNLOAD_PREFIX}/`) ? decodeURIComponent(req.path.slice(DOWNLOAD_PREFIX.length + 1)) : '';
+    } catch {
+      // malformed percent-encoding: no file of ours has such a name
+    }
+    const expires = typeof req.query.Expires === 'string' ? req.query.Expires : undefined;
+    const signature = typeof req.query.Signature === 'string' ? req.query.Signature : undefined;
     if (!/^[A-Za-z0-9-]+\.(meta|errors)$/.test(name) || !deps.oss.checkDownload(name, expires, signature)) {
-      res.status(403).type('application/xml').send(ossErrorXml(new OssError(403, 'AccessDenied', 'Request has expired or the signature does not match.'), requestId, host));
-      return;
+      return send(new OssError(403, 'AccessDenied', 'Request has expired or the signature does not match.'));
     }
     const bytes = await readFile(path.join(deps.dirs.outputDir, name)).catch(() => undefined);
     if (!bytes) {
@@ -136,14 +143,20 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
   }
 
   return (req: Request, res: Response, next: NextFunction) => {
-    if (req.method === 'GET' && req.path.startsWith(`${DOWNLOAD_PREFIX}/`)) {
+    if (req.path === ALIBABA_PREFIX || req.path.startsWith(`${ALIBABA_PREFIX}/`)) {
       serveDownload(req, res).catch(next);
       return;
     }
-    if (req.path !== '/' || (req.method !== 'GET' && req.method !== 'POST')) return next();
+    if (req.path !== '/') return next();
     const query = parseForm(rawQuery(req));
     const contentType = req.headers['content-type'] ?? '';
     const named = req.headers['x-acs-action'] !== undefined || query.some(([k]) => k === 'Action' || k === 'Signature');
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      if (!named) return next();
+      // An RPC call by its headers or parameters, with a method RPC does not take: the API's own 404.
+      observe(res, 'alibaba');
+      return sendError(res, new AlibabaError('InvalidAction.NotFound'), newRequestId(), req.headers.host);
+    }
     const isRpc = named || (req.method === 'POST' && FORM.test(contentType));
     const isUpload = !named && req.method === 'POST' && MULTIPART.test(contentType);
     if (!isRpc && !isUpload) return next();

@@ -185,8 +185,10 @@ export class OssEmulator {
   }
 }
 
+/** The gateway's emulated OSS paths: every request under it is answered in OSS's XML words. */
+export const ALIBABA_PREFIX = '/_alibaba';
 /** Where MetaUrl / ErrorUrl files are served. */
-export const DOWNLOAD_PREFIX = '/_alibaba/files';
+export const DOWNLOAD_PREFIX = `${ALIBABA_PREFIX}/files`;
 
 /**
  * A multipart/form-data body parsed the tolerant way the SDK needs: its FileFormStream writes the next

@@ -203,6 +203,8 @@ export function toHuaweiAnswer(e: unknown): Answer {
   if (e instanceof BodyTooLargeError) return { kind: 'gateway', error: GATEWAY.tooLarge };
   if (e instanceof BodyAbortedError) return { kind: 'gateway', error: GATEWAY.badRequest };
   if (e instanceof SyntaxError) return { kind: 'service', error: IS.badJson };
+  // The router could not decode a path parameter (e.g. %E0%A4%A): the API gateway refuses such a request.
+  if (e instanceof URIError) return { kind: 'gateway', error: GATEWAY.badRequest };
   return { kind: 'service', error: IS.internal };
 }
 

@@ -88,6 +88,8 @@ export function toOperatorError(e: unknown): OperatorError {
   if (e instanceof BodyTooLargeError) return { http: 413, status: STATUS.payloadTooLarge, message: `Request body exceeds ${e.limit} bytes.` };
   if (e instanceof BodyAbortedError) return { http: 400, status: STATUS.invalidParameter, message: e.message };
   if (e instanceof SyntaxError) return { http: 400, status: STATUS.invalidParameter, message: 'The request body is not valid JSON.' };
+  // The router could not decode a path parameter (e.g. %E0%A4%A): the client's request, not our failure.
+  if (e instanceof URIError) return { http: 400, status: STATUS.invalidParameter, message: 'The request path is not valid percent-encoding.' };
   return { http: 500, status: STATUS.internalError, message: 'Internal server error.' };
 }
 

@@ -48,6 +48,7 @@ export const ERRORS = {
   tooManyImages: e(406, `cannot add more than ${ADD_MAX_ITEMS} images at one time`),
   groupFull: (group: string, capacity: number) => e(400, `group ${group} is full, maximal allowed images is ${capacity}`),
   invalidJson: e(400, 'invalid JSON body'),
+  malformedUrl: e(400, 'invalid request path: malformed percent-encoding'),
   bodyTooLarge: (limit: number) => e(413, `request body is larger than ${limit} bytes`),
   bodyAborted: e(400, 'request body was not received in full'),
   routeNotFound: e(404, 'no such api'),
@@ -102,7 +103,17 @@ export function toQiniuError(err: unknown): QiniuError {
   if (err instanceof BodyTooLargeError) return ERRORS.bodyTooLarge(err.limit);
   if (err instanceof BodyAbortedError) return ERRORS.bodyAborted;
   if (err instanceof SyntaxError) return ERRORS.invalidJson;
+  // The router could not decode a path parameter (e.g. %E0%A4%A): the client's request, not our failure.
+  if (err instanceof URIError) return ERRORS.malformedUrl;
   return ERRORS.internal;
+}
+
+/**
+ * True for the gateway's own failures (599), the only answers logged at error level: Qiniu's other 5xx codes
+ * are normal answers (612 no such entry, 571 overload).
+ */
+export function isInternal(error: QiniuError): boolean {
+  return error === ERRORS.internal;
 }
 
 /** A per-image entry of `errors[]` in new/add answers. */

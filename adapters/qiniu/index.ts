@@ -9,7 +9,7 @@ import type { GatewayConfig } from '../config';
 import { parseJsonBody, rawBody } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
 import { qiniuTenant } from './auth';
-import { ERRORS, qiniuFaultCatalog, toQiniuError, type QiniuError } from './errors';
+import { ERRORS, isInternal, qiniuFaultCatalog, toQiniuError, type QiniuError } from './errors';
 import { BODY_LIMIT, PREFIX, SEARCH_THRESHOLD_DEFAULT } from './limits';
 import * as ops from './operations';
 
@@ -82,7 +82,7 @@ export function qiniuRouter(wiring: Omit<ops.QiniuDeps, 'searchThreshold'>, conf
         res.status(200).json(data);
       } catch (e) {
         const error = toQiniuError(e);
-        if (error.http >= 500) log.error({ err: e, reqId: req.id, route: path }, 'qiniu request failed');
+        if (isInternal(error)) log.error({ err: e, reqId: req.id, route: path }, 'qiniu request failed');
         sendError(res, error);
       }
     });
@@ -93,7 +93,7 @@ export function qiniuRouter(wiring: Omit<ops.QiniuDeps, 'searchThreshold'>, conf
   router.use((_req, res) => sendError(res, ERRORS.routeNotFound));
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = toQiniuError(err);
-    if (error.http >= 500) log.error({ err, reqId: req.id }, 'qiniu request failed');
+    if (isInternal(error)) log.error({ err, reqId: req.id }, 'qiniu request failed');
     sendError(res, error);
   });
   return router;

@@ -252,7 +252,7 @@ const DOCUMENTED_5XX: Partial<Record<Vendor, string[]>> = { alibaba: ['Unsupport
 
 /** Whether the body has the shape of the vendor's own answers (success or error). */
 function vendorShaped(vendor: Vendor, path: string, contentType: string, text: string): boolean {
-  if (path.startsWith('/_alibaba/files/')) return /^<\?xml[\s\S]*<Error><Code>/.test(text);
+  if (path.startsWith('/_alibaba/')) return /^<\?xml[\s\S]*<Error><Code>/.test(text);
   if (vendor === 'gateway') return true; // its own paths (console files, OPTIONS answers, Prometheus text) and unknown ones
   let body: any;
   try {

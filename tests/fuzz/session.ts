@@ -11,17 +11,19 @@ import pino from 'pino';
 import sharp from 'sharp';
 import { loadSettings } from '../../bin/config';
 import { startGateway } from '../../bin/gateway';
-import { fuzzRequests, judge, type Finding } from './fuzzer';
+import { fuzzRequests, judge, type Finding, type FuzzRequest } from './fuzzer';
 
 export interface FuzzReport {
   sent: number;
+  /** Status and body of the `extra` requests, in order (the fuzzed ones are judged, not kept). */
+  answers: Array<{ status: number; body: string }>;
   findings: Finding[];
   /** Lines the gateway logged at error level or above (each an internal failure). */
   errorLogs: string[];
   healthy: boolean;
 }
 
-export async function fuzzSession(opts: { seed: number; n: number; concurrency?: number; onProgress?: (sent: number) => void }): Promise<FuzzReport> {
+export async function fuzzSession(opts: { seed: number; n: number; concurrency?: number; extra?: FuzzRequest[]; onProgress?: (sent: number) => void }): Promise<FuzzReport> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-fuzz-'));
   const errorLogs: string[] = [];
   const sink = new Writable({
@@ -59,8 +61,14 @@ export async function fuzzSession(opts: { seed: number; n: number; concurrency?:
       }
     };
     await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, worker));
+    // Requests a test names, sent one after the other, their answers kept.
+    const answers: FuzzReport['answers'] = [];
+    for (const req of opts.extra ?? []) {
+      const res = await fetch(`${gateway.url}${req.path}`, { method: req.method, headers: req.headers, body: req.body });
+      answers.push({ status: res.status, body: await res.text() });
+    }
     const healthy = (await fetch(`${gateway.url}/_gateway/health`)).status === 200;
-    return { sent, findings, errorLogs, healthy };
+    return { sent, answers, findings, errorLogs, healthy };
   } finally {
     await gateway.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -110,7 +110,7 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
   const resetHandler = async (req: Request, res: Response) => {
     try {
       const body = validateReset(parseJsonBody(req));
-      const fromQuery = typeof req.query.tenant === 'string' && req.query.tenant !== '' ? req.query.tenant : undefined;
+      const fromQuery = typeof req.query.tenant === 'string' && req.query.tenant !== '' ? validateReset({ tenant: req.query.tenant }).tenant : undefined;
       res.status(200).json(await reset(body.tenant ?? fromQuery));
     } catch (e) {
       sendThrown(res, e);

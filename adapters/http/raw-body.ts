@@ -64,5 +64,24 @@ export function rawBody(limit: number) {
 export function parseJsonBody(req: Request): unknown {
   const raw = req.rawBody;
   if (!raw || raw.length === 0) return undefined;
-  return JSON.parse(raw.toString('utf8'));
+  const value: unknown = JSON.parse(raw.toString('utf8'));
+  assertJsonDepth(value);
+  return value;
+}
+
+/** No request of any vendor nests deeper; deeper documents only exhaust recursive validators. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Refuses a parsed body nested deeper than MAX_JSON_DEPTH as a SyntaxError, which every adapter answers
+ * with its "invalid JSON" error. Iterative, so the check itself cannot overflow the stack.
+ */
+export function assertJsonDepth(value: unknown): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) throw new SyntaxError(`The request body is nested more than ${MAX_JSON_DEPTH} levels deep.`);
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
 }

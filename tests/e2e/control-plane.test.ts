@@ -76,6 +76,19 @@ describe('health and reset', () => {
     expect([bad.status, bad.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
     const notJson = await post(`${gw.url}/_gateway/state/reset`, '{');
     expect([notJson.status, notJson.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    // A NUL in the tenant (which once truncated SQL text built by concatenation), in the body or the query.
+    for (const nul of [await post(`${gw.url}/_gateway/state/reset`, '{"tenant":"\\u0000"}'), await post(`${gw.url}/_gateway/state/reset?tenant=%00`, '')]) {
+      expect([nul.status, nul.body.error.code, nul.body.error.message]).toEqual([400, 'INVALID_ARGUMENT', 'tenant has characters that are not allowed']);
+    }
+    // A tenant named like SQL is only a name: it resets nothing of anyone else's.
+    expect((await post(`${gw.url}/_gateway/state/reset`, { tenant: "x' OR '1'='1" })).status).toBe(200);
+    expect(await libraries(CONFIGURED.tenant)).toEqual([CONFIGURED.name]);
+  });
+
+  test('a fault rule nested 3,000 levels deep is a 400, not a crash', async () => {
+    const deep = `{"vendor":"qiniu","throttle":true,"seed":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`;
+    const res = await post(`${gw.url}/_gateway/faults`, deep);
+    expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
   });
 });
 

@@ -257,19 +257,22 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.checkOpen();
     const row = this.libraryRow(ref);
     if (!row) return false;
-    this.deleteLibraryRows(`lib_id = ${row.lib_id}`);
+    this.deleteLibraryRows([row.lib_id]);
     await this.dropRuntime(row.lib_id);
     return true;
   }
 
   /** Deletes libraries matching a WHERE clause over `libraries`, and all their rows, in one transaction. */
-  private deleteLibraryRows(where: string): void {
+  /** Every row of these libraries, in one transaction; values are bound, never spliced into SQL text. */
+  private deleteLibraryRows(libIds: number[]): void {
+    const statements = [
+      'DELETE FROM image_bytes WHERE image_key IN (SELECT image_key FROM images WHERE lib_id = ?)',
+      'DELETE FROM images WHERE lib_id = ?',
+      'DELETE FROM image_tombstones WHERE lib_id = ?',
+      'DELETE FROM libraries WHERE lib_id = ?',
+    ].map((sql) => this.db.prepare(sql));
     this.db.transaction(() => {
-      const libs = `SELECT lib_id FROM libraries WHERE ${where}`;
-      this.db.exec(`DELETE FROM image_bytes WHERE image_key IN (SELECT image_key FROM images WHERE lib_id IN (${libs}))`);
-      this.db.exec(`DELETE FROM images WHERE lib_id IN (${libs})`);
-      this.db.exec(`DELETE FROM image_tombstones WHERE lib_id IN (${libs})`);
-      this.db.exec(`DELETE FROM libraries WHERE ${where}`);
+      for (const id of libIds) for (const statement of statements) statement.run(id);
     })();
   }
 
@@ -642,7 +645,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       })();
     } else {
       this.db.transaction(() => {
-        this.deleteLibraryRows(`tenant = ${sqlString(tenant)}`);
+        this.deleteLibraryRows(libIds);
         this.db.prepare('DELETE FROM tasks WHERE tenant = ?').run(tenant);
       })();
     }
@@ -686,6 +689,4 @@ function taskFromRow(row: TaskRow): TaskRecord {
   };
 }
 
-function sqlString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
+

@@ -249,7 +249,15 @@ const LEAKS: Array<[RegExp, string]> = [
  * Qiniu's 571 overload (its throttling answer, which a fuzzed fault-injection rule may switch on). Everything
  * else at 500 and above is a finding.
  */
-const DOCUMENTED_5XX: Partial<Record<Vendor, string[]>> = { alibaba: ['"Code":"UnsupportedInstanceType"'], qiniu: ['"error":"overload"'] };
+const DOCUMENTED_5XX: Partial<Record<Vendor, Array<{ status: number; piece: string }>>> = {
+  alibaba: [{ status: 500, piece: '"Code":"UnsupportedInstanceType"' }],
+  qiniu: [{ status: 571, piece: '"error":"overload"' }],
+};
+
+/** Whether a 5xx is one of the vendor's documented ones (a HEAD answer has no body: its status tells). */
+function documented5xx(owner: Vendor, method: string, status: number, text: string): boolean {
+  return (DOCUMENTED_5XX[owner] ?? []).some((d) => d.status === status && (method === 'HEAD' || text.includes(d.piece)));
+}
 
 /** Whether the body has the shape of the vendor's own answers (success or error). */
 function vendorShaped(vendor: Vendor, path: string, contentType: string, text: string): boolean {
@@ -290,7 +298,7 @@ export function ownerOf(path: string, headers: Record<string, string>): Vendor {
 /** Judges one answer; undefined when it is fine. */
 export function judge(req: FuzzRequest, status: number, contentType: string, text: string, dataDir: string): string | undefined {
   const owner = ownerOf(req.path, req.headers);
-  if (status >= 500 && !DOCUMENTED_5XX[owner]?.some((piece) => text.includes(piece))) return `HTTP ${status}`;
+  if (status >= 500 && !documented5xx(owner, req.method, status, text)) return `HTTP ${status}`;
   if (status === 0) return 'no answer';
   for (const [re, what] of LEAKS) if (re.test(text)) return what;
   if (dataDir && text.includes(dataDir)) return 'data directory in the answer';

@@ -25,6 +25,7 @@ export type ImageInvalidReason =
   | 'too_large' // a side above the caller's maximum
   | 'too_many_bytes' // more bytes than the caller allows
   | 'too_many_pixels' // pixel-bomb guard
+  | 'has_alpha' // an alpha channel, where the caller refuses one
   | 'fetch_failed' // a URL source could not be downloaded
   | 'fetch_refused'; // a URL source points where the SSRF guard does not allow
 

@@ -157,6 +157,7 @@ function fromImage(e: ImageInvalidError): ServiceCode {
     case 'bad_encoding':
       return IS.badBase64;
     case 'bad_format':
+    case 'has_alpha': // never asked of Huawei images; a format the caller refuses
       return IS.badFormat;
     case 'corrupt':
       return IS.damaged;

@@ -69,6 +69,7 @@ const IMAGE_MESSAGES: Record<ImageInvalidReason, string> = {
   too_many_bytes: `image file is too large, maximal allowed file size is ${IMAGE_LIMITS.maxBytes! / 1024 / 1024}MB`,
   fetch_failed: 'fetch uri failed',
   fetch_refused: 'fetch uri refused: the address is not allowed',
+  has_alpha: 'image must not contain an alpha channel',
 };
 
 function fromEngine(err: EngineError): QiniuError {

@@ -2,8 +2,9 @@
  * How Qiniu words map onto core records. A group is a library of the tenant (created by `new` in
  * general_search mode with the vendor's capacity). An image's `attribute.id` is the record id; an http(s)
  * `uri` is record.uri (a data URI stores none); `label`, `desc` (any JSON) and the etag of inline images
- * live in record.extra.qiniu. Records added through other vendors' APIs read with label "", desc "",
- * their uri when they have one, and etag "".
+ * live in record.extra.qiniu. Answers show only the documented `desc` and `label` (a strict client decoder
+ * refuses any other field); the uri and etag stay in the record for export and migration. Records added
+ * through other vendors' APIs read with label "" and desc "".
  */
 import { randomBytes } from 'node:crypto';
 import type { ImageRecord } from '../../core/records';
@@ -19,12 +20,10 @@ export function qiniuExtra(extra: QiniuExtra): Record<string, unknown> {
   return { qiniu: extra };
 }
 
-/** An image as every Qiniu answer describes it (search hit, list entry, image info). */
+/** An image as every Qiniu answer describes it (search hit, list entry, image info): the page's fields, no more. */
 export interface QiniuImageView {
   desc: unknown;
   label: string;
-  uri: string;
-  etag: string;
 }
 
 export function imageView(record: ImageRecord): QiniuImageView {
@@ -33,8 +32,6 @@ export function imageView(record: ImageRecord): QiniuImageView {
     // The document shows "desc": "" for images stored without one.
     desc: extra.desc === undefined ? '' : extra.desc,
     label: typeof extra.label === 'string' ? extra.label : '',
-    uri: record.uri ?? '',
-    etag: typeof extra.etag === 'string' ? extra.etag : '',
   };
 }
 

@@ -8,7 +8,10 @@ import type { ImageLimits } from '../../core/image/types';
 /** Every route lives below this prefix (`/v1/image/group...`, `/v1/image/groups/search`). */
 export const PREFIX = '/v1/image';
 
-/** 文件适用规格: <= 10 MB, 30x30 to 4999x4999, png/jpg/jpeg/bmp/webp/gif (GIF: first frame). */
+/**
+ * 文件适用规格: <= 10 MB, 30x30 to 4999x4999, at most 3 channels and no alpha channel (不能包含alpha通道),
+ * png/jpg/jpeg/bmp/webp/gif (GIF: first frame; a GIF's transparent palette entry is not an alpha channel).
+ */
 export const IMAGE_LIMITS: ImageLimits = {
   formats: ['jpeg', 'png', 'bmp', 'webp', 'gif'],
   maxBytes: 10 * 1024 * 1024,
@@ -16,6 +19,7 @@ export const IMAGE_LIMITS: ImageLimits = {
   minHeight: 30,
   maxWidth: 4999,
   maxHeight: 4999,
+  refuseAlpha: true,
 };
 
 /** The only inline form the API takes (server constant DataURIPrefix); anything else is not an image. */
@@ -28,10 +32,10 @@ export const GROUP_CAPACITY = 500_000;
 export const DESC_MAX_BYTES = 4096;
 
 /**
- * Groups per search. The document says 2, the 2019 server accepted 5 (UNVERIFIED): the gateway takes 5, so
- * code that worked against the service keeps working, and answers the server's message above that.
+ * Groups per search: the page's 最多2个. (The 2019 server code accepted 5; the gateway follows the page, with
+ * that server's message above the limit.)
  */
-export const SEARCH_MAX_GROUPS = 5;
+export const SEARCH_MAX_GROUPS = 2;
 
 /** Search top-N: default 1, at most 10000; -1 (any negative, UNVERIFIED) = all, capped here; 0 = 1. */
 export const SEARCH_LIMIT_DEFAULT = 1;

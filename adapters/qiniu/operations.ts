@@ -143,7 +143,11 @@ export async function groupsSearch({ deps, tenant, body }: Call) {
   return {
     code: 0,
     message: '',
-    result: result.hits.map(({ library, record, score }) => ({ ...imageView(record), group: library, id: record.id, score: float32(score) })),
+    // The page's fields in the page's order (desc, group, id, label, score), nothing else.
+    result: result.hits.map(({ library, record, score }) => {
+      const { desc, label } = imageView(record);
+      return { desc, group: library, id: record.id, label, score: float32(score) };
+    }),
   };
 }
 
@@ -156,7 +160,10 @@ export async function groupSearch({ deps, tenant, group, body }: Call) {
   return {
     code: 0,
     message: '',
-    result: result.hits.map(({ record, score }) => ({ ...imageView(record), id: record.id, score: float32(score) })),
+    result: result.hits.map(({ record, score }) => {
+      const { desc, label } = imageView(record);
+      return { desc, id: record.id, label, score: float32(score) };
+    }),
   };
 }
 

@@ -54,6 +54,7 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promi
   // A BMP is not compressed: its pixel array must be all there (checked after the pixel limit, so a
   // header declaring a huge image is reported as such).
   if (header.bmp) assertBmpData(bytes, header.bmp);
+  if (limits.refuseAlpha && header.alpha) throw new ImageInvalidError('has_alpha', `${format.toUpperCase()} image has an alpha channel`);
 
   // EXIF orientations 5-8 turn the image a quarter: the displayed sides swap.
   const swap = orientation !== undefined && orientation >= 5 && orientation <= 8;
@@ -66,10 +67,10 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promi
 async function readHeader(
   bytes: Buffer,
   format: ImageFormat,
-): Promise<{ width: number; height: number; orientation?: number; bmp?: BmpHeader }> {
+): Promise<{ width: number; height: number; orientation?: number; alpha?: boolean; bmp?: BmpHeader }> {
   if (format === 'bmp') {
     const bmp = readBmpHeader(bytes); // throws corrupt / bad_format itself
-    return { width: bmp.width, height: bmp.height, bmp };
+    return { width: bmp.width, height: bmp.height, alpha: (bmp.masks?.a ?? 0) !== 0, bmp };
   }
   if (format === 'jpeg') {
     const jpeg = readJpegHeader(bytes);
@@ -87,7 +88,8 @@ async function readHeader(
   }
   // For multi-page GIF/TIFF/WebP, pageHeight is the size of the first frame that is decoded.
   const height = meta.pageHeight && meta.pageHeight > 0 ? meta.pageHeight : meta.height;
-  return { width: meta.width, height, orientation: meta.orientation };
+  // libvips opens every GIF with four bands; a GIF's transparency is a palette index, not an alpha channel.
+  return { width: meta.width, height, orientation: meta.orientation, alpha: format !== 'gif' && meta.hasAlpha };
 }
 
 function checkSides(width: number, height: number, limits: ImageLimits): void {

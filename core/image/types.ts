@@ -18,6 +18,8 @@ export interface ImageLimits {
   maxLongSide?: number;
   /** Pixel-bomb guard: width * height of the decoded image. Default DEFAULT_MAX_PIXELS. */
   maxPixels?: number;
+  /** Refuse images with an alpha channel (PNG, WebP, TIFF, BMP alpha masks; not a GIF's transparent index). */
+  refuseAlpha?: boolean;
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;

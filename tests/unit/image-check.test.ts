@@ -238,6 +238,18 @@ describe('checkImage: formats', () => {
     expect(pixelAt(img, 0, 0)).toEqual([10, 20, 30, 0]);
   });
 
+  it('refuseAlpha: an alpha channel (PNG, WebP, a BMP alpha mask) is has_alpha; opaque images and GIFs pass', async () => {
+    const limits: ImageLimits = { refuseAlpha: true };
+    const translucent = { width: 8, height: 8, channels: 4 as const, background: { r: 9, g: 9, b: 9, alpha: 0.5 } };
+    const alphaBmp = makeBmp({ width: 4, height: 2, bpp: 32, headerSize: 124, masks: { r: 0xff0000, g: 0xff00, b: 0xff, a: 0xff000000 }, pixel: () => [1, 2, 3, 4] });
+    for (const bytes of [await sharp({ create: translucent }).png().toBuffer(), await sharp({ create: translucent }).webp().toBuffer(), alphaBmp]) {
+      expect(await reasonOf(checkImage(bytes, limits))).toBe('has_alpha');
+      expect(await reasonOf(checkImage(bytes, {}))).toBeUndefined();
+    }
+    const opaque = [await encode('png', 8, 8), await encode('jpeg', 8, 8), await sharp({ create: translucent }).gif().toBuffer(), makeBmp({ width: 4, height: 2, bpp: 24, pixel: () => [1, 2, 3, 255] })];
+    for (const bytes of opaque) expect(await reasonOf(checkImage(bytes, limits))).toBeUndefined();
+  });
+
   it('refuses RLE BMPs as bad_format and truncated ones as corrupt', async () => {
     const rle = makeBmp({ width: 4, height: 4, bpp: 8, compression: 1, pixel: () => [0, 0, 0, 255] });
     expect(await reasonOf(checkImage(rle, {}))).toBe('bad_format');

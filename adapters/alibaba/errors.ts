@@ -80,12 +80,24 @@ export type ErrorCode = keyof typeof ERRORS;
 /** An answer in the vendor's error envelope; thrown by the adapter, answered by index.ts. */
 export class AlibabaError extends Error {
   readonly status: number;
+  /**
+   * What exactly was wrong, for the log only, where the answer must carry the table's message word for word
+   * (BadRequest: "The request has invalid parameters.").
+   */
+  detail?: string;
   constructor(
     readonly code: ErrorCode,
     message?: string,
   ) {
     super(message ?? ERRORS[code][1]);
     this.status = ERRORS[code][0];
+  }
+
+  /** BadRequest with the documented message; the detail goes to the log (index.ts), not on the wire. */
+  static badRequest(detail: string): AlibabaError {
+    const error = new AlibabaError('BadRequest');
+    error.detail = detail;
+    return error;
   }
 }
 
@@ -158,7 +170,8 @@ function fromEngine(e: EngineError, style: InstanceErrorStyle): AlibabaError {
     }
     case 'invalid_argument': {
       const field = (e as InvalidArgumentError).field;
-      return new AlibabaError(PARAM_ERRORS[field]?.invalid ?? 'BadRequest');
+      const code = PARAM_ERRORS[field]?.invalid;
+      return code ? new AlibabaError(code) : AlibabaError.badRequest(e.message);
     }
     case 'image_invalid':
       return imageError(e as ImageInvalidError);

@@ -114,7 +114,7 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
       action = v1 ? param('Action') : header('x-acs-action');
       const version = v1 ? param('Version') : header('x-acs-version');
       if (v1 && header('x-acs-action') !== undefined && header('x-acs-action') !== action) {
-        throw new AlibabaError('BadRequest', 'The x-acs-action header does not match the Action parameter.');
+        throw AlibabaError.badRequest('The x-acs-action header does not match the Action parameter.');
       }
       if (action === undefined) throw new AlibabaError('MissingParameter', 'The input parameter "Action" that is mandatory for processing this request is not supplied.');
       if (isAction(action)) observe(res, 'alibaba', action);
@@ -138,6 +138,7 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
     } catch (e) {
       const error = toAlibabaError(e, action !== undefined && CONSOLE_ACTIONS.has(action) ? 'console' : 'data');
       if (error.status >= 500 && error.code !== 'UnsupportedInstanceType') log.error({ err: e, reqId: req.id, action }, 'alibaba request failed');
+      else if (error.detail) log.info({ reqId: req.id, action, code: error.code, detail: error.detail }, 'alibaba request refused');
       sendError(res, error, requestId, req.headers.host);
     }
   }

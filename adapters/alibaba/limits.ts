@@ -4,6 +4,7 @@
  * docs/compatibility/alibaba.md.
  */
 import type { ImageLimits } from '../../core/image/types';
+import common from '../../schemas/alibaba/_common.json';
 
 /** The API version every action must name (x-acs-version / Version). §1 */
 export const API_VERSION = '2020-12-14';
@@ -32,10 +33,11 @@ export const MAX_NUM = 100;
 export const MAX_RESULT_WINDOW = 500;
 
 /**
- * Filter length. The SDK model says 4096 characters, the SearchImageByPic page (2024) 256: the project
- * accepts the longer (UNVERIFIED, §3 conflict), and with it `in` / `not in` (adapters/alibaba/filter.ts).
+ * Filter length: the SearchImageByPic page's "up to 256 characters" (the SDK model's 4096 is not followed),
+ * as schemas/alibaba/_common.json declares it; longer → InvalidFilterClause. The operators `in` / `not in`
+ * and int `!=` are accepted beyond the page's list (adapters/alibaba/filter.ts).
  */
-export const MAX_FILTER_LENGTH = 4096;
+export const MAX_FILTER_LENGTH: number = common.definitions.Filter.maxLength;
 
 /** SortExprValues (deprecated): "<relevance>;0", relevance = Score × the maximum of the category. §4.1 */
 export const SORT_EXPR_MAX_APPAREL = 7.33136443711219e24; // CategoryId 0-2

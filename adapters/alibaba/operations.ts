@@ -88,8 +88,9 @@ function score(s: number): number {
   return Math.round(s * 1e6) / 1e6;
 }
 
-function sortExprValues(s: number, categoryId: number): string {
-  return `${s * (categoryId >= 0 && categoryId <= 2 ? SORT_EXPR_MAX_APPAREL : SORT_EXPR_MAX_OTHER)};0`;
+/** From the Score the answer shows (so Score 1 gives the page's 7.33136443711219e+24;0 exactly). */
+function sortExprValues(shownScore: number, categoryId: number): string {
+  return `${shownScore * (categoryId >= 0 && categoryId <= 2 ? SORT_EXPR_MAX_APPAREL : SORT_EXPR_MAX_OTHER)};0`;
 }
 
 async function searchAnswer(
@@ -109,7 +110,8 @@ async function searchAnswer(
     Head: { DocsFound: result.hits.length, DocsReturn: docsReturn, SearchTime: Date.now() - started },
     Auctions: result.hits.map(({ record, score: s }) => {
       const auction = auctionOf(record);
-      return withSortExpr ? { ...auction, Score: score(s), SortExprValues: sortExprValues(s, auction.CategoryId as number) } : { ...auction, Score: score(s) };
+      const shown = score(s);
+      return withSortExpr ? { ...auction, Score: shown, SortExprValues: sortExprValues(shown, auction.CategoryId as number) } : { ...auction, Score: shown };
     }),
     PicInfo: picInfo,
   };

@@ -101,7 +101,7 @@ function paramError(error: ErrorObject): AlibabaError {
   const p = error.params as Record<string, unknown>;
   const field = error.keyword === 'required' ? String(p.missingProperty) : error.instancePath.split('/')[1] ?? '';
   const codes = PARAM_ERRORS[field];
-  if (!codes) return new AlibabaError('BadRequest', `The parameter ${field} is invalid.`);
+  if (!codes) return AlibabaError.badRequest(`The parameter ${field} is invalid.`);
   if (error.keyword === 'required') return new AlibabaError(codes.missing ?? codes.invalid);
   if (codes.overflow && (error.keyword === 'maximum' || error.keyword === 'maxLength')) return new AlibabaError(codes.overflow);
   return new AlibabaError(codes.invalid);

@@ -53,8 +53,8 @@ test('SearchImageByPic: the sample request answers in the documented shape, with
     PicName: documented.PicName,
     CategoryId: documented.CategoryId,
   });
-  expect(hit.Score).toBeGreaterThan(0.95);
-  expect(hit.SortExprValues).toMatch(/^[\d.e+]+;0$/);
+  // The same picture: the documented Score and, derived from it, the documented SortExprValues, to the character.
+  expect([hit.Score, hit.SortExprValues]).toEqual([documented.Score, documented.SortExprValues]);
   expect(res.body.PicInfo.AllCategories).toEqual(sampleResponse.PicInfo.AllCategories);
   expect(res.body.PicInfo.Region).toMatch(/^\d+,\d+,\d+,\d+$/);
   expect(res.body.RequestId).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
@@ -112,6 +112,69 @@ describe('error codes, triggered', () => {
     const rotated = await sharp(red).withMetadata({ orientation: 6 }).jpeg().toBuffer();
     const res = await call('AddImage', { InstanceName: I(), ProductId: 'p', PicName: 'r.jpg', PicContent: rotated.toString('base64') });
     expect([res.status, res.body.Code]).toEqual([400, 'IncorrectOrientation']);
+  });
+});
+
+describe('the page’s parameter rules (tests/fixtures/alibaba/parameters.json)', () => {
+  const rules = fixture('alibaba', 'parameters');
+  const I = () => sampleRequest.InstanceName as string;
+  const tableRow = (code: string) => errorTable.find((row) => row.code === code)!;
+
+  test('SortExprValues is the shown Score × the maximum of the category range, then ";0"', async () => {
+    // Near the query picture (same colour and shape, another background): a score strictly between 0 and 1.
+    const near = await productImage('#d02020', 'circle', { background: '#e8e0f8' });
+    const added = [
+      [I(), 'sort-a', 1],
+      [I(), 'sort-b', 5],
+      ['generic', 'sort-c', 88888888],
+    ] as const;
+    for (const [instance, product, categoryId] of added) {
+      expect((await call('AddImage', { InstanceName: instance, ProductId: product, PicName: 'p.jpg', CategoryId: categoryId, PicContent: near.toString('base64') })).status).toBe(200);
+    }
+    const max = (categoryId: number) => Number(categoryId >= 0 && categoryId <= 2 ? rules.SortExprValues.maxForCategories0to2 : rules.SortExprValues.maxForOtherCategories);
+    const checked: number[] = [];
+    const scores: number[] = [];
+    try {
+      for (const instance of [I(), 'generic']) {
+        const res = await call('SearchImageByPic', { InstanceName: instance, PicContent: red.toString('base64'), Num: 20 });
+        expect(res.status).toBe(200);
+        for (const a of res.body.Auctions) {
+          expect(a.SortExprValues).toBe(`${a.Score * max(a.CategoryId)}${rules.SortExprValues.suffix}`);
+          checked.push(a.CategoryId);
+          scores.push(a.Score);
+        }
+      }
+      // Both ranges, with scores below 1 (the sort-* pictures are near the query, not the same).
+      expect(new Set(checked)).toEqual(new Set([0, 1, 5, 88888888]));
+      expect(scores.some((score) => score > 0 && score < 1)).toBe(true);
+    } finally {
+      for (const [instance, product] of added) await call('DeleteImage', { InstanceName: instance, ProductId: product });
+    }
+  });
+
+  test('Filter: up to the page’s length answers, one character more is InvalidFilterClause', async () => {
+    const { maxLength } = rules.Filter;
+    const filterOf = (length: number) => `str_attr="${'x'.repeat(length - 'str_attr=""'.length)}"`;
+    expect(filterOf(maxLength)).toHaveLength(maxLength);
+    for (const [action, params] of [
+      ['SearchImageByPic', { PicContent: red.toString('base64') }],
+      ['SearchImageByFilter', {}],
+      ['DeleteImage', { IsDeleteByFilter: true }],
+    ] as const) {
+      const ok = await call(action, { InstanceName: I(), ...params, Filter: filterOf(maxLength) });
+      expect([action, ok.status]).toEqual([action, 200]);
+      const long = await call(action, { InstanceName: I(), ...params, Filter: filterOf(maxLength + 1) });
+      const row = tableRow('InvalidFilterClause');
+      expect([action, long.status, long.body.Code, long.body.Message]).toEqual([action, row.status, row.code, row.message]);
+    }
+  });
+
+  test('BadRequest answers the table’s message word for word, whatever parameter was wrong', async () => {
+    const row = tableRow('BadRequest');
+    const crop = await call('SearchImageByPic', { InstanceName: I(), PicContent: red.toString('base64'), Crop: 'maybe' });
+    expect([crop.status, crop.body.Code, crop.body.Message]).toEqual([row.status, row.code, row.message]);
+    const distinct = await call('SearchImageByPic', { InstanceName: I(), PicContent: red.toString('base64'), DistinctProductId: 'perhaps' });
+    expect([distinct.status, distinct.body.Code, distinct.body.Message]).toEqual([row.status, row.code, row.message]);
   });
 });
 

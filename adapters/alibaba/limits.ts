@@ -12,12 +12,12 @@ export const API_VERSION = '2020-12-14';
 export const OPEN_PLATFORM_VERSION = '2019-12-19';
 
 /**
- * PicContent: ≤ 4 MB, PNG/JPG/BMP/GIF/WebP/TIFF (PPM is not decoded here), 100-4096 px a side for product
- * and generic instances. §3. The 4 MB is checked on the decoded image bytes (the vendor's message speaks of
+ * PicContent: ≤ 4 MB, PNG/JPG/BMP/GIF/WebP/TIFF/PPM (PPM read by core's Netpbm decoder, which also takes
+ * PGM/PBM), 100-4096 px a side for product and generic instances. §3. The 4 MB is checked on the decoded image bytes (the vendor's message speaks of
  * the "PicContent length": UNVERIFIED which of the two it measures).
  */
 export const IMAGE_LIMITS: ImageLimits = {
-  formats: ['jpeg', 'png', 'bmp', 'gif', 'webp', 'tiff'],
+  formats: ['jpeg', 'png', 'bmp', 'gif', 'webp', 'tiff', 'pnm'],
   maxBytes: 4 * 1024 * 1024,
   minWidth: 100,
   minHeight: 100,

@@ -11,9 +11,10 @@ import type { Region } from '../records';
 import { assertBmpData, readBmpHeader, type BmpHeader } from './bmp';
 import { decodeBudget } from './decode-budget';
 import { readJpegHeader } from './jpeg-header';
-import { decodeBmpOffThread } from './raw-decode-pool';
+import { assertPnmData, readPnmHeader, type PnmHeader } from './pnm';
+import { decodeOffThread } from './raw-decode-pool';
 import { sniffFormat } from './sniff';
-import { DEFAULT_MAX_PIXELS, IMAGE_FORMATS, type CheckedImage, type ImageFormat, type ImageLimits } from './types';
+import { DEFAULT_IMAGE_FORMATS, DEFAULT_MAX_PIXELS, type CheckedImage, type ImageFormat, type ImageLimits } from './types';
 
 export interface OpenImageOptions {
   /** Crop to this rectangle of the oriented image (clamped to it). */
@@ -30,7 +31,7 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promi
     );
   }
 
-  const accepted = limits.formats ?? IMAGE_FORMATS;
+  const accepted = limits.formats ?? DEFAULT_IMAGE_FORMATS;
   const format = sniffFormat(bytes);
   if (!format) {
     throw new ImageInvalidError('bad_format', `not a recognised image format (accepted: ${accepted.join(', ')})`);
@@ -54,6 +55,7 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promi
   // A BMP is not compressed: its pixel array must be all there (checked after the pixel limit, so a
   // header declaring a huge image is reported as such).
   if (header.bmp) assertBmpData(bytes, header.bmp);
+  if (header.pnm) assertPnmData(bytes, header.pnm);
   if (limits.refuseAlpha && header.alpha) throw new ImageInvalidError('has_alpha', `${format.toUpperCase()} image has an alpha channel`);
 
   // EXIF orientations 5-8 turn the image a quarter: the displayed sides swap.
@@ -67,10 +69,14 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promi
 async function readHeader(
   bytes: Buffer,
   format: ImageFormat,
-): Promise<{ width: number; height: number; orientation?: number; alpha?: boolean; bmp?: BmpHeader }> {
+): Promise<{ width: number; height: number; orientation?: number; alpha?: boolean; bmp?: BmpHeader; pnm?: PnmHeader }> {
   if (format === 'bmp') {
     const bmp = readBmpHeader(bytes); // throws corrupt / bad_format itself
     return { width: bmp.width, height: bmp.height, alpha: (bmp.masks?.a ?? 0) !== 0, bmp };
+  }
+  if (format === 'pnm') {
+    const pnm = readPnmHeader(bytes); // throws corrupt itself
+    return { width: pnm.width, height: pnm.height, pnm };
   }
   if (format === 'jpeg') {
     const jpeg = readJpegHeader(bytes);
@@ -125,13 +131,13 @@ export function decodeImage<T>(checked: CheckedImage, opts: OpenImageOptions, ru
 
 /**
  * The sharp pipeline of a checked image: EXIF orientation applied, optionally cropped to a region given
- * in oriented pixels. Nothing is decoded until the pipeline runs, except a BMP, which the decoder thread
- * turns into raw pixels first (libvips has no BMP reader).
+ * in oriented pixels. Nothing is decoded until the pipeline runs, except a BMP or a PNM, which the decoder
+ * thread turns into raw pixels first (sharp's libvips reads neither).
  */
 export async function openImage(checked: CheckedImage, opts: OpenImageOptions = {}): Promise<Sharp> {
   let pipeline: Sharp;
-  if (checked.format === 'bmp') {
-    const raw = await decodeBmpOffThread(checked.bytes);
+  if (checked.format === 'bmp' || checked.format === 'pnm') {
+    const raw = await decodeOffThread(checked.format, checked.bytes);
     pipeline = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
   } else {
     pipeline = sharp(checked.bytes, {

@@ -1,5 +1,5 @@
 /**
- * The image decoders written in JavaScript (BMP today; libvips reads every other format on its own threads)
+ * The image decoders written in JavaScript (BMP and PNM; libvips reads every other format on its own threads)
  * run in a worker thread, never on the event loop: decoding a 10000×10000 BMP takes a second or more of CPU,
  * during which every other request of every tenant would wait. One worker, so pixel bombs queue behind each
  * other instead of multiplying their memory; its answers are transferred, not copied.
@@ -15,10 +15,10 @@ import type { RawImage } from './bmp';
 const WORKER_SOURCE = `
 const { parentPort, workerData, threadId } = require('node:worker_threads');
 if (workerData.tsx) require(workerData.tsx);
-const { decodeBmp } = require(workerData.bmp);
-parentPort.on('message', ({ id, bytes }) => {
+const decoders = { bmp: require(workerData.bmp).decodeBmp, pnm: require(workerData.pnm).decodePnm };
+parentPort.on('message', ({ id, bytes, format }) => {
   try {
-    const raw = decodeBmp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const raw = decoders[format](Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const own = raw.data.byteOffset === 0 && raw.data.byteLength === raw.data.buffer.byteLength;
     const data = own ? raw.data : Buffer.from(raw.data);
     parentPort.postMessage({ id, threadId, raw: { data, width: raw.width, height: raw.height, channels: raw.channels } }, [data.buffer]);
@@ -44,7 +44,11 @@ function start(): Worker {
   const fromSources = __filename.endsWith('.ts');
   const w = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { bmp: path.join(__dirname, fromSources ? 'bmp.ts' : 'bmp.js'), tsx: fromSources ? require.resolve('tsx/cjs') : undefined },
+    workerData: {
+      bmp: path.join(__dirname, fromSources ? 'bmp.ts' : 'bmp.js'),
+      pnm: path.join(__dirname, fromSources ? 'pnm.ts' : 'pnm.js'),
+      tsx: fromSources ? require.resolve('tsx/cjs') : undefined,
+    },
   });
   w.on('message', (m: { id: number; threadId?: number; raw?: { data: Uint8Array; width: number; height: number; channels: 3 | 4 }; error?: { reason?: ImageInvalidReason; message: string } }) => {
     const p = pending.get(m.id);
@@ -70,13 +74,13 @@ function start(): Worker {
   return w;
 }
 
-/** Decodes a (checked) BMP in the decoder thread into raw RGB or RGBA pixels. */
-export function decodeBmpOffThread(bytes: Buffer): Promise<RawImage> {
+/** Decodes a checked BMP or PNM (Netpbm) in the decoder thread into raw RGB or RGBA pixels. */
+export function decodeOffThread(format: 'bmp' | 'pnm', bytes: Buffer): Promise<RawImage> {
   worker ??= start();
   const id = nextId++;
   return new Promise<RawImage>((resolve, reject) => {
     if (pending.size === 0) worker!.ref(); // held while it owes an answer
     pending.set(id, { resolve, reject });
-    worker!.postMessage({ id, bytes });
+    worker!.postMessage({ id, bytes, format });
   });
 }

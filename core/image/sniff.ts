@@ -30,6 +30,8 @@ export function sniffFormat(bytes: Buffer): ImageFormat | undefined {
     if (bytes[0] === 0x49 && bytes[1] === 0x49 && (bytes[2] === 0x2a || bytes[2] === 0x2b) && bytes[3] === 0x00) return 'tiff';
     if (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0x00 && (bytes[3] === 0x2a || bytes[3] === 0x2b)) return 'tiff';
   }
+  // Netpbm: P1-P6 then whitespace or a comment.
+  if (n >= 3 && bytes[0] === 0x50 && bytes[1] >= 0x31 && bytes[1] <= 0x36 && /[\s#]/.test(String.fromCharCode(bytes[2]))) return 'pnm';
   if (n >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d) {
     // 'BM' is only two bytes: when the DIB header size is there, it must be a known one.
     if (n < 18 || BMP_HEADER_SIZES.has(bytes.readUInt32LE(14))) return 'bmp';

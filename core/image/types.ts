@@ -1,12 +1,15 @@
 /** Contracts of the image pipeline (core/image/). */
 import type { Region } from '../records';
 
-export const IMAGE_FORMATS = ['jpeg', 'png', 'bmp', 'gif', 'webp', 'tiff'] as const;
+/** Every format the pipeline reads; `pnm` is Netpbm (PPM, PGM, PBM). */
+export const IMAGE_FORMATS = ['jpeg', 'png', 'bmp', 'gif', 'webp', 'tiff', 'pnm'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+/** What a caller that names no formats accepts: all but Netpbm, which only some vendors document. */
+export const DEFAULT_IMAGE_FORMATS: readonly ImageFormat[] = IMAGE_FORMATS.filter((f) => f !== 'pnm');
 
 /** Limits an adapter supplies per call (each vendor has its own). Sides are after EXIF orientation. */
 export interface ImageLimits {
-  /** Accepted formats; default all of IMAGE_FORMATS. */
+  /** Accepted formats; default DEFAULT_IMAGE_FORMATS. */
   formats?: readonly ImageFormat[];
   maxBytes?: number;
   minWidth?: number;

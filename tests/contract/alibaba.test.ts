@@ -152,6 +152,45 @@ describe('the page’s parameter rules (tests/fixtures/alibaba/parameters.json)'
     }
   });
 
+  test('PicContent: a picture in every documented format is read (PPM as P6 and P3)', async () => {
+    const { data, info } = await sharp(red).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { width, height } = info;
+    const bmp = () => {
+      const stride = Math.ceil((width * 3) / 4) * 4;
+      const file = Buffer.alloc(54 + stride * height);
+      file.write('BM', 0, 'latin1');
+      file.writeUInt32LE(file.length, 2);
+      file.writeUInt32LE(54, 10);
+      file.writeUInt32LE(40, 14);
+      file.writeInt32LE(width, 18);
+      file.writeInt32LE(-height, 22); // top-down rows
+      file.writeUInt16LE(1, 26);
+      file.writeUInt16LE(24, 28);
+      for (let i = 0; i < width * height; i++) file.set([data[3 * i + 2], data[3 * i + 1], data[3 * i]], 54 + Math.floor(i / width) * stride + (i % width) * 3);
+      return file;
+    };
+    const encoders: Record<string, () => Buffer | Promise<Buffer>> = {
+      PNG: () => sharp(red).png().toBuffer(),
+      JPG: () => sharp(red).jpeg().toBuffer(),
+      JPEG: () => sharp(red).jpeg({ quality: 95 }).toBuffer(),
+      BMP: bmp,
+      GIF: () => sharp(red).gif().toBuffer(),
+      WebP: () => sharp(red).webp().toBuffer(),
+      TIFF: () => sharp(red).tiff().toBuffer(),
+      PPM: () => Buffer.concat([Buffer.from(`P6\n${width} ${height}\n255\n`, 'latin1'), data]),
+    };
+    expect(Object.keys(encoders)).toEqual(rules.PicContent.formats);
+    const p3 = Buffer.from(`P3\n# plain PPM\n${width} ${height}\n255\n${[...data].join(' ')}\n`, 'latin1');
+    for (const [format, encode] of [...Object.entries(encoders), ['PPM (P3)', () => p3] as const]) {
+      const res = await call('SearchImageByPic', { InstanceName: I(), PicContent: (await encode()).toString('base64'), Num: 1 });
+      expect([format, res.status, res.body.Code]).toEqual([format, 200, 0]);
+      expect(res.body.Auctions[0].Score).toBeGreaterThan(0.9);
+    }
+    const added = await call('AddImage', { InstanceName: I(), ProductId: 'ppm', PicName: 'p.ppm', PicContent: (await encoders.PPM()).toString('base64') });
+    expect([added.status, added.body.Code]).toEqual([200, 0]);
+    await call('DeleteImage', { InstanceName: I(), ProductId: 'ppm' });
+  });
+
   test('Filter: up to the page’s length answers, one character more is InvalidFilterClause', async () => {
     const { maxLength } = rules.Filter;
     const filterOf = (length: number) => `str_attr="${'x'.repeat(length - 'str_attr=""'.length)}"`;

@@ -41,7 +41,7 @@ function pattern(x: number, y: number, w: number, h: number): Rgba {
   return [255, 255, 0, 255];
 }
 
-async function encode(format: Exclude<ImageFormat, 'bmp'>, width: number, height: number): Promise<Buffer> {
+async function encode(format: Exclude<ImageFormat, 'bmp' | 'pnm'>, width: number, height: number): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) raw.set(pattern(x, y, width, height).slice(0, 3), (y * width + x) * 3);

@@ -33,6 +33,8 @@ export interface GatewayConfig {
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
   /** Batch import files are read only from inside this folder. */
   imports: { dir: string };
+  /** Huawei ImageSearch: which variant answers auth and routing failures (default "gateway", the live API Gateway's). */
+  huawei?: { errorStyle?: 'gateway' | 'documented' };
   /** Qiniu 以图搜图: the "system setting" threshold searches never go below (default in adapters/qiniu/limits.ts). */
   qiniu?: { searchThreshold?: number };
   /** Alibaba Image Search: instance QPS limits, the region Detail reports, the OSS listener of the *Advance flow. */

@@ -64,6 +64,7 @@ export function loadSettings(overrides: Overrides = {}, env: NodeJS.ProcessEnv =
     libraries: file.libraries ?? [],
     fetch: { ...DEFAULTS.fetch, ...file.fetch },
     imports: { dir: path.resolve(file.imports?.dir ?? path.join(dataDir, 'imports')) },
+    huawei: file.huawei,
     qiniu: file.qiniu,
     alibaba: file.alibaba,
     control: file.control,

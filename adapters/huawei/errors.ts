@@ -1,10 +1,11 @@
 /**
  * Every error the Huawei adapter answers, in one table:
  * - service errors (ImageSearch itself): HTTP 400 {"error_code": "IS.xxxx", "error_msg": ...};
- * - API gateway errors (auth, routing, size, throttling): the `APIGW.*` variant with real HTTP statuses
- *   and a `request_id`, because that is what the official SDK reports (sdk-clients.md §2.5) and what the
- *   gateway documents; the `APIG.*`/400 rows of the ImageSearch table are not used (see
- *   docs/compatibility/huawei.md). Expired tokens answer APIG.0307, as documented for that gateway;
+ * - API gateway errors (auth, routing, size, throttling): by default the `APIGW.*` variant with real HTTP
+ *   statuses and a `request_id`, because that is what the official SDK reports (sdk-clients.md §2.5) and
+ *   what the gateway documents; expired tokens answer APIG.0307, as documented for that gateway. With
+ *   `huawei.errorStyle: "documented"` the ImageSearch table's variant instead (`documentedVariant`): HTTP 400
+ *   `APIG.*`, `IS.0013` (no token), `IS.0021` (expired token), in the service envelope;
  * - IAM errors (POST /v3/auth/tokens): {"error": {"code", "message", "title"}}.
  * Which IS code answers which condition is UNVERIFIED beyond the three documented examples (IS.0003,
  * IS.0004, IS.3000): the choices are made here and nowhere else.
@@ -19,6 +20,8 @@ export const IS = {
   wrongType: { code: 'IS.0002', msg: 'The type of the request parameter is not supported.' },
   pathMissing: { code: 'IS.0003', msg: 'Arguments of path can not be null.' },
   tokenAbnormal: { code: 'IS.0004', msg: 'The authentication token is abnormal.' },
+  tokenEmpty: { code: 'IS.0013', msg: 'The token is empty.' },
+  tokenExpired: { code: 'IS.0021', msg: 'The token has expired.' },
   invalidInstanceName: { code: 'IS.0007', msg: 'Invalid instance name.' },
   badJson: { code: 'IS.0008', msg: 'The JSON format of the input data is incorrect.' },
   internal: { code: 'IS.0009', msg: 'The request failed due to an internal error.' },
@@ -64,6 +67,8 @@ export interface GatewayError {
   http: number;
   code: string;
   msg: string;
+  /** Why authentication failed (APIGW.0301 answers). */
+  reason?: AuthFailure;
 }
 
 const IAM_AUTH = 'Incorrect IAM authentication information';
@@ -78,7 +83,33 @@ export const GATEWAY = {
 
 /** 401 APIGW.0301 with the reason after the colon, as the vendor gateway words it. */
 export function unauthorized(reason: AuthFailure): GatewayError {
-  return { http: 401, code: 'APIGW.0301', msg: `${IAM_AUTH}: ${AUTH_FAILURE_TEXT[reason]}` };
+  return { http: 401, code: 'APIGW.0301', msg: `${IAM_AUTH}: ${AUTH_FAILURE_TEXT[reason]}`, reason };
+}
+
+/** Which variant answers auth, routing, size and throttling failures (`huawei.errorStyle` in the config). */
+export type HuaweiErrorStyle = 'gateway' | 'documented';
+
+/** The API-gateway rows of the ImageSearch error table (表 5-2): all HTTP 400, in the service envelope. */
+export const APIG = {
+  apiNotFound: { code: 'APIG.0101', msg: 'The API does not exist or has not been published.' },
+  bodyOversized: { code: 'APIG.0201', msg: 'The request body is oversized.' },
+  tooFast: { code: 'APIG.0308', msg: 'The request is sent too fast and exceeds the default rate limit of the service.' },
+} as const;
+
+/**
+ * The ImageSearch table's answer for a gateway answer (errorStyle "documented"): no credentials → IS.0013,
+ * expired token → IS.0021, any other authentication failure → APIG.0301 with the same reason after the
+ * colon, unknown API or method → APIG.0101, body too large → APIG.0201, throttled → APIG.0308. A malformed
+ * request (APIGW.0201 400) has no row in the table and keeps its answer (undefined).
+ */
+export function documentedVariant(error: GatewayError): { code: string; msg: string } | undefined {
+  if (error === GATEWAY.routeNotFound) return APIG.apiNotFound;
+  if (error === GATEWAY.tooLarge) return APIG.bodyOversized;
+  if (error === GATEWAY.throttled) return APIG.tooFast;
+  if (error === GATEWAY.tokenExpired) return IS.tokenExpired;
+  if (error.reason === 'no_credentials') return IS.tokenEmpty;
+  if (error.reason !== undefined) return { code: 'APIG.0301', msg: error.msg };
+  return undefined;
 }
 
 export type AuthFailure =
@@ -116,8 +147,8 @@ export const IAM = {
   tooLarge: { http: 413, message: 'The request body is too large.', title: 'Request Entity Too Large' },
 } as const satisfies Record<string, IamError>;
 
-/** What index.ts sends: a service error (400) or a gateway error. */
-export type Answer = { kind: 'service'; error: ServiceCode } | { kind: 'gateway'; error: GatewayError };
+/** What index.ts sends: a service error (400, `{error_code, error_msg}`) or a gateway error. */
+export type Answer = { kind: 'service'; error: { code: string; msg: string } } | { kind: 'gateway'; error: GatewayError };
 
 /** Engine field names (from validation of schemas/huawei/*.json or engine checks) → service code. */
 const FIELD_CODES: Record<string, { missing: ServiceCode; type: ServiceCode; value: ServiceCode }> = {

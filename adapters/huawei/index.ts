@@ -15,7 +15,7 @@ import type { GatewayConfig } from '../config';
 import { parseJsonBody, rawBody, BodyTooLargeError } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
 import { authenticate, hasHuaweiCredentials, isAkSkRequest, projectAllowed, type AuthContext } from './auth';
-import { GATEWAY, IAM, IS, huaweiFaultCatalog, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
+import { documentedVariant, GATEWAY, IAM, IS, huaweiFaultCatalog, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
 import { Iam } from './iam';
 import { AKSK_BODY_LIMIT, IAM_BODY_LIMIT, TOKEN_BODY_LIMIT } from './limits';
 import * as ops from './operations';
@@ -42,7 +42,7 @@ export const FAULT_CATALOG = huaweiFaultCatalog(ROUTES.map(([, , op]) => op.name
 
 export interface HuaweiRouterDeps {
   engine: Engine;
-  config: Pick<GatewayConfig, 'auth'>;
+  config: Pick<GatewayConfig, 'auth' | 'huawei'>;
   /** Downloads `path` when no `file` is sent (core's SSRF-guarded fetcher, allow-list from config). */
   fetchImage: UrlFetcher;
   log: Logger;
@@ -62,13 +62,16 @@ function isForeign(req: Request): boolean {
   return authorization !== undefined && !authorization.startsWith(ALGORITHM);
 }
 
-function sendGateway(req: Request, res: Response, error: GatewayError): void {
+/** A gateway answer; with `documented` (huawei.errorStyle "documented") the ImageSearch table's 400 for it. */
+function sendGateway(req: Request, res: Response, error: GatewayError, documented: boolean): void {
+  const variant = documented ? documentedVariant(error) : undefined;
+  if (variant) return sendAnswer(req, res, { kind: 'service', error: variant }, documented);
   noteError(res, error.code);
   res.status(error.http).json({ error_msg: error.msg, error_code: error.code, request_id: req.id });
 }
 
-function sendAnswer(req: Request, res: Response, answer: Answer): void {
-  if (answer.kind === 'gateway') return sendGateway(req, res, answer.error);
+function sendAnswer(req: Request, res: Response, answer: Answer, documented: boolean): void {
+  if (answer.kind === 'gateway') return sendGateway(req, res, answer.error, documented);
   noteError(res, answer.error.code);
   res.status(400).json({ error_code: answer.error.code, error_msg: answer.error.msg });
 }
@@ -83,6 +86,7 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
   const iam = new Iam(deps.config.auth);
   const ctx: AuthContext = { auth: deps.config.auth, iam, now: deps.now };
   const opsDeps: ops.HuaweiDeps = { engine: deps.engine, fetchImage: deps.fetchImage };
+  const documented = deps.config.huawei?.errorStyle === 'documented';
 
   // ---- IAM -------------------------------------------------------------------------------------
   router.post(IAM_TOKENS_PATH, (_req, res, next) => (observe(res, 'huawei', 'iamTokens'), next()), rawBody(IAM_BODY_LIMIT), (req: Request, res: Response) => {
@@ -104,10 +108,10 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
 
   const authorize = (req: Request, res: Response, next: NextFunction) => {
     const result = authenticate(ctx, { method: req.method, url: req.originalUrl, rawHeaders: req.rawHeaders, body: req.rawBody ?? Buffer.alloc(0) });
-    if (!result.ok) return sendGateway(req, res, result.error);
+    if (!result.ok) return sendGateway(req, res, result.error, documented);
     // A token without a project (domain scope) passes the gateway but the service cannot use it.
-    if (result.principal.domainScoped) return sendAnswer(req, res, { kind: 'service', error: IS.tokenAbnormal });
-    if (!projectAllowed(ctx, result.principal, (req.params as Record<string, string>).project_id)) return sendAnswer(req, res, { kind: 'service', error: IS.projectMismatch });
+    if (result.principal.domainScoped) return sendAnswer(req, res, { kind: 'service', error: IS.tokenAbnormal }, documented);
+    if (!projectAllowed(ctx, result.principal, (req.params as Record<string, string>).project_id)) return sendAnswer(req, res, { kind: 'service', error: IS.projectMismatch }, documented);
     req.huaweiTenant = result.principal.tenant;
     next();
   };
@@ -132,7 +136,7 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
         } catch (e) {
           const answer = toHuaweiAnswer(e);
           if (isInternal(answer)) deps.log.error({ err: e, reqId: req.id, route: path }, 'huawei request failed');
-          sendAnswer(req, res, answer);
+          sendAnswer(req, res, answer, documented);
         }
       },
     );
@@ -142,14 +146,14 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (!hasHuaweiCredentials(req.rawHeaders) || isForeign(req)) return next();
     observe(res, 'huawei');
-    sendGateway(req, res, GATEWAY.routeNotFound);
+    sendGateway(req, res, GATEWAY.routeNotFound, documented);
   });
 
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (req.path === IAM_TOKENS_PATH) return sendIam(res, err instanceof BodyTooLargeError ? IAM.tooLarge : IAM.badBody);
     const answer = toHuaweiAnswer(err);
     if (isInternal(answer)) deps.log.error({ err, reqId: req.id }, 'huawei request failed');
-    sendAnswer(req, res, answer);
+    sendAnswer(req, res, answer, documented);
   });
   return router;
 }

@@ -26,6 +26,8 @@ export interface Settings {
   decodeBudgetBytes: number;
   /** Header, request, idle and keep-alive timeouts of every listener (server.timeouts). */
   timeouts: ServerTimeouts;
+  /** A second listener speaking HTTPS, beside the HTTP one (server.tls; isg serve --tls-cert/--tls-key). */
+  tls?: TlsSettings;
   gateway: GatewayConfig;
 }
 
@@ -34,7 +36,17 @@ export interface Overrides {
   port?: number;
   dataDir?: string;
   configFile?: string;
+  tls?: Partial<TlsSettings>;
 }
+
+/** The HTTPS listener: certificate chain and key (PEM files), and its port (default 8443). */
+export interface TlsSettings {
+  certFile: string;
+  keyFile: string;
+  port: number;
+}
+
+export const DEFAULT_TLS_PORT = 8443;
 
 /** The package root: models/ ships beside bin/ (dist/bin when compiled). */
 export const PACKAGE_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -82,8 +94,19 @@ export function loadSettings(overrides: Overrides = {}, env: NodeJS.ProcessEnv =
     logLevel: env.ISG_LOG_LEVEL ?? file.log?.level ?? 'info',
     decodeBudgetBytes: file.images?.decodeBudgetBytes ?? DEFAULT_DECODE_BUDGET_BYTES,
     timeouts: { ...DEFAULT_SERVER_TIMEOUTS, ...file.server?.timeouts },
+    tls: tlsSettings(overrides.tls, env, file.server?.tls),
     gateway,
   };
+}
+
+/** server.tls, ISG_TLS_CERT/KEY/PORT, then the flags: a certificate and a key, or no HTTPS at all. */
+function tlsSettings(flags: Partial<TlsSettings> = {}, env: NodeJS.ProcessEnv, section: Partial<TlsSettings> = {}): TlsSettings | undefined {
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+  const fromEnv = { certFile: env.ISG_TLS_CERT, keyFile: env.ISG_TLS_KEY, port: numberFromEnv(env.ISG_TLS_PORT, 'ISG_TLS_PORT') };
+  const given = { ...defined(section), ...defined(fromEnv), ...defined(flags) };
+  if (given.certFile === undefined && given.keyFile === undefined) return undefined;
+  if (given.certFile === undefined || given.keyFile === undefined) throw new ConfigError('HTTPS needs both a certificate and its key: server.tls.certFile and keyFile (isg serve --tls-cert and --tls-key)');
+  return { certFile: path.resolve(given.certFile), keyFile: path.resolve(given.keyFile), port: given.port ?? DEFAULT_TLS_PORT };
 }
 
 /** The migration section as given; a vendor that sends anything upstream must name its upstream. */

@@ -30,6 +30,8 @@ import { applyIdleTimeout, serverOptions, type ServerTimeouts } from './server-t
 
 export interface Gateway {
   url: string;
+  /** The HTTPS listener's URL, when server.tls is set (the same app on a second port). */
+  tlsUrl?: string;
   engine: Engine;
   tasks: TaskRunner;
   log: Logger;
@@ -89,30 +91,37 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   });
+  const tls = settings.tls ? await listenHttps(app, settings.tls, settings.host, settings.timeouts, 'server.tls') : undefined;
+  const tlsDraining = tls && drainOnClose(tls.server);
   if (config.alibaba?.oss) alibabaOss = await listenAlibabaOss(app, config.alibaba.oss, settings.host, settings.timeouts);
   const resumed = await tasks.resumeAll();
   ready = true;
   const { port } = server.address() as AddressInfo;
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, dataDir: settings.dataDir, auth: config.auth.mode, resumedTasks: resumed }, 'gateway listening');
+  const tlsUrl = tls && `https://${host}:${tls.address.port}`;
+  log.info({ url, ...(tlsUrl ? { tlsUrl } : {}), dataDir: settings.dataDir, auth: config.auth.mode, resumedTasks: resumed }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       ready = false;
       // Stop accepting connections, let in-flight requests finish, then release the store.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        draining.start();
-      });
+      tlsDraining?.start();
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          draining.start();
+        }),
+        tls?.close(),
+      ]);
       await alibabaOss?.close();
       await tasks.stop();
       await store.close();
       await models.close();
     })());
-  return { url, engine, tasks, log, close };
+  return { url, tlsUrl, engine, tasks, log, close };
 }
 
 /**
@@ -151,19 +160,28 @@ async function createConfiguredLibraries(engine: Engine, settings: Settings, onl
 }
 
 /** The TLS listener the Alibaba SDK's *Advance methods upload to (OSS PostObject on the same app). */
-async function listenAlibabaOss(app: http.RequestListener, oss: NonNullable<AlibabaConfig['oss']>, defaultHost: string, timeouts: ServerTimeouts) {
+function listenAlibabaOss(app: http.RequestListener, oss: NonNullable<AlibabaConfig['oss']>, defaultHost: string, timeouts: ServerTimeouts) {
+  return listenHttps(app, oss, oss.host ?? defaultHost, timeouts, 'alibaba.oss');
+}
+
+/** An HTTPS listener of the app (server.tls, alibaba.oss), with the timeouts of every listener. */
+async function listenHttps(app: http.RequestListener, files: { certFile: string; keyFile: string; port: number }, host: string, timeouts: ServerTimeouts, section: string) {
   let tls: { cert: Buffer; key: Buffer };
   try {
-    tls = { cert: readFileSync(oss.certFile), key: readFileSync(oss.keyFile) };
+    tls = { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
   } catch (e) {
-    throw new ConfigError(`alibaba.oss: cannot read the certificate or key: ${(e as Error).message}`);
+    throw new ConfigError(`${section}: cannot read the certificate or key: ${(e as Error).message}`);
   }
-  const server = https.createServer({ ...tls, ...serverOptions(timeouts) }, app);
+  let server: https.Server;
+  try {
+    server = https.createServer({ ...tls, ...serverOptions(timeouts) }, app);
+  } catch (e) {
+    throw new ConfigError(`${section}: the certificate or key is not usable: ${(e as Error).message}`);
+  }
   applyIdleTimeout(server, timeouts);
-  const host = oss.host ?? defaultHost;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(oss.port, host, () => resolve());
+    server.listen(files.port, host, () => resolve());
   });
   const address: OssAddress = { host, port: (server.address() as AddressInfo).port };
   const close = () =>
@@ -171,5 +189,5 @@ async function listenAlibabaOss(app: http.RequestListener, oss: NonNullable<Alib
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-  return { address, close };
+  return { server, address, close };
 }

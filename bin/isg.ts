@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * isg — the image-search-gateway command line: serve, models, store, import, export, parity (isg --help).
+ * isg — the image-search-gateway command line: serve, cert, models, store, import, export, parity (isg --help).
  * In a checkout it runs as `npx isg …` (package.json's bin, built by `npm ci`'s prepare step).
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from './config';
 import { startGateway } from './gateway';
@@ -12,12 +13,19 @@ const SERVE_USAGE = `  serve    serve the gateway
            --host H       address to bind (ISG_HOST, default 127.0.0.1)
            --data DIR     data directory (ISG_DATA_DIR, default ./data)
            --config FILE  JSON config file (ISG_CONFIG)
+           --tls-cert FILE --tls-key FILE
+                          also serve HTTPS with this certificate and key (server.tls; ISG_TLS_CERT, ISG_TLS_KEY)
+           --tls-port N   the HTTPS port (ISG_TLS_PORT, default 8443)
+           --tls-self-signed
+                          also serve HTTPS with <data>/tls/cert.pem, made by isg cert's rules when missing;
+                          prints how to trust its CA
 `;
 
 const USAGE = `usage: isg <command> [options]      (in a checkout: npx isg <command>)
 
 commands:
-${SERVE_USAGE}  models   list, add or pull embedding models (isg models --help)
+${SERVE_USAGE}  cert     write a local CA and a server certificate for HTTPS, and how to trust them (isg cert --help)
+  models   list, add or pull embedding models (isg models --help)
   store    copy the data between the embedded store and Qdrant (isg store --help)
   import   bulk-import a library from a manifest, a folder or a vendor dump (isg import --help)
   export   write a library as a folder isg import reads back (isg export --help)
@@ -41,15 +49,24 @@ async function serve(argv: string[]): Promise<void> {
       host: { type: 'string' },
       data: { type: 'string' },
       config: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-port': { type: 'string' },
+      'tls-self-signed': { type: 'boolean' },
     },
     strict: true,
   });
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('--port must be a port number');
+  const port = portOption(values.port, '--port');
+  const tls = { certFile: values['tls-cert'], keyFile: values['tls-key'], port: portOption(values['tls-port'], '--tls-port') };
+  if (values['tls-self-signed'] && (tls.certFile || tls.keyFile)) throw new ConfigError('give either --tls-self-signed or --tls-cert/--tls-key, not both');
+  const overrides = { port, host: values.host, dataDir: values.data, configFile: values.config };
+  let settings = loadSettings({ ...overrides, tls });
+  if (values['tls-self-signed']) {
+    const { ensureSelfSigned, trustHelp } = await import('./commands/cert');
+    const { files } = ensureSelfSigned(path.join(settings.dataDir, 'tls'), isWildcard(settings.host) ? [] : [settings.host]);
+    settings = loadSettings({ ...overrides, tls: { ...tls, certFile: files.cert, keyFile: files.key } });
+    process.stderr.write(`isg serve --tls-self-signed: ${files.ca} is the CA to trust\n${trustHelp(files, settings.tls!.port)}`);
   }
-  const settings = loadSettings({ port, host: values.host, dataDir: values.data, configFile: values.config });
   const gateway = await startGateway(settings);
   const stop = (signal: string) => {
     gateway.log.info({ signal }, 'shutting down');
@@ -65,12 +82,28 @@ async function serve(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+function portOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${flag} must be a port number`);
+  return port;
+}
+
+/** 0.0.0.0 and :: are every address, not a name a certificate can carry. */
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
     case 'serve':
       if (asksHelp(rest)) return print(`usage: isg serve [options]\n${SERVE_USAGE}`);
       return serve(rest);
+    case 'cert': {
+      const { CERT_USAGE, certCommand } = await import('./commands/cert');
+      if (asksHelp(rest)) return print(CERT_USAGE);
+      process.exitCode = await certCommand(rest);
+      return;
+    }
     case 'models': {
       const { MODELS_USAGE, modelsCommand } = await import('./commands/models');
       if (rest.length === 0 || HELP.has(rest[0])) return print(MODELS_USAGE);

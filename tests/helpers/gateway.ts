@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { GatewayConfig } from '../../adapters/config';
-import { loadSettings } from '../../bin/config';
+import { loadSettings, type TlsSettings } from '../../bin/config';
 import { startGateway, type Gateway } from '../../bin/gateway';
 
 export interface TestGateway extends Gateway {
@@ -15,9 +15,10 @@ export interface TestGateway extends Gateway {
   destroy(): Promise<void>;
 }
 
-export async function startTestGateway(config: Partial<GatewayConfig> = {}, dataDir?: string): Promise<TestGateway> {
+/** `tls`: also listen for HTTPS (server.tls) with these files, on a port of its own (0: any free one). */
+export async function startTestGateway(config: Partial<GatewayConfig> = {}, dataDir?: string, server: { tls?: TlsSettings } = {}): Promise<TestGateway> {
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'isg-test-'));
-  const settings = loadSettings({ port: 0, host: '127.0.0.1', dataDir: dir }, {});
+  const settings = loadSettings({ port: 0, host: '127.0.0.1', dataDir: dir, tls: server.tls }, {});
   settings.gateway = { ...settings.gateway, ...config, imports: config.imports ?? settings.gateway.imports };
   const gateway = await startGateway(settings, pino({ level: 'silent' }));
   return {
@@ -25,7 +26,7 @@ export async function startTestGateway(config: Partial<GatewayConfig> = {}, data
     dataDir: dir,
     async restart() {
       await gateway.close();
-      return startTestGateway(config, dir);
+      return startTestGateway(config, dir, server);
     },
     async destroy() {
       await gateway.close();

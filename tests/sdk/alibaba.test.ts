@@ -2,7 +2,8 @@
  * The official @alicloud/imagesearch20201214 SDK as the client, unchanged but for its endpoint, calling
  * every action against a running gateway in verify mode, with both signature versions (V3 ACS3-HMAC-SHA256,
  * the default, and the legacy RPC HMAC-SHA1 via signatureAlgorithm 'v2'), its error handling, and the
- * *Advance upload flow through the gateway's OSS listener.
+ * *Advance upload flow through the gateway's OSS listener. Over HTTP, or over HTTPS on the SDK's default
+ * protocol when tests/sdk/https.test.ts runs it (tests/helpers/sdk-transport.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,10 +14,14 @@ import * as $dara from '@darabonba/typescript';
 import { ERRORS } from '../../adapters/alibaba/errors';
 import { alibabaCaptures } from '../helpers/alibaba';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
+import { overTls, sdkServer, sdkUrl } from '../helpers/sdk-transport';
 import { productImage } from '../helpers/product-images';
 
 const { accessKeyId, accessKeySecret } = alibabaCaptures();
-const TLS_DIR = path.join(__dirname, '../fixtures/alibaba-oss-tls');
+// Over HTTPS the OSS listener has the trusted certificate of the run; over HTTP the fixture's, not verified.
+const OSS_TLS = overTls
+  ? { certFile: sdkServer.tls!.certFile, keyFile: sdkServer.tls!.keyFile }
+  : { certFile: path.join(__dirname, '../fixtures/alibaba-oss-tls/cert.pem'), keyFile: path.join(__dirname, '../fixtures/alibaba-oss-tls/key.pem') };
 const INSTANCE = 'demoinstance1';
 const GENERIC = 'generic1';
 const LIMITED = 'limited1';
@@ -29,8 +34,8 @@ function client(opts: { secret?: string; v2?: boolean } = {}): ImageSearch {
   const config = new $OpenApiUtil.Config({
     accessKeyId,
     accessKeySecret: opts.secret ?? accessKeySecret,
-    endpoint: new URL(gw.url).host,
-    protocol: 'http',
+    endpoint: new URL(sdkUrl(gw)).host,
+    ...(overTls ? {} : { protocol: 'http' }), // over TLS: the SDK's default, https
     regionId: 'cn-shanghai',
     ...(opts.v2 ? { signatureAlgorithm: 'v2' } : {}),
   });
@@ -56,9 +61,9 @@ beforeAll(async () => {
     ],
     alibaba: {
       instances: [{ tenant: 'acme', name: LIMITED, qps: 1 }],
-      oss: { host: '127.0.0.1', port: 0, certFile: path.join(TLS_DIR, 'cert.pem'), keyFile: path.join(TLS_DIR, 'key.pem') },
+      oss: { host: '127.0.0.1', port: 0, ...OSS_TLS },
     },
-  });
+  }, undefined, sdkServer);
   red = await productImage('#d02020', 'circle');
   blue = await productImage('#2040d0', 'square');
 });
@@ -170,8 +175,9 @@ test('instance QPS: beyond the configured limit the SDK gets 403 DeniedRequest',
 test('*Advance: upload ticket, OSS PostObject over TLS, then the action reads the uploaded object', async () => {
   const c = client();
   // The SDK ignores Config.openPlatformEndpoint; the public field redirects it (shared/specs/sdk-clients.md §1.5).
-  (c as unknown as { _openPlatformEndpoint: string })._openPlatformEndpoint = new URL(gw.url).host;
-  const runtime = new $dara.RuntimeOptions({ ignoreSSL: true });
+  (c as unknown as { _openPlatformEndpoint: string })._openPlatformEndpoint = new URL(sdkUrl(gw)).host;
+  // Over HTTP the OSS listener's fixture certificate is not trusted; over HTTPS every certificate is verified.
+  const runtime = new $dara.RuntimeOptions({ ignoreSSL: !overTls });
   const added = await c.addImageAdvance(
     new $is.AddImageAdvanceRequest({ instanceName: INSTANCE, productId: 'adv', picName: 'adv.jpg', picContentObject: Readable.from(blue) }),
     runtime,

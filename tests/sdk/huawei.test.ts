@@ -2,6 +2,7 @@
  * The official Huawei Cloud SDK core (@huaweicloud/huaweicloud-sdk-core) as the client, driven the way a
  * generated ImageSearch client drives it (sdk-clients.md §2.2: there is no Node ImageSearch package), over
  * all eight v1 operations against a verify-mode gateway. The keys are the fake ones of the SDK captures.
+ * Over HTTP, or over HTTPS when tests/sdk/https.test.ts runs it (tests/helpers/sdk-transport.ts).
  */
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { ClientBuilder } from '@huaweicloud/huaweicloud-sdk-core/ClientBuilder';
@@ -10,6 +11,7 @@ import { ClientRequestException } from '@huaweicloud/huaweicloud-sdk-core/except
 import { GATEWAY, IS, unauthorized } from '../../adapters/huawei/errors';
 import { PICTURE_OK, INSTANCE_DELETED } from '../../adapters/huawei/limits';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
+import { sdkServer, sdkUrl } from '../helpers/sdk-transport';
 import { huaweiCaptures } from '../helpers/huawei-fixtures';
 import { productImage } from '../helpers/product-images';
 
@@ -63,7 +65,7 @@ let gw: TestGateway;
 const client = (ak: string, sk: string, projectId: string) =>
   ImageSearchClient.newBuilder()
     .withCredential(new BasicCredentials().withAk(ak).withSk(sk).withProjectId(projectId))
-    .withEndpoint(gw.url)
+    .withEndpoint(sdkUrl(gw))
     .withOptions({ customUserAgent: 'gateway-tests' }) // keeps the SDK out of ~/.huaweicloud
     .build();
 
@@ -87,7 +89,7 @@ beforeAll(async () => {
         { id: 'globex', huawei: { accessKeys: [{ ak: OTHER.ak, sk: OTHER.sk }], projects: [{ id: OTHER.projectId, name: 'ap-southeast-1' }] } },
       ],
     },
-  });
+  }, undefined, sdkServer);
 });
 afterAll(() => gw.destroy());
 

@@ -3,12 +3,14 @@
  * image-group client, so requests are signed by the SDK's own helpers on its four public paths —
  * A generateAccessTokenV2 + urllib, B rpc.postWithOptions/getWithOptions, C HttpClient +
  * QiniuAuthMiddleware, D the legacy QBox generateAccessToken — and sent to a gateway in verify mode on a
- * loopback port (so the SDK's doubled-port Host quirk is exercised). Keys: the fixture's fake ones.
+ * loopback port (so the SDK's doubled-port Host quirk is exercised). Keys: the fixture's fake ones. Over
+ * HTTP, or over HTTPS when tests/sdk/https.test.ts runs it (the helpers sign for whichever scheme they are given).
  */
 import * as qiniu from 'qiniu';
 import urllib from 'urllib';
 import { ERRORS } from '../../adapters/qiniu/errors';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
+import { sdkServer, sdkUrl } from '../helpers/sdk-transport';
 import { productImage } from '../helpers/product-images';
 import { dataUri, qiniuCaptures } from '../helpers/qiniu';
 
@@ -32,7 +34,7 @@ beforeAll(async () => {
         { id: 'globex', qiniu: { accessKeys: [OTHER] } },
       ],
     },
-  });
+  }, undefined, sdkServer);
 });
 afterAll(() => gw.destroy());
 
@@ -40,7 +42,7 @@ type Answer = { status: number; body: any };
 
 /** A: the pattern of qiniu/sms/message.js — token from generateAccessTokenV2, request with urllib. */
 async function pathA(method: 'GET' | 'POST', route: string, body?: unknown, key = mac): Promise<Answer> {
-  const url = `${gw.url}${route}`;
+  const url = `${sdkUrl(gw)}${route}`;
   const data = body === undefined ? undefined : JSON.stringify(body);
   const contentType = data === undefined ? undefined : 'application/json';
   const token = qiniu.util.generateAccessTokenV2(key, url, method, contentType as string, data);
@@ -54,7 +56,7 @@ async function pathA(method: 'GET' | 'POST', route: string, body?: unknown, key 
 function pathB(method: 'GET' | 'POST', route: string, body?: unknown, key = mac): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const done = (err: Error | null | undefined, respBody: any, respInfo: any) => (err ? reject(err) : resolve({ status: respInfo.statusCode, body: respBody }));
-    const url = `${gw.url}${route}`;
+    const url = `${sdkUrl(gw)}${route}`;
     if (method === 'GET') qiniu.rpc.getWithOptions(url, { mac: key } as any, done);
     else qiniu.rpc.postWithOptions(url, JSON.stringify(body), { mac: key, headers: { 'Content-Type': 'application/json' } } as any, done);
   });
@@ -63,7 +65,7 @@ function pathB(method: 'GET' | 'POST', route: string, body?: unknown, key = mac)
 /** C: HttpClient + QiniuAuthMiddleware (signs form-urlencoded whatever the header says). */
 async function pathC(method: 'GET' | 'POST', route: string, body?: unknown, key = mac): Promise<Answer> {
   const client = new qiniu.httpc.HttpClient({ middlewares: [new (qiniu.httpc.middleware as any).QiniuAuthMiddleware({ mac: key })] } as any);
-  const url = `${gw.url}${route}`;
+  const url = `${sdkUrl(gw)}${route}`;
   const wrapper =
     method === 'GET'
       ? await client.get({ url } as any)
@@ -75,7 +77,7 @@ async function pathC(method: 'GET' | 'POST', route: string, body?: unknown, key 
 
 /** D: legacy QBox token (path, query and form body only). */
 async function pathD(method: 'GET' | 'POST', route: string, body?: unknown, key = mac): Promise<Answer> {
-  const url = `${gw.url}${route}`;
+  const url = `${sdkUrl(gw)}${route}`;
   const data = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = { Authorization: qiniu.util.generateAccessToken(key, url) };
   if (data !== undefined) headers['Content-Type'] = 'application/json';

@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import { ERRORS } from '../../adapters/alibaba/errors';
 import { IMAGE_LIMITS } from '../../adapters/alibaba/limits';
+import { bmp24 } from '../helpers/bmp';
 import { rpc } from '../helpers/alibaba';
 import { fixture } from '../helpers/fixtures';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
@@ -155,20 +156,10 @@ describe('the page’s parameter rules (tests/fixtures/alibaba/parameters.json)'
   test('PicContent: a picture in every documented format is read (PPM as P6 and P3)', async () => {
     const { data, info } = await sharp(red).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const { width, height } = info;
-    const bmp = () => {
-      const stride = Math.ceil((width * 3) / 4) * 4;
-      const file = Buffer.alloc(54 + stride * height);
-      file.write('BM', 0, 'latin1');
-      file.writeUInt32LE(file.length, 2);
-      file.writeUInt32LE(54, 10);
-      file.writeUInt32LE(40, 14);
-      file.writeInt32LE(width, 18);
-      file.writeInt32LE(-height, 22); // top-down rows
-      file.writeUInt16LE(1, 26);
-      file.writeUInt16LE(24, 28);
-      for (let i = 0; i < width * height; i++) file.set([data[3 * i + 2], data[3 * i + 1], data[3 * i]], 54 + Math.floor(i / width) * stride + (i % width) * 3);
-      return file;
-    };
+    const bmp = () => bmp24(width, height, (x, y) => {
+      const i = 3 * (y * width + x);
+      return [data[i], data[i + 1], data[i + 2]];
+    });
     const encoders: Record<string, () => Buffer | Promise<Buffer>> = {
       PNG: () => sharp(red).png().toBuffer(),
       JPG: () => sharp(red).jpeg().toBuffer(),

@@ -9,24 +9,7 @@ import sharp from 'sharp';
 import { ImageInvalidError, QuotaExceededError } from '../../core/errors';
 import { checkImage, decodeBudget, DecodeBudget, decodeImage } from '../../core/image';
 import { decoderStats } from '../../core/image/raw-decode-pool';
-
-/** A 24-bit BMP of one colour, written by hand (sharp cannot write BMP). */
-function bmp(width: number, height: number, [r, g, b]: [number, number, number]): Buffer {
-  const stride = Math.ceil((width * 3) / 4) * 4;
-  const file = Buffer.alloc(54 + stride * height);
-  file.write('BM', 0, 'latin1');
-  file.writeUInt32LE(file.length, 2);
-  file.writeUInt32LE(54, 10);
-  file.writeUInt32LE(40, 14);
-  file.writeInt32LE(width, 18);
-  file.writeInt32LE(height, 22);
-  file.writeUInt16LE(1, 26);
-  file.writeUInt16LE(24, 28);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) file.set([b, g, r], 54 + y * stride + x * 3);
-  }
-  return file;
-}
+import { bmp24 } from '../helpers/bmp';
 
 /** A decode that finishes when the test says so. */
 function gate() {
@@ -37,7 +20,7 @@ function gate() {
 
 test('a BMP is decoded in the decoder thread, with the right pixels', async () => {
   const before = decoderStats.decoded;
-  const checked = await checkImage(bmp(300, 200, [200, 40, 10]));
+  const checked = await checkImage(bmp24(300, 200, () => [200, 40, 10]));
   const { data, info } = await decodeImage(checked, {}, (image) => image.raw().toBuffer({ resolveWithObject: true }));
   expect([info.width, info.height, info.channels]).toEqual([300, 200, 3]);
   expect([...data.subarray(0, 3)]).toEqual([200, 40, 10]);
@@ -46,7 +29,7 @@ test('a BMP is decoded in the decoder thread, with the right pixels', async () =
 });
 
 test('a damaged BMP is still refused as corrupt from the decoder thread', async () => {
-  const file = bmp(64, 64, [1, 2, 3]);
+  const file = bmp24(64, 64, () => [1, 2, 3]);
   const checked = await checkImage(file);
   file.writeUInt16LE(7, 28); // bits per pixel the decoder does not know, after the header check passed
   const error = await decodeImage(checked, {}, (image) => image.raw().toBuffer()).catch((e: unknown) => e);

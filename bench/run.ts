@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --quick] [-- --store embedded|qdrant]   (qdrant: QDRANT_URL names the server)
+ * npm run bench -- --scale N   one library of N x 512 in the embedded store against bare usearch (scale-bench.ts)
  * npm run bench -- --abuse   pixel bombs and 1,000 concurrent searches against a default gateway (abuse-bench.ts)
  * Prints figures and ratios; it asserts nothing (machines are shared and noisy). Targets are printed beside
  * the figures so a reader can judge them.
@@ -31,10 +32,16 @@ async function backendFor(store: string): Promise<StoreBackend | undefined> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, abuse: { type: 'boolean' }, store: { type: 'string', default: 'embedded' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, abuse: { type: 'boolean' }, scale: { type: 'string' }, store: { type: 'string', default: 'embedded' } } });
   if (values.abuse) {
     const log = (line: string) => process.stdout.write(`${line}\n`);
     return (await import('./abuse-bench')).runAbuseBench({ bmpBombs: 4, gifBombs: 8, searches: 1000, log });
+  }
+  if (values.scale !== undefined) {
+    const scale = Number(values.scale);
+    if (!Number.isInteger(scale) || scale < 1000) throw new Error(`--scale ${values.scale}: a whole number of images, at least 1000`);
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    return (await import('./scale-bench')).runScaleBench({ scale, log });
   }
   const backend = await backendFor(values.store!);
   if (!backend) {

@@ -29,6 +29,27 @@ export const DEFAULT_HNSW: HnswParams = {
   quantization: 'f32',
 };
 
+/**
+ * ef (expansion_search) by library size, for recall@10 >= 0.98 on clustered 512-d CLIP-like vectors
+ * (measured with `npm run bench -- --scale N`; docs/operations.md "Sizing"). HNSW recall at a fixed ef falls
+ * as the graph grows; search time grows about linearly with ef, so small libraries keep the cheap setting.
+ */
+const EF_BY_SIZE: [maxSize: number, ef: number][] = [
+  [50_000, 96],
+  [150_000, 160],
+  [400_000, 256],
+  [Infinity, 384],
+];
+
+/**
+ * The HNSW settings for a library of `size` images: the defaults with ef chosen from the size, and any
+ * setting the operator configured explicitly (`override`) winning over both.
+ */
+export function hnswForSize(size: number, override?: Partial<HnswParams>): HnswParams {
+  const expansionSearch = EF_BY_SIZE.find(([max]) => size <= max)![1];
+  return { ...DEFAULT_HNSW, expansionSearch, ...override };
+}
+
 const THREADS = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 
 function newIndex(dim: number, params: HnswParams): Index {
@@ -57,10 +78,10 @@ export class AnnIndex {
    * Loads a snapshot file; undefined when it is missing, does not match its checksum (usearch crashes
    * the process on a damaged file, so it only ever sees verified bytes) or is of another dimension.
    */
-  static load(file: string, dim: number, params: HnswParams, checksum: string): AnnIndex | undefined {
+  static load(file: string, dim: number, params: HnswParams, checksum: string | { verified: true }): AnnIndex | undefined {
     if (!fs.existsSync(file)) return undefined;
     try {
-      if (fileChecksum(file) !== checksum) return undefined;
+      if (typeof checksum === 'string' && fileChecksum(file) !== checksum) return undefined;
       const index = newIndex(dim, params);
       index.load(file);
       if (index.dimensions() !== dim) return undefined;
@@ -138,6 +159,13 @@ export function fileChecksum(file: string): string {
   } finally {
     fs.closeSync(fd);
   }
+  return hash.digest('hex');
+}
+
+/** sha256 of a file, read asynchronously: the event loop turns between chunks. */
+export async function fileChecksumAsync(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

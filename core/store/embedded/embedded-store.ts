@@ -23,7 +23,7 @@ import type {
   TaskRecord,
   VectorStore,
 } from '../vector-store';
-import { DEFAULT_HNSW, type HnswParams } from './ann-index';
+import { fileChecksumAsync, hnswForSize, type HnswParams } from './ann-index';
 import {
   blobToVector,
   copyRecord,
@@ -57,6 +57,8 @@ export interface EmbeddedStoreOptions {
    * 'inline': built on the spot by the search that needs it (tests; tiny deployments).
    */
   indexBuild?: 'background' | 'inline';
+  /** Rows read per event-loop turn while a library opens (default 2048; tests make it small). */
+  openSliceRows?: number;
 }
 
 export const DEFAULT_ANN_THRESHOLD = 20_000;
@@ -71,10 +73,15 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   private readonly db: Database.Database;
   private readonly annDir: string;
   readonly annThreshold: number;
-  readonly hnsw: HnswParams;
+  /** HNSW settings the operator set explicitly; the rest follow the library's size (hnswForSize). */
+  private readonly hnswOverride: Partial<HnswParams>;
   readonly indexBuild: 'background' | 'inline';
   private readonly persistIndexOnClose: boolean;
   private readonly runtimes = new Map<number, LibraryRuntime>();
+  /** Libraries being read into memory (openRuntime); writes to them wait, searches of them wait. */
+  private readonly opening = new Map<number, Promise<LibraryRuntime | undefined>>();
+  /** Rows read per slice while a library opens: each slice is one short turn of the event loop. */
+  private readonly openSliceRows: number;
   private readonly releaseLock: () => void;
   /** Store-wide write counter; every write transaction takes the next value. */
   private version: number;
@@ -86,9 +93,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.annDir = path.join(options.dir, ANN_DIR);
     fs.mkdirSync(this.annDir, { recursive: true });
     this.annThreshold = Math.max(1, options.annThreshold ?? DEFAULT_ANN_THRESHOLD);
-    this.hnsw = { ...DEFAULT_HNSW, ...options.hnsw };
+    this.hnswOverride = Object.fromEntries(Object.entries(options.hnsw ?? {}).filter(([, v]) => v !== undefined));
     this.persistIndexOnClose = options.persistIndexOnClose ?? true;
     this.indexBuild = options.indexBuild ?? 'background';
+    this.openSliceRows = Math.max(1, options.openSliceRows ?? 2048);
     this.releaseLock = acquireDirLock(options.dir);
     try {
       this.db = new Database(path.join(options.dir, DB_FILE));
@@ -142,7 +150,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       deleteTombstones: p('DELETE FROM image_tombstones WHERE lib_id = ?'),
       countImages: p('SELECT count(*) AS n FROM images WHERE lib_id = ?'),
       tagsOfLibrary: p('SELECT tags FROM images WHERE lib_id = ?'),
-      loadLibrary: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images WHERE lib_id = ? ORDER BY image_key`),
+      // Keyset slices in rowid order: no sort, and each slice is a short synchronous read.
+      loadLibrarySlice: p(
+        `SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images WHERE lib_id = ? AND image_key > ? ORDER BY image_key LIMIT ?`,
+      ),
       changedSince: p('SELECT image_key FROM images WHERE lib_id = ? AND version > ?'),
       deletedSince: p('SELECT image_key FROM image_tombstones WHERE lib_id = ? AND version > ?'),
       putTask: p(`INSERT INTO tasks (tenant, id, kind, status, created_at, updated_at, state)
@@ -287,7 +298,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   // Images
 
   async upsertImages(ref: LibraryRef, writes: ImageWrite[]): Promise<void> {
-    const lib = this.requireLibrary(ref);
+    const lib = await this.writableLibrary(ref);
     if (writes.length === 0) return;
     let dim = lib.dimension;
     for (const w of writes) {
@@ -381,7 +392,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     id: string,
     patch: { tags?: Tags; extra?: Record<string, unknown> },
   ): Promise<boolean> {
-    const lib = this.requireLibrary(ref);
+    const lib = await this.writableLibrary(ref);
     const updated = this.sql.updateImage.get({
       lib_id: lib.lib_id,
       id,
@@ -400,7 +411,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   }
 
   async deleteImages(ref: LibraryRef, selector: ImageSelector): Promise<string[]> {
-    const lib = this.requireLibrary(ref);
+    const lib = await this.writableLibrary(ref);
     const { ids, itemIds, filter } = selector;
     if (ids === undefined && itemIds === undefined && filter === undefined) return [];
     if (ids?.length === 0 || itemIds?.length === 0) return [];
@@ -530,8 +541,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     for (const lib of libs) {
       if (lib.dimension === null || seen.has(lib.lib_id)) continue;
       seen.add(lib.lib_id);
-      const runtime = this.runtime(lib);
-      const ann = runtime.annFor(lib);
+      const runtime = await this.openRuntime(lib);
+      const current = runtime && this.libraryRow({ tenant: lib.tenant, name: lib.name });
+      if (!runtime || !current) continue; // deleted while it opened
+      const ann = runtime.annFor(current);
       const { hits, path: searchPath } = searchLibrary(
         runtime.vectors,
         query,
@@ -556,18 +569,57 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return merged.slice(offset, need).map((h) => ({ ...h, record: copyRecord(h.record) }));
   }
 
-  /** The library's in-memory copy, loaded from SQLite on first need. */
-  private runtime(lib: LibraryRow): LibraryRuntime {
-    let runtime = this.runtimes.get(lib.lib_id);
-    if (runtime) return runtime;
+  /** The library row, once any open of it in progress has finished (writes must not race the read). */
+  private async writableLibrary(ref: LibraryRef): Promise<LibraryRow> {
+    const lib = this.requireLibrary(ref);
+    const opening = this.opening.get(lib.lib_id);
+    if (!opening) return lib;
+    await opening.catch(() => undefined);
+    return this.requireLibrary(ref);
+  }
+
+  /**
+   * The library's in-memory copy, read from SQLite on first need in slices of `openSliceRows` rows, one
+   * event-loop turn each, so that health and other libraries keep answering while a big one opens; the
+   * snapshot's checksum is also computed asynchronously. Writes to the library wait for the open (see
+   * writableLibrary), so the copy is exactly SQLite's at the moment it is installed. Undefined when the
+   * library was deleted meanwhile.
+   */
+  private async openRuntime(lib: LibraryRow): Promise<LibraryRuntime | undefined> {
+    const open = this.runtimes.get(lib.lib_id);
+    if (open) return open;
+    let opening = this.opening.get(lib.lib_id);
+    if (!opening) {
+      opening = this.readRuntime(lib).finally(() => this.opening.delete(lib.lib_id));
+      this.opening.set(lib.lib_id, opening);
+    }
+    return opening;
+  }
+
+  private async readRuntime(lib: LibraryRow): Promise<LibraryRuntime | undefined> {
     const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
     const vectors = new LibraryVectors(lib.dimension ?? 1, count);
     if (lib.dimension !== null) {
-      for (const row of this.sql.loadLibrary.iterate(lib.lib_id) as Iterable<ImageRecordRow & { vector: Buffer }>) {
-        vectors.put(row.image_key, imageFromRow(row), blobToVector(row.vector));
+      let after = -1;
+      for (;;) {
+        if (this.closed) throw new Error('embedded store is closed');
+        const rows = this.sql.loadLibrarySlice.all(lib.lib_id, after, this.openSliceRows) as Array<ImageRecordRow & { vector: Buffer }>;
+        for (const row of rows) vectors.put(row.image_key, imageFromRow(row), blobToVector(row.vector));
+        if (rows.length < this.openSliceRows) break;
+        after = rows[rows.length - 1].image_key;
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
-    runtime = new LibraryRuntime(this, lib.lib_id, vectors, lib.ann_version);
+    let snapshotVerified = false;
+    const file = this.snapshotFile(lib.lib_id);
+    if (lib.ann_version !== null && lib.ann_checksum && vectors.size >= this.annThreshold && fs.existsSync(file)) {
+      snapshotVerified = (await fileChecksumAsync(file).catch(() => '')) === lib.ann_checksum;
+    }
+    if (this.closed) throw new Error('embedded store is closed');
+    const current = this.db.prepare('SELECT * FROM libraries WHERE lib_id = ?').get(lib.lib_id) as LibraryRow | undefined;
+    if (!current) return undefined;
+    if (current.ann_version !== lib.ann_version || current.ann_checksum !== lib.ann_checksum) snapshotVerified = false;
+    const runtime = new LibraryRuntime(this, lib.lib_id, vectors, current.ann_version, snapshotVerified);
     this.runtimes.set(lib.lib_id, runtime);
     return runtime;
   }
@@ -579,8 +631,14 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
    * Makes the library's ANN index ready now when the library is large enough: loads the snapshot or
    * builds (waiting for the background build). Resolves the index status.
    */
+  /** The HNSW settings an index of `size` images gets in this store. */
+  hnswFor(size: number): HnswParams {
+    return hnswForSize(size, this.hnswOverride);
+  }
+
   async ensureAnnIndex(ref: LibraryRef): Promise<AnnStatus> {
-    const runtime = this.runtime(this.requireLibrary(ref));
+    const runtime = await this.openRuntime(this.requireLibrary(ref));
+    if (!runtime) throw new NotFoundError('library', ref.name);
     return runtime.ensureIndex(() => this.requireLibrary(ref));
   }
 

@@ -16,7 +16,8 @@ const REBUILD_REMOVED_RATIO = 0.3;
 /** What a runtime needs from its store. */
 export interface RuntimeHost {
   readonly annThreshold: number;
-  readonly hnsw: HnswParams;
+  /** The HNSW settings for an index of `size` vectors. */
+  hnswFor(size: number): HnswParams;
   readonly indexBuild: 'background' | 'inline';
   /** The store-wide write version: every write with a version <= it is committed and in memory. */
   currentVersion(): number;
@@ -66,6 +67,8 @@ export class LibraryRuntime {
     readonly vectors: LibraryVectors,
     /** Watermark of the snapshot file on disk (libraries.ann_version). */
     private snapshotVersion: number | null,
+    /** The snapshot file's checksum was verified (asynchronously) as the library opened. */
+    private snapshotVerified = false,
   ) {}
 
   /** Called after a committed write or delete of `key` (the vectors are already updated). */
@@ -143,7 +146,7 @@ export class LibraryRuntime {
 
   private buildInline(): AnnIndex {
     const v = this.vectors;
-    const ann = AnnIndex.create(v.dim, this.host.hnsw);
+    const ann = AnnIndex.create(v.dim, this.host.hnswFor(this.vectors.size));
     ann.add(v.keys.slice(0, v.size), v.matrix.subarray(0, v.size * v.dim));
     this.install(ann, 'build');
     return ann;
@@ -160,7 +163,10 @@ export class LibraryRuntime {
   private loadSnapshot(lib: LibraryRow): void {
     const watermark = lib.ann_version;
     if (watermark === null || lib.dimension === null) return;
-    const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnsw, lib.ann_checksum ?? '');
+    // Verified at open (off the event loop's critical path) when the store read the library; otherwise
+    // (a snapshot that appeared later) checked here.
+    const checksum = this.snapshotVerified && watermark === this.snapshotVersion ? { verified: true as const } : (lib.ann_checksum ?? '');
+    const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnswFor(this.vectors.size), checksum);
     if (!ann) return;
     const changed = this.host.changedSince(this.libId, watermark);
     if (changed.size > this.vectors.size / 2) return; // cheaper to rebuild
@@ -208,7 +214,7 @@ export class LibraryRuntime {
     const v = this.vectors;
     const watermark = this.host.currentVersion();
     const tmp = `${this.host.snapshotFile(this.libId)}.build-${process.pid}-${watermark}`;
-    const job = buildInWorker(v.dim, this.host.hnsw, v.keys.slice(0, v.size), v.matrix, tmp);
+    const job = buildInWorker(v.dim, this.host.hnswFor(this.vectors.size), v.keys.slice(0, v.size), v.matrix, tmp);
     const build: PendingBuild = {
       job,
       watermark,
@@ -241,7 +247,7 @@ export class LibraryRuntime {
       fs.rmSync(file, { force: true });
       return;
     }
-    const ann = AnnIndex.load(file, this.vectors.dim, this.host.hnsw, checksum);
+    const ann = AnnIndex.load(file, this.vectors.dim, this.host.hnswFor(this.vectors.size), checksum);
     if (!ann) {
       fs.rmSync(file, { force: true });
       this.buildFailed = 'built index could not be loaded';

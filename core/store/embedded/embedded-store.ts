@@ -610,16 +610,16 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
-    let snapshotVerified = false;
+    let snapshotCheck: 'verified' | 'damaged' | undefined;
     const file = this.snapshotFile(lib.lib_id);
     if (lib.ann_version !== null && lib.ann_checksum && vectors.size >= this.annThreshold && fs.existsSync(file)) {
-      snapshotVerified = (await fileChecksumAsync(file).catch(() => '')) === lib.ann_checksum;
+      snapshotCheck = (await fileChecksumAsync(file).catch(() => '')) === lib.ann_checksum ? 'verified' : 'damaged';
     }
     if (this.closed) throw new Error('embedded store is closed');
     const current = this.db.prepare('SELECT * FROM libraries WHERE lib_id = ?').get(lib.lib_id) as LibraryRow | undefined;
     if (!current) return undefined;
-    if (current.ann_version !== lib.ann_version || current.ann_checksum !== lib.ann_checksum) snapshotVerified = false;
-    const runtime = new LibraryRuntime(this, lib.lib_id, vectors, current.ann_version, snapshotVerified);
+    if (current.ann_version !== lib.ann_version || current.ann_checksum !== lib.ann_checksum) snapshotCheck = undefined;
+    const runtime = new LibraryRuntime(this, lib.lib_id, vectors, current.ann_version, snapshotCheck);
     this.runtimes.set(lib.lib_id, runtime);
     return runtime;
   }

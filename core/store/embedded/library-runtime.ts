@@ -67,8 +67,11 @@ export class LibraryRuntime {
     readonly vectors: LibraryVectors,
     /** Watermark of the snapshot file on disk (libraries.ann_version). */
     private snapshotVersion: number | null,
-    /** The snapshot file's checksum was verified (asynchronously) as the library opened. */
-    private snapshotVerified = false,
+    /**
+     * The snapshot file's checksum as checked (asynchronously) when the library opened: 'verified',
+     * 'damaged' (never loaded; the index is rebuilt), or undefined (not checked: checked on load).
+     */
+    private readonly snapshotCheck?: 'verified' | 'damaged',
   ) {}
 
   /** Called after a committed write or delete of `key` (the vectors are already updated). */
@@ -165,7 +168,9 @@ export class LibraryRuntime {
     if (watermark === null || lib.dimension === null) return;
     // Verified at open (off the event loop's critical path) when the store read the library; otherwise
     // (a snapshot that appeared later) checked here.
-    const checksum = this.snapshotVerified && watermark === this.snapshotVersion ? { verified: true as const } : (lib.ann_checksum ?? '');
+    const checkedNow = watermark === this.snapshotVersion ? this.snapshotCheck : undefined;
+    if (checkedNow === 'damaged') return;
+    const checksum = checkedNow === 'verified' ? { verified: true as const } : (lib.ann_checksum ?? '');
     const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnswFor(this.vectors.size), checksum);
     if (!ann) return;
     const changed = this.host.changedSince(this.libId, watermark);

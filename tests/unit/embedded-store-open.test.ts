@@ -102,6 +102,30 @@ describe('embedded store: opening a large library', () => {
     expect((await store.annStatus(BIG)).lastSearchPath).toBe('ann');
     await store.close();
   });
+
+  it('keeps writes made over a memory-mapped snapshot through a save and a restart', async () => {
+    let store = await openEmbeddedStore(options());
+    expect(await store.ensureAnnIndex(BIG)).toMatchObject({ state: 'ready', source: 'snapshot', indexed: N });
+    await store.upsertImages(BIG, writes(N, N + 50));
+    const deleted = await store.deleteImages(BIG, { filter: { kind: 'cmp', field: 'mod', op: '=', value: 3 } });
+    expect(deleted).toHaveLength((N + 50) / 10);
+    await store.search([BIG], data.vectors.slice(0, DIM), { limit: 1 }); // applies the writes to the index
+    expect(await store.annStatus(BIG)).toMatchObject({ indexed: N + 50 - deleted.length });
+    await store.close(); // materialises the snapshot with the changes
+    store = await openEmbeddedStore(options());
+    const live = N + 50 - deleted.length;
+    expect(await store.ensureAnnIndex(BIG)).toMatchObject({ state: 'ready', source: 'snapshot', indexed: live, images: live });
+    for (const i of [N + 1, N + 2, N + 4]) {
+      const hits = await store.search([BIG], data.vectors.slice(i * DIM, (i + 1) * DIM), { limit: 1 });
+      expect(hits[0].record.id).toBe(`v${i}`);
+    }
+    const gone = new Set(deleted);
+    for (const i of [3, 13, N + 3]) {
+      const hits = await store.search([BIG], data.vectors.slice(i * DIM, (i + 1) * DIM), { limit: 10 });
+      for (const h of hits) expect(gone.has(h.record.id)).toBe(false);
+    }
+    await store.close();
+  });
 });
 
 describe('HNSW settings by library size', () => {

@@ -64,69 +64,139 @@ function newIndex(dim: number, params: HnswParams): Index {
   });
 }
 
+/**
+ * One library's HNSW index. Either a mutable in-memory index (built here or `load`ed), or a read-only
+ * memory-mapped snapshot (`view`: opening costs no copy and no event-loop time worth the name, and the
+ * vectors live once, in the page cache) with the writes made since kept beside it: additions in a small
+ * mutable `delta` index, removals as hidden keys. Saving a viewed index with changes materialises it.
+ */
 export class AnnIndex {
+  /** Additions made since a viewed snapshot (undefined for a mutable index, or until the first one). */
+  private delta?: Index;
+  /** The keys in `delta` (usearch cannot list them), for materialising on save. */
+  private readonly deltaKeys = new Set<number>();
+  /** Keys of a viewed snapshot removed since. */
+  private readonly hidden = new Set<number>();
+
   private constructor(
     private readonly index: Index,
     readonly dim: number,
+    private readonly params: HnswParams,
+    /** The file a viewed index maps; undefined for a mutable one. */
+    private readonly viewedFile?: string,
   ) {}
 
   static create(dim: number, params: HnswParams): AnnIndex {
-    return new AnnIndex(newIndex(dim, params), dim);
+    return new AnnIndex(newIndex(dim, params), dim, params);
   }
 
   /**
-   * Loads a snapshot file; undefined when it is missing, does not match its checksum (usearch crashes
-   * the process on a damaged file, so it only ever sees verified bytes) or is of another dimension.
+   * Opens a snapshot file (`view`: memory-mapped, read-only; `load`: copied into memory); undefined when
+   * it is missing, does not match its checksum (usearch crashes the process on a damaged file, so it only
+   * ever sees verified bytes) or is of another dimension. `{ verified: true }`: the caller checked it.
    */
-  static load(file: string, dim: number, params: HnswParams, checksum: string | { verified: true }): AnnIndex | undefined {
+  static load(
+    file: string,
+    dim: number,
+    params: HnswParams,
+    checksum: string | { verified: true },
+    how: 'view' | 'load' = 'view',
+  ): AnnIndex | undefined {
     if (!fs.existsSync(file)) return undefined;
     try {
       if (typeof checksum === 'string' && fileChecksum(file) !== checksum) return undefined;
       const index = newIndex(dim, params);
-      index.load(file);
+      if (how === 'view') index.view(file);
+      else index.load(file);
       if (index.dimensions() !== dim) return undefined;
-      return new AnnIndex(index, dim);
+      return new AnnIndex(index, dim, params, how === 'view' ? file : undefined);
     } catch {
       return undefined;
     }
   }
 
   get size(): number {
-    return this.index.size();
+    return this.index.size() - this.hidden.size + (this.delta?.size() ?? 0);
   }
 
   contains(key: number): boolean {
-    return this.index.contains(BigInt(key)) as boolean;
+    const k = BigInt(key);
+    if (this.deltaKeys.has(key)) return true;
+    return (this.index.contains(k) as boolean) && !this.hidden.has(key);
   }
 
   /** Adds vectors (row-major, keys.length x dim); keys must not be present. */
   add(keys: number[], vectors: Float32Array): void {
     if (keys.length === 0) return;
     const bigKeys = BigUint64Array.from(keys, (k) => BigInt(k));
-    this.index.add(bigKeys, vectors, keys.length > 64 ? THREADS : 1);
+    const target = this.viewedFile === undefined ? this.index : (this.delta ??= newIndex(this.dim, this.params));
+    target.add(bigKeys, vectors, keys.length > 64 ? THREADS : 1);
+    if (target !== this.index) for (const key of keys) this.deltaKeys.add(key);
   }
 
   /** Removes the keys that are present; resolves how many were. */
   remove(keys: number[]): number {
     let removed = 0;
     for (const key of keys) {
-      if (this.contains(key)) removed += this.index.remove(BigInt(key)) as number;
+      const k = BigInt(key);
+      if (this.deltaKeys.has(key)) {
+        removed += this.delta!.remove(k) as number;
+        this.deltaKeys.delete(key);
+      }
+      else if (this.viewedFile !== undefined) {
+        if (!this.hidden.has(key) && this.index.contains(k)) {
+          this.hidden.add(key);
+          removed++;
+        }
+      } else if (this.index.contains(k)) removed += this.index.remove(k) as number;
     }
     return removed;
   }
 
   /** Up to k keys, best first (approximately). */
   search(query: Float32Array, k: number): number[] {
-    const size = this.index.size();
-    if (size === 0) return [];
-    const matches = this.index.search(query, Math.min(k, size), 1);
-    return Array.from(matches.keys, (key) => Number(key));
+    const baseSize = this.index.size();
+    const scored: Array<[key: number, distance: number]> = [];
+    if (baseSize > 0) {
+      const m = this.index.search(query, Math.min(k + this.hidden.size, baseSize), 1);
+      m.keys.forEach((key, i) => {
+        if (!this.hidden.has(Number(key))) scored.push([Number(key), m.distances[i]]);
+      });
+    }
+    const deltaSize = this.delta?.size() ?? 0;
+    if (deltaSize > 0) {
+      const m = this.delta!.search(query, Math.min(k, deltaSize), 1);
+      m.keys.forEach((key, i) => scored.push([Number(key), m.distances[i]]));
+      scored.sort((a, b) => a[1] - b[1]);
+    }
+    return scored.slice(0, k).map(([key]) => key);
   }
 
-  /** Writes the index to `file` atomically (temporary file, fsync, rename); resolves its checksum. */
-  save(file: string): string {
+  /**
+   * Writes the index to `file` atomically (temporary file, fsync, rename); resolves its checksum. A viewed
+   * index with changes is first materialised: its snapshot loaded, removals applied, additions re-added
+   * with their vectors from `vectorOf`.
+   */
+  save(file: string, vectorOf: (key: number) => Float32Array | undefined): string {
+    let index = this.index;
+    if (this.viewedFile !== undefined && (this.hidden.size > 0 || this.delta)) {
+      index = newIndex(this.dim, this.params);
+      index.load(this.viewedFile);
+      for (const key of this.hidden) index.remove(BigInt(key));
+      const added: number[] = [];
+      const vectors: Float32Array[] = [];
+      for (const key of this.deltaKeys) {
+        const v = vectorOf(key);
+        if (v) (added.push(key), vectors.push(v));
+      }
+      if (added.length > 0) {
+        const block = new Float32Array(added.length * this.dim);
+        vectors.forEach((v, i) => block.set(v, i * this.dim));
+        index.add(BigUint64Array.from(added, (k) => BigInt(k)), block, THREADS);
+      }
+    }
     const tmp = `${file}.tmp-${process.pid}`;
-    this.index.save(tmp);
+    index.save(tmp);
     const checksum = fileChecksum(tmp);
     commitFile(tmp, file);
     return checksum;

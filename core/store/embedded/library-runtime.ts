@@ -142,7 +142,11 @@ export class LibraryRuntime {
     if (!changed) return;
     this.applyPending();
     const watermark = this.host.currentVersion();
-    const checksum = this.ann.save(this.host.snapshotFile(this.libId));
+    const v = this.vectors;
+    const checksum = this.ann.save(this.host.snapshotFile(this.libId), (key) => {
+      const slot = v.slotOfKey(key);
+      return slot === undefined ? undefined : v.vector(slot).slice();
+    });
     this.host.recordSnapshot(this.libId, watermark, checksum);
     this.snapshotVersion = watermark;
   }
@@ -252,14 +256,17 @@ export class LibraryRuntime {
       fs.rmSync(file, { force: true });
       return;
     }
-    const ann = AnnIndex.load(file, this.vectors.dim, this.host.hnswFor(this.vectors.size), checksum);
+    // The file holds exactly the writes up to the watermark: it becomes the snapshot at that watermark,
+    // memory-mapped (the worker computed its checksum as it wrote it; a copy-in load would hold the
+    // event loop for seconds at a million vectors).
+    const snapshot = this.host.snapshotFile(this.libId);
+    commitFile(file, snapshot);
+    const ann = AnnIndex.load(snapshot, this.vectors.dim, this.host.hnswFor(this.vectors.size), { verified: true });
     if (!ann) {
-      fs.rmSync(file, { force: true });
+      fs.rmSync(snapshot, { force: true });
       this.buildFailed = 'built index could not be loaded';
       return;
     }
-    // The file holds exactly the writes up to the watermark: it becomes the snapshot at that watermark.
-    commitFile(file, this.host.snapshotFile(this.libId));
     this.host.recordSnapshot(this.libId, build.watermark, checksum);
     this.snapshotVersion = build.watermark;
     this.removedSinceBuild = 0;

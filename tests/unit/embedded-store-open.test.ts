@@ -139,3 +139,28 @@ describe('HNSW settings by library size', () => {
     expect(hnswForSize(1_000_000, { connectivity: 32 })).toMatchObject({ connectivity: 32, quantization: 'f32' });
   });
 });
+
+describe('filtered search: candidate sets reused across searches', () => {
+  it('sees a tag change, a delete and an insert between two searches with the same filter', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-cand-'));
+    const store = await openEmbeddedStore({ dir });
+    try {
+      await store.createLibrary({ ...SMALL, mode: 'general_search', model: 'm', createdAt: 0 });
+      await store.upsertImages(SMALL, writes(0, 500));
+      const only3 = { kind: 'cmp', field: 'mod', op: '=', value: 3 } as const;
+      const q = data.vectors.slice(5 * DIM, 6 * DIM);
+      const ids = async () => (await store.search([SMALL], q, { limit: 5, filter: only3 })).map((h) => h.record.id);
+      expect(await ids()).not.toContain('v5');
+      await store.updateImage(SMALL, 'v5', { tags: { mod: 3 } });
+      expect((await ids())[0]).toBe('v5');
+      await store.deleteImages(SMALL, { ids: ['v5'] });
+      expect(await ids()).not.toContain('v5');
+      await store.upsertImages(SMALL, [{ ...writes(5, 6)[0], record: { ...writes(5, 6)[0].record, id: 'again', tags: { mod: 3 } } }]);
+      expect((await ids())[0]).toBe('again');
+      for (const h of await store.search([SMALL], q, { limit: 50, filter: only3 })) expect(h.record.tags.mod).toBe(3);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

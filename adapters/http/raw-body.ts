@@ -4,6 +4,7 @@
  * which each adapter answers in its vendor's shape.
  */
 import type { NextFunction, Request, Response } from 'express';
+import { parseJsonText } from './json-text';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -64,7 +65,7 @@ export function rawBody(limit: number) {
 export function parseJsonBody(req: Request): unknown {
   const raw = req.rawBody;
   if (!raw || raw.length === 0) return undefined;
-  const value: unknown = JSON.parse(raw.toString('utf8'));
+  const value: unknown = parseJsonText(raw);
   assertJsonDepth(value);
   return value;
 }

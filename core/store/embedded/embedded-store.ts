@@ -37,6 +37,7 @@ import {
 } from './codec';
 import { decodeCursor, encodeCursor } from './cursor';
 import { acquireDirLock } from './dir-lock';
+import { ImageFiles } from './image-files';
 import { LibraryVectors } from './library-vectors';
 import { LibraryRuntime, type AnnStatus, type RuntimeHost } from './library-runtime';
 import { searchLibrary } from './library-search';
@@ -62,6 +63,7 @@ export interface EmbeddedStoreOptions {
 export const DEFAULT_ANN_THRESHOLD = 20_000;
 const DB_FILE = 'store.sqlite';
 const ANN_DIR = 'ann';
+const IMAGES_DIR = 'images';
 type Statement = Database.Statement<unknown[], unknown>;
 
 export type { AnnStatus } from './library-runtime';
@@ -70,6 +72,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   readonly name = 'embedded';
   private readonly db: Database.Database;
   private readonly annDir: string;
+  private readonly files: ImageFiles;
   readonly annThreshold: number;
   readonly hnsw: HnswParams;
   readonly indexBuild: 'background' | 'inline';
@@ -79,6 +82,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   /** Store-wide write counter; every write transaction takes the next value. */
   private version: number;
   private closed = false;
+  private swept: Promise<number> = Promise.resolve(0);
   private readonly sql: Record<string, Statement>;
 
   private constructor(options: EmbeddedStoreOptions) {
@@ -90,6 +94,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.persistIndexOnClose = options.persistIndexOnClose ?? true;
     this.indexBuild = options.indexBuild ?? 'background';
     this.releaseLock = acquireDirLock(options.dir);
+    this.files = new ImageFiles(path.join(options.dir, IMAGES_DIR), options.synchronous === 'full');
     try {
       this.db = new Database(path.join(options.dir, DB_FILE));
       configureConnection(this.db, options.synchronous ?? 'normal');
@@ -104,6 +109,18 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       this.releaseLock();
       throw e;
     }
+    this.sweepImageFiles(Date.now());
+  }
+
+  /** In the background: removes image files a crash left unreferenced (image-files.ts). */
+  private sweepImageFiles(openedAt: number): void {
+    const referenced = this.db.prepare('SELECT 1 FROM image_files WHERE file = ?').pluck();
+    this.swept = this.files.sweep((name) => this.closed || referenced.get(name) !== undefined, openedAt).catch(() => 0);
+  }
+
+  /** Resolves how many unreferenced image files the sweep at open removed, once it has finished. */
+  whenSwept(): Promise<number> {
+    return this.swept;
   }
 
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
@@ -126,14 +143,16 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
           extra = excluded.extra, has_image = excluded.has_image, created_at = excluded.created_at,
           updated_at = excluded.updated_at, version = excluded.version, vector = excluded.vector
         RETURNING image_key`),
-      putBytes: p('INSERT INTO image_bytes (image_key, bytes) VALUES (?, ?) ON CONFLICT (image_key) DO UPDATE SET bytes = excluded.bytes'),
+      fileOfKey: p('SELECT file FROM image_files WHERE image_key = ?').pluck(),
+      putFile: p('INSERT INTO image_files (image_key, file) VALUES (?, ?) ON CONFLICT (image_key) DO UPDATE SET file = excluded.file'),
+      deleteFile: p('DELETE FROM image_files WHERE image_key = ?'),
       deleteBytes: p('DELETE FROM image_bytes WHERE image_key = ?'),
       imageById: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE lib_id = ? AND id = ?`),
       imageByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE image_key = ?`),
       vectorById: p('SELECT vector FROM images WHERE lib_id = ? AND id = ?'),
       vectorByKey: p('SELECT vector FROM images WHERE image_key = ?'),
-      bytesById: p(`SELECT b.bytes FROM images i JOIN image_bytes b ON b.image_key = i.image_key
-        WHERE i.lib_id = ? AND i.id = ?`),
+      bytesById: p(`SELECT f.file, b.bytes FROM images i LEFT JOIN image_files f ON f.image_key = i.image_key
+        LEFT JOIN image_bytes b ON b.image_key = i.image_key WHERE i.lib_id = ? AND i.id = ?`),
       updateImage: p(`UPDATE images SET tags = coalesce(@tags, tags), extra = CASE WHEN @set_extra THEN @extra ELSE extra END,
         updated_at = @updated_at WHERE lib_id = @lib_id AND id = @id RETURNING image_key`),
       deleteImage: p('DELETE FROM images WHERE image_key = ?'),
@@ -257,23 +276,33 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.checkOpen();
     const row = this.libraryRow(ref);
     if (!row) return false;
-    this.deleteLibraryRows([row.lib_id]);
+    const files = this.deleteLibraryRows([row.lib_id]);
     await this.dropRuntime(row.lib_id);
+    await this.files.remove(files);
     return true;
   }
 
-  /** Deletes libraries matching a WHERE clause over `libraries`, and all their rows, in one transaction. */
-  /** Every row of these libraries, in one transaction; values are bound, never spliced into SQL text. */
-  private deleteLibraryRows(libIds: number[]): void {
+  /**
+   * Every row of these libraries, in one transaction; values are bound, never spliced into SQL text.
+   * Resolves the image files the rows named, to remove once the transaction has committed.
+   */
+  private deleteLibraryRows(libIds: number[]): string[] {
+    const filesOf = this.db.prepare('SELECT f.file FROM image_files f JOIN images i ON i.image_key = f.image_key WHERE i.lib_id = ?').pluck();
+    const files: string[] = [];
     const statements = [
+      'DELETE FROM image_files WHERE image_key IN (SELECT image_key FROM images WHERE lib_id = ?)',
       'DELETE FROM image_bytes WHERE image_key IN (SELECT image_key FROM images WHERE lib_id = ?)',
       'DELETE FROM images WHERE lib_id = ?',
       'DELETE FROM image_tombstones WHERE lib_id = ?',
       'DELETE FROM libraries WHERE lib_id = ?',
     ].map((sql) => this.db.prepare(sql));
     this.db.transaction(() => {
-      for (const id of libIds) for (const statement of statements) statement.run(id);
+      for (const id of libIds) {
+        files.push(...(filesOf.all(id) as string[]));
+        for (const statement of statements) statement.run(id);
+      }
     })();
+    return files;
   }
 
   private async dropRuntime(libId: number): Promise<void> {
@@ -287,50 +316,34 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   // Images
 
   async upsertImages(ref: LibraryRef, writes: ImageWrite[]): Promise<void> {
-    const lib = this.requireLibrary(ref);
+    this.requireLibrary(ref);
     if (writes.length === 0) return;
-    let dim = lib.dimension;
+    let dim: number | undefined;
     for (const w of writes) {
       if (!(w.vector instanceof Float32Array) || w.vector.length === 0) {
         throw new InvalidArgumentError('vector', 'vector must be a non-empty Float32Array');
       }
-      if (dim === null) dim = w.vector.length;
-      if (w.vector.length !== dim) {
-        throw new InvalidArgumentError('vector', `vector has dimension ${w.vector.length}, library has ${dim}`);
-      }
+      dim ??= w.vector.length;
+      if (w.vector.length !== dim) throw dimensionError(w.vector.length, dim);
       if (typeof w.record.id !== 'string' || w.record.id === '') {
         throw new InvalidArgumentError('id', 'image id must be a non-empty string');
       }
     }
-    const stored: Array<{ key: number; record: ImageRecord; vector: Float32Array }> = [];
-    this.db.transaction(() => {
-      const version = this.nextVersion();
-      if (lib.dimension === null) this.sql.setDimension.run(dim, lib.lib_id);
-      for (const w of writes) {
-        const r = w.record;
-        const hasImage = w.image !== undefined;
-        const { image_key: key } = this.sql.upsertImage.get({
-          lib_id: lib.lib_id,
-          id: r.id,
-          item_id: r.itemId ?? null,
-          uri: r.uri ?? null,
-          tags: JSON.stringify(r.tags ?? {}),
-          extra: jsonOrNull(r.extra),
-          has_image: hasImage ? 1 : 0,
-          created_at: r.createdAt,
-          updated_at: r.updatedAt,
-          version,
-          vector: vectorToBlob(w.vector),
-        }) as { image_key: number };
-        if (hasImage) this.sql.putBytes.run(key, w.image);
-        else this.sql.deleteBytes.run(key);
-        const record = copyRecord({ ...r, tags: r.tags ?? {}, hasImage });
-        if (record.itemId === undefined) delete record.itemId;
-        if (record.uri === undefined) delete record.uri;
-        if (record.extra === undefined) delete record.extra;
-        stored.push({ key, record, vector: w.vector });
-      }
-    })();
+    // The originals go to files first: a committed row never names a file that is not complete.
+    const written = await Promise.all(writes.map((w) => (w.image === undefined ? undefined : this.files.write(w.image))));
+    const replaced: string[] = [];
+    let stored: Array<{ key: number; record: ImageRecord; vector: Float32Array }>;
+    let lib: LibraryRow;
+    try {
+      this.checkOpen();
+      lib = this.requireLibrary(ref); // read again: it may have been deleted or given its dimension meanwhile
+      if (lib.dimension !== null && lib.dimension !== dim) throw dimensionError(dim!, lib.dimension);
+      stored = this.writeImageRows(lib, writes, written, dim!, replaced);
+    } catch (e) {
+      await this.files.remove(written.filter((name) => name !== undefined));
+      throw e;
+    }
+    await this.files.remove(replaced);
     let runtime = this.runtimes.get(lib.lib_id);
     if (runtime && runtime.vectors.dim !== dim) {
       // Loaded while the library was still empty (no dimension yet): load it afresh when needed.
@@ -343,6 +356,43 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         runtime.noteChange(s.key);
       }
     }
+  }
+
+  /** The write transaction of upsertImages; collects in `replaced` the image files it unlinks from rows. */
+  private writeImageRows(lib: LibraryRow, writes: ImageWrite[], files: Array<string | undefined>, dim: number, replaced: string[]) {
+    const stored: Array<{ key: number; record: ImageRecord; vector: Float32Array }> = [];
+    this.db.transaction(() => {
+      const version = this.nextVersion();
+      if (lib.dimension === null) this.sql.setDimension.run(dim, lib.lib_id);
+      writes.forEach((w, i) => {
+        const r = w.record;
+        const file = files[i];
+        const { image_key: key } = this.sql.upsertImage.get({
+          lib_id: lib.lib_id,
+          id: r.id,
+          item_id: r.itemId ?? null,
+          uri: r.uri ?? null,
+          tags: JSON.stringify(r.tags ?? {}),
+          extra: jsonOrNull(r.extra),
+          has_image: file !== undefined ? 1 : 0,
+          created_at: r.createdAt,
+          updated_at: r.updatedAt,
+          version,
+          vector: vectorToBlob(w.vector),
+        }) as { image_key: number };
+        const previous = this.sql.fileOfKey.get(key) as string | undefined;
+        if (previous !== undefined) replaced.push(previous);
+        if (file !== undefined) this.sql.putFile.run(key, file);
+        else this.sql.deleteFile.run(key);
+        this.sql.deleteBytes.run(key); // an original an older build kept in SQLite
+        const record = copyRecord({ ...r, tags: r.tags ?? {}, hasImage: file !== undefined });
+        if (record.itemId === undefined) delete record.itemId;
+        if (record.uri === undefined) delete record.uri;
+        if (record.extra === undefined) delete record.extra;
+        stored.push({ key, record, vector: w.vector });
+      });
+    })();
+    return stored;
   }
 
   async getImage(ref: LibraryRef, id: string): Promise<ImageRecord | undefined> {
@@ -366,8 +416,9 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
 
   async getImageBytes(ref: LibraryRef, id: string): Promise<Buffer | undefined> {
     const lib = this.requireLibrary(ref);
-    const row = this.sql.bytesById.get(lib.lib_id, id) as { bytes: Buffer } | undefined;
-    return row?.bytes;
+    const row = this.sql.bytesById.get(lib.lib_id, id) as { file: string | null; bytes: Buffer | null } | undefined;
+    if (row?.file) return this.files.read(row.file);
+    return row?.bytes ?? undefined;
   }
 
   async getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined> {
@@ -406,10 +457,14 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     if (ids?.length === 0 || itemIds?.length === 0) return [];
     const victims = this.selectImages(lib.lib_id, ids, itemIds, filter);
     if (victims.length === 0) return [];
+    const files: string[] = [];
     this.db.transaction(() => {
       const version = this.nextVersion();
       for (const v of victims) {
+        const file = this.sql.fileOfKey.get(v.key) as string | undefined;
+        if (file !== undefined) files.push(file);
         this.sql.deleteImage.run(v.key);
+        this.sql.deleteFile.run(v.key);
         this.sql.deleteBytes.run(v.key);
         // Always: a snapshot may be in the making (its watermark is older than this deletion).
         this.sql.insertTombstone.run(lib.lib_id, v.key, version);
@@ -422,6 +477,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         runtime.noteChange(v.key);
       }
     }
+    await this.files.remove(files);
     return victims.map((v) => v.id);
   }
 
@@ -637,19 +693,22 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         : (this.db.prepare('SELECT lib_id FROM libraries WHERE tenant = ?').all(tenant) as Array<{ lib_id: number }>).map(
             (r) => r.lib_id,
           );
+    let files: string[] = [];
     if (tenant === undefined) {
       this.db.transaction(() => {
-        for (const table of ['image_bytes', 'images', 'image_tombstones', 'libraries', 'tasks']) {
+        files = this.db.prepare('SELECT file FROM image_files').pluck().all() as string[];
+        for (const table of ['image_files', 'image_bytes', 'images', 'image_tombstones', 'libraries', 'tasks']) {
           this.db.exec(`DELETE FROM ${table}`);
         }
       })();
     } else {
       this.db.transaction(() => {
-        this.deleteLibraryRows(libIds);
+        files = this.deleteLibraryRows(libIds);
         this.db.prepare('DELETE FROM tasks WHERE tenant = ?').run(tenant);
       })();
     }
     await Promise.all(libIds.map((id) => this.dropRuntime(id)));
+    await this.files.remove(files);
     if (tenant === undefined) {
       for (const file of fs.readdirSync(this.annDir)) fs.rmSync(path.join(this.annDir, file), { force: true });
     }
@@ -665,6 +724,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.db.close();
     this.releaseLock();
   }
+}
+
+function dimensionError(got: number, want: number): InvalidArgumentError {
+  return new InvalidArgumentError('vector', `vector has dimension ${got}, library has ${want}`);
 }
 
 interface TaskRow {

@@ -80,6 +80,14 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX tasks_by_status ON tasks (status);
   `,
+  // Stored originals move to files (image-files.ts); image_bytes keeps what older builds wrote.
+  `
+  CREATE TABLE image_files (
+    image_key INTEGER PRIMARY KEY,
+    file      TEXT NOT NULL       -- name under <store dir>/images/
+  );
+  CREATE INDEX image_files_by_file ON image_files (file);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -17,15 +17,19 @@ const COLON = 0x3a;
 /** Stands in for the i-th long literal: NUL followed by i. Bodies that spell `\u0000` anywhere are parsed whole. */
 const placeholder = (i: number) => `\u0000${i}`;
 
-export function parseJsonText(raw: Buffer): unknown {
+/**
+ * `standIns`: values to put in place of some long literals, by the offset where their contents start
+ * (a decoded picture's stand-in, core/image/predecoded.ts); they must be base64 the caller checked.
+ */
+export function parseJsonText(raw: Buffer, standIns?: ReadonlyMap<number, string>): unknown {
   const long = longLiterals(raw);
   if (long === undefined) return JSON.parse(raw.toString('utf8'));
   const values: string[] = [];
   let rest = '';
   let from = 0;
   for (const [start, end] of long) {
-    const value = raw.toString('latin1', start, end);
-    if (CONTROL.test(value)) return JSON.parse(raw.toString('utf8')); // invalid JSON: let JSON.parse say so
+    const value = standIns?.get(start) ?? raw.toString('latin1', start, end);
+    if (!standIns?.has(start) && CONTROL.test(value)) return JSON.parse(raw.toString('utf8')); // invalid JSON: let JSON.parse say so
     rest += `${raw.toString('utf8', from, start)}\\u0000${values.length}`;
     values.push(value);
     from = end;
@@ -39,8 +43,8 @@ export function parseJsonText(raw: Buffer): unknown {
  * and each is plain ASCII without a backslash; undefined otherwise (the caller parses the whole text).
  * Quotes alternate open/close in valid JSON, except an escaped one inside a literal.
  */
-function longLiterals(raw: Buffer): Array<[number, number]> | undefined {
-  if (raw.length < LONG_LITERAL || raw.includes('\\u0000')) return undefined;
+export function longLiterals(raw: Buffer, minLength = LONG_LITERAL): Array<[number, number]> | undefined {
+  if (raw.length < minLength || raw.includes('\\u0000')) return undefined;
   const found: Array<[number, number]> = [];
   let at = raw.indexOf(QUOTE);
   while (at !== -1) {
@@ -48,7 +52,7 @@ function longLiterals(raw: Buffer): Array<[number, number]> | undefined {
     let end = raw.indexOf(QUOTE, start);
     while (end !== -1 && escaped(raw, end)) end = raw.indexOf(QUOTE, end + 1);
     if (end === -1) return undefined; // unterminated: invalid JSON
-    if (end - start >= LONG_LITERAL) {
+    if (end - start >= minLength) {
       const backslash = raw.indexOf(BACKSLASH, start);
       if ((backslash !== -1 && backslash < end) || !isAscii(raw.subarray(start, end))) return undefined;
       if (nextToken(raw, end + 1) === COLON) return undefined; // a key, not a value

@@ -5,16 +5,15 @@
  * p99 health latency during the attack, the gateway's peak RSS, and how many requests got the throttling
  * (429) or image-too-large (400 INVALID_IMAGE) answers. Bounded: one round, loopback only.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
+import { peakRssMiB, startGatewayProcess } from './gateway-process';
 
 const OPERATOR = '/api/v1/operators/image-search';
-const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
 interface Answer {
   status: number;
@@ -61,28 +60,6 @@ function bmpBomb(width: number, height: number): Buffer {
   return file;
 }
 
-function startGateway(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/bin/isg.js'), 'serve', '--port', '0', '--data', dataDir], {
-    env: { ...process.env, ISG_LOG_LEVEL: 'info', ISG_CONFIG: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /"url":"(http:[^"]+)"/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening`)));
-  });
-}
-
-/** Peak resident set of a process, from /proc (Linux). */
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 /**
@@ -124,7 +101,8 @@ function startHealthProber(healthUrl: string): { stop(): Promise<number[]> } {
 export async function runAbuseBench(opts: { bmpBombs: number; gifBombs: number; searches: number; log: (line: string) => void }): Promise<void> {
   const { log } = opts;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-abuse-'));
-  const { child, url } = await startGateway(dataDir);
+  const gateway = await startGatewayProcess(dataDir);
+  const { child, url } = gateway;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   try {
     const json = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -160,8 +138,7 @@ export async function runAbuseBench(opts: { bmpBombs: number; gifBombs: number; 
     log(`  all requests: ${count((a) => a.status === 200)} ok, ${count((a) => a.status === 429)} throttled (429 TOO_MANY_REQUESTS), ${count((a) => a.status >= 500 || a.status === 0)} failed (5xx or connection)`);
   } finally {
     agent.destroy();
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await gateway.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

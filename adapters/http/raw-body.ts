@@ -31,7 +31,11 @@ declare module 'express-serve-static-core' {
 /** Bodies declared at least this long are gathered into one buffer allocated up front. */
 const PREALLOCATE_FROM = 256 * 1024;
 
-export function rawBody(limit: number) {
+/**
+ * `pictureFields`: the JSON members of this API that carry a picture as base64 or a base64 data URI
+ * (operator `image_base64`, Huawei `file`, Qiniu `uri`); their values are decoded ahead (predecodePictures).
+ */
+export function rawBody(limit: number, pictureFields?: ReadonlySet<string>) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.rawBody) return next();
     const declared = Number(req.headers['content-length']);
@@ -60,7 +64,7 @@ export function rawBody(limit: number) {
     req.on('end', () => {
       if (failed) return;
       req.rawBody = whole ? whole.subarray(0, size) : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      predecodePictures(req, res).then(
+      (pictureFields ? predecodePictures(req, res, pictureFields) : Promise.resolve()).then(
         () => bodyTurns.admit(size, next),
         (e: unknown) => next(e),
       );
@@ -113,22 +117,23 @@ class BodyTurns {
 
 const bodyTurns = new BodyTurns(8, 4 * 1024 * 1024);
 
-/** Literals this long are decoded ahead, in slices, when they are base64 (core/image/predecoded.ts). */
-const HUGE_LITERAL = 1 << 20;
 const DATA_URI_START = /^\s*data:/i;
 
 /**
- * Decodes the base64 pictures of a large JSON body (string literals of a MiB or more) a slice per turn of
- * the event loop, before the handler runs, and records the stand-ins parseJsonBody puts in their place.
- * A `data:…;base64,` literal keeps its header in front of the stand-in. What is not clean base64 is left
- * as it is, for the ordinary path to refuse in the vendor's words.
+ * Decodes the pictures of a JSON body (long string literals of the API's picture members) before the
+ * handler runs, a MiB per turn of the event loop, and records the stand-ins parseJsonBody puts in their
+ * place (core/image/predecoded.ts): no 22 MB string is ever made of a 16 MB picture, and the base64 is
+ * read once, straight from the body. A `data:…;base64,` literal keeps its header in front of the stand-in.
+ * What is not clean base64 is left as it is, for the ordinary path to refuse in the vendor's words.
  */
-async function predecodePictures(req: Request, res: Response): Promise<void> {
+async function predecodePictures(req: Request, res: Response, pictureFields: ReadonlySet<string>): Promise<void> {
   const raw = req.rawBody!;
-  const literals = longLiterals(raw, HUGE_LITERAL);
+  const literals = longLiterals(raw);
   if (!literals) return;
   const standIns = new Map<number, string>();
   for (const [start, end] of literals) {
+    const member = memberName(raw, start - 1);
+    if (member === undefined || !pictureFields.has(member)) continue;
     const head = raw.toString('latin1', start, start + 1024);
     const header = DATA_URI_START.test(head) && head.includes(',') ? head.slice(0, head.indexOf(',') + 1) : '';
     const bytes = await decodeBase64InSlices(raw, start + header.length, end);
@@ -138,6 +143,27 @@ async function predecodePictures(req: Request, res: Response): Promise<void> {
     standIns.set(start, header + standIn);
   }
   if (standIns.size > 0) req.jsonStandIns = standIns;
+}
+
+/**
+ * The name of the object member whose value is the string literal opening at `quote`, read backwards
+ * (`"name" : "`); undefined for an array element or anything unusual.
+ */
+function memberName(raw: Buffer, quote: number): string | undefined {
+  let at = quote - 1;
+  const skipSpace = () => {
+    while (at >= 0 && (raw[at] === 0x20 || raw[at] === 0x0a || raw[at] === 0x0d || raw[at] === 0x09)) at--;
+  };
+  skipSpace();
+  if (raw[at] !== 0x3a /* : */) return undefined;
+  at--;
+  skipSpace();
+  if (raw[at] !== 0x22) return undefined;
+  const end = at;
+  const start = raw.lastIndexOf(0x22, end - 1);
+  const escaped = raw[start - 1] === 0x5c || raw.subarray(start, end).includes(0x5c); // a name with escapes: not ours
+  if (start < 1 || end - start > 64 || escaped) return undefined;
+  return raw.toString('latin1', start + 1, end);
 }
 
 /** Parses req.rawBody as JSON; undefined for an empty body; throws SyntaxError for bad JSON. */

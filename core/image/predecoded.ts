@@ -2,7 +2,8 @@
  * Base64 payloads of a request body decoded before its handler runs, a slice per turn of the event loop.
  * A 16 MB picture in a JSON body is a 22 MB string: copying it out of the body and decoding it took
  * 40–70 ms of the event loop in one piece, during which no other request was answered. The HTTP layer
- * decodes such a literal in 1 MiB slices instead, registers the bytes here under a short stand-in string
+ * decodes a picture member straight from the body in 1 MiB slices instead (adapters/http/raw-body.ts),
+ * registers the bytes here under a short stand-in string
  * and puts the stand-in in the parsed body where the literal was; decodeBase64Strict (source.ts), the one
  * place image text becomes bytes, returns the registered bytes for it. Stand-ins start with NUL, which no
  * JSON text carries unescaped, and are released when the request ends.

@@ -55,3 +55,11 @@ test('Qiniu: a large data URI is added and searched; a broken one gets the docum
   expect([refused.status, refused.body.error]).toEqual([400, 'invalid base64 data in uri']);
   expect(predecodedCount()).toBe(0);
 });
+
+test('only picture members are decoded ahead: a long base64-looking id still meets its length rule', async () => {
+  const op = (p: string, body: unknown) => post(`${gw.url}${PREFIX}/${p}`, body);
+  const res = await op('image/add', { library_name: 'big', image_id: 'A'.repeat(8192), image_uri: 'x.png', image_base64: picture.toString('base64') });
+  expect([res.status, res.body.status]).toEqual([400, STATUS.invalidParameter]);
+  expect(JSON.stringify(res.body)).not.toContain('predecoded');
+  expect(predecodedCount()).toBe(0);
+});

@@ -65,10 +65,10 @@ export function rawBody(limit: number, pictureFields?: ReadonlySet<string>) {
     req.on('end', () => {
       if (failed) return;
       req.rawBody = whole ? whole.subarray(0, size) : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      (pictureFields ? predecodePictures(req, res, pictureFields) : Promise.resolve()).then(
-        () => bodyTurns.admit(size, next),
-        (e: unknown) => next(e),
-      );
+      bodyTurns.admit(size, () => {
+        if (!pictureFields) return next();
+        predecodePictures(req, res, pictureFields).then(() => next(), next);
+      });
     });
     req.on('aborted', () => {
       if (!failed) {

@@ -482,3 +482,66 @@ import { openEmbeddedStore } from ${JSON.stringify(storeModule)};
     }
   });
 });
+
+describe('embedded store: a large library opens without holding the event loop', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads in chunks with other work in between; writes made meanwhile are in the first answer', async () => {
+    const dim = 16;
+    const unit = (seed: number) => {
+      const v = Float32Array.from({ length: dim }, (_, j) => Math.sin(seed * 7.1 + j * 1.3));
+      const norm = Math.hypot(...v);
+      return v.map((x) => x / norm);
+    };
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    const n = 9000; // several chunks
+    for (let a = 0; a < n; a += 1000) {
+      await store.upsertImages(
+        REF,
+        Array.from({ length: 1000 }, (_, i) => ({ record: { id: `v${a + i}`, tags: {}, hasImage: false, createdAt: 0, updatedAt: 0 }, vector: unit(a + i) })),
+      );
+    }
+    await store.close();
+
+    store = await openEmbeddedStore({ dir });
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const query = unit(123_456);
+    const answer = store.search([REF], query, { limit: 3 });
+    // While it loads: overwrite an image of the first chunk with the query itself, delete its neighbour.
+    const nearest = nearestId(n, unit, query);
+    await store.upsertImages(REF, [{ record: { id: 'v5', tags: {}, hasImage: false, createdAt: 0, updatedAt: 0 }, vector: query }]);
+    await store.deleteImages(REF, { ids: [nearest] });
+    const hits = await answer;
+    counting = false;
+    expect(turns).toBeGreaterThan(1);
+    expect(hits[0].record.id).toBe('v5');
+    expect(hits[0].similarity).toBeCloseTo(1, 5);
+    expect(hits.map((h) => h.record.id)).not.toContain(nearest);
+    await store.close();
+  });
+});
+
+/** The id of the stored vector closest to `query` (v5 aside), by brute force over the generator. */
+function nearestId(n: number, unit: (seed: number) => Float32Array, query: Float32Array): string {
+  let best = -Infinity;
+  let id = '';
+  for (let i = 0; i < n; i++) {
+    if (i === 5) continue;
+    const v = unit(i);
+    let dot = 0;
+    for (let j = 0; j < v.length; j++) dot += v[j] * query[j];
+    if (dot > best) [best, id] = [dot, `v${i}`];
+  }
+  return id;
+}

@@ -64,6 +64,8 @@ export const DEFAULT_ANN_THRESHOLD = 20_000;
 const DB_FILE = 'store.sqlite';
 const ANN_DIR = 'ann';
 const IMAGES_DIR = 'images';
+/** Rows read per turn of the event loop while a library loads (~20 µs each at 512 dimensions). */
+const LOAD_CHUNK = 2000;
 type Statement = Database.Statement<unknown[], unknown>;
 
 export type { AnnStatus } from './library-runtime';
@@ -78,6 +80,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   readonly indexBuild: 'background' | 'inline';
   private readonly persistIndexOnClose: boolean;
   private readonly runtimes = new Map<number, LibraryRuntime>();
+  /** Libraries whose in-memory copy is being read from SQLite, a chunk per turn of the event loop. */
+  private readonly loading = new Map<number, Promise<LibraryRuntime>>();
+  /** Keys written or deleted in a library while it loads: read again once the load is through. */
+  private readonly changedWhileLoading = new Map<number, Set<number>>();
   private readonly releaseLock: () => void;
   /** Store-wide write counter; every write transaction takes the next value. */
   private version: number;
@@ -161,7 +167,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       deleteTombstones: p('DELETE FROM image_tombstones WHERE lib_id = ?'),
       countImages: p('SELECT count(*) AS n FROM images WHERE lib_id = ?'),
       tagsOfLibrary: p('SELECT tags FROM images WHERE lib_id = ?'),
-      loadLibrary: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images WHERE lib_id = ? ORDER BY image_key`),
+      loadChunk: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images INDEXED BY images_by_lib
+        WHERE lib_id = ? AND image_key > ? ORDER BY image_key LIMIT ?`),
+      rowByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images WHERE image_key = ? AND lib_id = ?`),
+      libraryExists: p('SELECT 1 FROM libraries WHERE lib_id = ?').pluck(),
       changedSince: p('SELECT image_key FROM images WHERE lib_id = ? AND version > ?'),
       deletedSince: p('SELECT image_key FROM image_tombstones WHERE lib_id = ? AND version > ?'),
       putTask: p(`INSERT INTO tasks (tenant, id, kind, status, created_at, updated_at, state)
@@ -343,7 +352,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       await this.files.remove(written.filter((name) => name !== undefined));
       throw e;
     }
-    await this.files.remove(replaced);
+    // The in-memory copy follows the commit with nothing in between (no await), as every write does.
     let runtime = this.runtimes.get(lib.lib_id);
     if (runtime && runtime.vectors.dim !== dim) {
       // Loaded while the library was still empty (no dimension yet): load it afresh when needed.
@@ -356,6 +365,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         runtime.noteChange(s.key);
       }
     }
+    this.noteChangedWhileLoading(lib.lib_id, stored.map((s) => s.key));
+    await this.files.remove(replaced);
   }
 
   /** The write transaction of upsertImages; collects in `replaced` the image files it unlinks from rows. */
@@ -447,6 +458,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       const row = this.sql.imageByKey.get(updated.image_key) as ImageRecordRow;
       runtime.vectors.replaceRecord(updated.image_key, imageFromRow(row));
     }
+    this.noteChangedWhileLoading(lib.lib_id, [updated.image_key]);
     return true;
   }
 
@@ -477,6 +489,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         runtime.noteChange(v.key);
       }
     }
+    this.noteChangedWhileLoading(lib.lib_id, victims.map((v) => v.key));
     await this.files.remove(files);
     return victims.map((v) => v.id);
   }
@@ -586,7 +599,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     for (const lib of libs) {
       if (lib.dimension === null || seen.has(lib.lib_id)) continue;
       seen.add(lib.lib_id);
-      const runtime = this.runtime(lib);
+      const runtime = this.runtimes.get(lib.lib_id) ?? (await this.runtime(lib));
       const ann = runtime.annFor(lib);
       const { hits, path: searchPath } = searchLibrary(
         runtime.vectors,
@@ -612,20 +625,58 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return merged.slice(offset, need).map((h) => ({ ...h, record: copyRecord(h.record) }));
   }
 
-  /** The library's in-memory copy, loaded from SQLite on first need. */
-  private runtime(lib: LibraryRow): LibraryRuntime {
-    let runtime = this.runtimes.get(lib.lib_id);
-    if (runtime) return runtime;
-    const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
-    const vectors = new LibraryVectors(lib.dimension ?? 1, count);
-    if (lib.dimension !== null) {
-      for (const row of this.sql.loadLibrary.iterate(lib.lib_id) as Iterable<ImageRecordRow & { vector: Buffer }>) {
-        vectors.put(row.image_key, imageFromRow(row), blobToVector(row.vector));
-      }
+  /**
+   * The library's in-memory copy, read from SQLite on first need in chunks of LOAD_CHUNK rows, one per
+   * turn of the event loop, so that opening a large library never holds the loop (health checks and other
+   * libraries keep answering). Searches of the library wait for it; writes meanwhile go on, and the keys
+   * they touch are read again at the end.
+   */
+  private runtime(lib: LibraryRow): Promise<LibraryRuntime> {
+    const ready = this.runtimes.get(lib.lib_id);
+    if (ready) return Promise.resolve(ready);
+    let loading = this.loading.get(lib.lib_id);
+    if (!loading) {
+      loading = this.loadRuntime(lib).finally(() => this.loading.delete(lib.lib_id));
+      this.loading.set(lib.lib_id, loading);
     }
-    runtime = new LibraryRuntime(this, lib.lib_id, vectors, lib.ann_version);
-    this.runtimes.set(lib.lib_id, runtime);
-    return runtime;
+    return loading;
+  }
+
+  private async loadRuntime(lib: LibraryRow): Promise<LibraryRuntime> {
+    const changed = new Set<number>();
+    this.changedWhileLoading.set(lib.lib_id, changed);
+    try {
+      const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
+      const vectors = new LibraryVectors(lib.dimension ?? 1, count);
+      const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.put(row.image_key, imageFromRow(row), blobToVector(row.vector));
+      if (lib.dimension !== null) {
+        for (let after = 0; ; ) {
+          const rows = this.sql.loadChunk.all(lib.lib_id, after, LOAD_CHUNK) as Array<ImageRecordRow & { vector: Buffer }>;
+          rows.forEach(put);
+          if (rows.length < LOAD_CHUNK) break;
+          after = rows[rows.length - 1].image_key;
+          await new Promise((resolve) => setImmediate(resolve));
+          this.checkOpen();
+        }
+      }
+      // From here to the end nothing awaits: no write can slip between the re-read and the registration.
+      for (const key of changed) {
+        const row = this.sql.rowByKey.get(key, lib.lib_id) as (ImageRecordRow & { vector: Buffer }) | undefined;
+        if (row) put(row);
+        else vectors.remove(key);
+      }
+      const runtime = new LibraryRuntime(this, lib.lib_id, vectors, lib.ann_version);
+      const current = this.sql.libraryExists.get(lib.lib_id) !== undefined;
+      if (current && !this.closed) this.runtimes.set(lib.lib_id, runtime);
+      return runtime;
+    } finally {
+      this.changedWhileLoading.delete(lib.lib_id);
+    }
+  }
+
+  private noteChangedWhileLoading(libId: number, keys: number[]): void {
+    const changed = this.changedWhileLoading.get(libId);
+    if (changed) for (const key of keys) changed.add(key);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -636,7 +687,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
    * builds (waiting for the background build). Resolves the index status.
    */
   async ensureAnnIndex(ref: LibraryRef): Promise<AnnStatus> {
-    const runtime = this.runtime(this.requireLibrary(ref));
+    const runtime = await this.runtime(this.requireLibrary(ref));
     return runtime.ensureIndex(() => this.requireLibrary(ref));
   }
 

@@ -88,6 +88,10 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX image_files_by_file ON image_files (file);
   `,
+  // A library's rows in key order without sorting them: it is loaded in chunks (embedded-store.ts).
+  `
+  CREATE INDEX images_by_lib ON images (lib_id, image_key);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

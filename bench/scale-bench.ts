@@ -19,7 +19,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { exactSearch, Index, MetricKind } from 'usearch';
 import { f, type Filter } from '../core/filter';
-import { DEFAULT_HNSW } from '../core/store/embedded/ann-index';
+import { DEFAULT_HNSW, searchExpansion } from '../core/store/embedded/ann-index';
 import { openEmbeddedStore } from '../core/store/embedded';
 import { prng } from '../tests/helpers/prng';
 import { clusteredVectors } from './store-bench';
@@ -185,7 +185,7 @@ async function bareRestartChild(job: Job): Promise<Record<string, number>> {
 async function storeChild(job: Job): Promise<Record<string, number>> {
   const file = path.join(job.dir, 'vectors.f32');
   const storeDir = path.join(job.dir, 'store');
-  const store = await openEmbeddedStore({ dir: storeDir, hnsw: { expansionSearch: job.ef } });
+  const store = await openEmbeddedStore({ dir: storeDir });
   await store.createLibrary({ ...REF, mode: 'general_search', model: 'bench', createdAt: 0 });
   const t0 = performance.now();
   for (let a = 0; a < job.n; a += INSERT_BATCH) {
@@ -256,7 +256,7 @@ async function storeChild(job: Job): Promise<Record<string, number>> {
 async function storeRestartChild(job: Job): Promise<Record<string, number>> {
   const q = queries(job)[0];
   const { value: firstAnswerMs, stallMs } = await withStallMeter(async () => {
-    const store = await openEmbeddedStore({ dir: path.join(job.dir, 'store'), hnsw: { expansionSearch: job.ef } });
+    const store = await openEmbeddedStore({ dir: path.join(job.dir, 'store') });
     await store.search([REF], q, { limit: K });
     (globalThis as { store?: unknown }).store = store;
     return Date.now() - job.started;
@@ -289,10 +289,6 @@ function runChild(job: Omit<Job, 'started'>): Promise<Record<string, number>> {
   });
 }
 
-/** ef (expansion_search) for a library of n images: the store's own choice, so both sides use it. */
-function efFor(n: number): number {
-  return DEFAULT_HNSW.expansionSearch * (n >= 500_000 ? 2 : 1);
-}
 
 export async function runScaleBench(opts: { n: number; log: (line: string) => void }): Promise<void> {
   const { n, log } = opts;
@@ -318,7 +314,7 @@ export async function runScaleBench(opts: { n: number; log: (line: string) => vo
     }
     writeFileSync(path.join(dir, 'truth.json'), JSON.stringify(gt));
     log(`  data and exact answers ready in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    const ef = efFor(n);
+    const ef = searchExpansion(n, DEFAULT_HNSW); // the store's own choice for this size, so both sides use it
     const rawMiB = mib(n * DIM * 4);
     const bare = await runChild({ side: 'bare', dir, n, ef });
     const bareRestart = await runChild({ side: 'bare-restart', dir, n, ef });

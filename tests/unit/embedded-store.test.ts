@@ -272,6 +272,27 @@ describe('embedded store: index snapshots across restarts', () => {
     }
   });
 
+  it('answers exactly while a snapshot is verified after a restart, then from the snapshot', async () => {
+    const dir = tempDir();
+    try {
+      let store = await openEmbeddedStore({ dir, annThreshold: 500 });
+      await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+      const writes = writesOf(data, 0, 1000);
+      await store.upsertImages(REF, writes);
+      await store.ensureAnnIndex(REF);
+      await store.close();
+      const live = new Map(writes.map((w) => [w.record.id, w]));
+      store = await openEmbeddedStore({ dir, annThreshold: 500 });
+      const first = await store.search([REF], queries[1], { limit: 10 }); // starts reading the snapshot's checksum
+      expect(first.map((h) => h.record.id)).toEqual(exact(live, queries[1], { limit: 10 }));
+      expect((await store.annStatus(REF)).lastSearchPath).toBe('exact');
+      expect(await store.ensureAnnIndex(REF)).toMatchObject({ state: 'ready', source: 'snapshot', indexed: 1000 });
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rebuilds when the snapshot file is damaged', async () => {
     const dir = tempDir();
     try {

@@ -5,7 +5,7 @@
  * SQLite stays the truth: the index only proposes candidates, which are checked against the records.
  */
 import * as fs from 'fs';
-import { AnnIndex, buildInWorker, commitFile, type BuildJob, type HnswParams } from './ann-index';
+import { AnnIndex, buildInWorker, commitFile, fileChecksumAsync, type BuildJob, type HnswParams } from './ann-index';
 import type { LibraryRow } from './codec';
 import type { SearchPath } from './library-search';
 import type { LibraryVectors } from './library-vectors';
@@ -56,6 +56,8 @@ export class LibraryRuntime {
   private build?: PendingBuild;
   private buildFailed?: string;
   private snapshotTried = false;
+  /** A snapshot being verified (its checksum read a chunk per loop turn) before it is loaded. */
+  private opening?: Promise<void>;
   /** Write version the index reflects once `pending` is applied: decides whether close() saves it. */
   private annVersion = 0;
   lastPath?: SearchPath;
@@ -88,8 +90,12 @@ export class LibraryRuntime {
     }
     if (!this.ann && !this.snapshotTried) {
       this.snapshotTried = true;
-      this.loadSnapshot(lib);
+      // In the background: searches are exact until the snapshot is verified and loaded.
+      const recorded = lib.ann_version !== null && lib.dimension !== null && fs.existsSync(this.host.snapshotFile(this.libId));
+      if (recorded && indexBuild === 'background') this.opening = this.openSnapshot(lib).finally(() => (this.opening = undefined));
+      else if (recorded) this.loadSnapshot(lib);
     }
+    if (this.opening) return undefined;
     if (this.ann) {
       this.applyPending();
       if (this.removedSinceBuild > REBUILD_REMOVED_RATIO * Math.max(1, this.ann.size)) {
@@ -106,8 +112,8 @@ export class LibraryRuntime {
   /** annFor, then waits for a background build to finish (tests, bench, warm-up). */
   async ensureIndex(lib: () => LibraryRow): Promise<AnnStatus> {
     this.annFor(lib());
-    while (this.build) {
-      await this.build.finished;
+    while (this.build || this.opening) {
+      await (this.opening ?? this.build!.finished);
       this.annFor(lib());
     }
     return this.status();
@@ -116,7 +122,7 @@ export class LibraryRuntime {
   status(): AnnStatus {
     const status: AnnStatus = {
       images: this.vectors.size,
-      state: this.ann ? 'ready' : this.build ? 'building' : 'none',
+      state: this.ann ? 'ready' : this.build || this.opening ? 'building' : 'none',
       indexed: this.ann?.size ?? 0,
     };
     if (this.annSource) status.source = this.annSource;
@@ -143,7 +149,7 @@ export class LibraryRuntime {
 
   private buildInline(): AnnIndex {
     const v = this.vectors;
-    const ann = AnnIndex.create(v.dim, this.host.hnsw);
+    const ann = AnnIndex.create(v.dim, this.host.hnsw, v.size);
     ann.add(v.keys.slice(0, v.size), v.matrix.subarray(0, v.size * v.dim));
     this.install(ann, 'build');
     return ann;
@@ -160,8 +166,22 @@ export class LibraryRuntime {
   private loadSnapshot(lib: LibraryRow): void {
     const watermark = lib.ann_version;
     if (watermark === null || lib.dimension === null) return;
-    const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnsw, lib.ann_checksum ?? '');
-    if (!ann) return;
+    const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnsw, lib.ann_checksum ?? '', this.vectors.size);
+    if (ann) this.adoptSnapshot(ann, watermark);
+  }
+
+  /** loadSnapshot with the checksum read asynchronously (usearch's own load of the verified file is not). */
+  private async openSnapshot(lib: LibraryRow): Promise<void> {
+    const watermark = lib.ann_version!;
+    const file = this.host.snapshotFile(this.libId);
+    const checksum = await fileChecksumAsync(file).catch(() => undefined);
+    if (checksum !== lib.ann_checksum || !this.host.isCurrent(this) || this.ann) return;
+    const ann = AnnIndex.openVerified(file, lib.dimension!, this.host.hnsw, this.vectors.size);
+    if (ann) this.adoptSnapshot(ann, watermark);
+  }
+
+  /** Brings a loaded snapshot up to date with the writes after its watermark and installs it. */
+  private adoptSnapshot(ann: AnnIndex, watermark: number): void {
     const changed = this.host.changedSince(this.libId, watermark);
     if (changed.size > this.vectors.size / 2) return; // cheaper to rebuild
     this.replay(ann, changed);
@@ -241,7 +261,7 @@ export class LibraryRuntime {
       fs.rmSync(file, { force: true });
       return;
     }
-    const ann = AnnIndex.load(file, this.vectors.dim, this.host.hnsw, checksum);
+    const ann = AnnIndex.load(file, this.vectors.dim, this.host.hnsw, checksum, this.vectors.size);
     if (!ann) {
       fs.rmSync(file, { force: true });
       this.buildFailed = 'built index could not be loaded';

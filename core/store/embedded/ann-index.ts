@@ -34,11 +34,11 @@ const THREADS = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 /**
  * ef for a library of `size` images: HNSW recall falls as the graph grows, so the candidate list grows
  * with it. Measured on 512-d clustered vectors at 300k (npm run bench -- --scale 300000), recall@10 of the
- * bare index: ef 96 0.978, 128 0.988, 192 0.992, 256 0.995; each doubling costs ~0.3 ms at p99.
+ * bare index: ef 96 0.978, 128 0.988, 192 0.992, 256 0.995, 384 0.998; p99 1.1, 1.3, 1.6, 1.7–2.8, 2.4 ms.
  * usearch fixes ef when an index is made or opened, so it follows the size at the last build or load.
  */
 export function searchExpansion(size: number, params: HnswParams): number {
-  const scale = size < 100_000 ? 1 : size < 300_000 ? 4 / 3 : size < 1_000_000 ? 8 / 3 : 4;
+  const scale = size < 100_000 ? 1 : size < 300_000 ? 4 / 3 : size < 1_000_000 ? 2 : 3;
   return Math.round(params.expansionSearch * scale);
 }
 

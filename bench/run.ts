@@ -36,7 +36,13 @@ async function main(): Promise<void> {
   if (values.scale !== undefined) {
     const n = Number(values.scale);
     if (!Number.isInteger(n) || n < 1000) throw new Error(`--scale ${values.scale}: give a number of vectors, at least 1000 (e.g. 300000 or 1000000)`);
-    return (await import('./scale-bench')).runScaleBench({ n, log: (line) => process.stdout.write(`${line}\n`) });
+    const backend = await backendFor(values.store!);
+    if (!backend) {
+      process.exitCode = 2;
+      return;
+    }
+    const qdrant = values.store === 'qdrant' ? { url: process.env.QDRANT_URL!, apiKey: process.env.QDRANT_API_KEY } : undefined;
+    return (await import('./scale-bench')).runScaleBench({ n, qdrant, log: (line) => process.stdout.write(`${line}\n`) });
   }
   if (values.abuse) {
     const log = (line: string) => process.stdout.write(`${line}\n`);

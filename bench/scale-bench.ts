@@ -11,6 +11,9 @@
  * folder on disk, one client's search p50/p99, recall@10 against exact, 8 concurrent clients, filtered
  * searches (a tag matching 10 % and 1 %), and the restart: process start → first search answer, with the
  * longest event-loop stall while the library opened.
+ *
+ * With `--store qdrant` (QDRANT_URL names the server) the store side is a Qdrant, in collections of a
+ * fresh prefix dropped afterwards; its memory and disk are the server's, not printed here.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,7 +23,9 @@ import { performance } from 'node:perf_hooks';
 import { exactSearch, Index, MetricKind } from 'usearch';
 import { f, type Filter } from '../core/filter';
 import { DEFAULT_HNSW, searchExpansion } from '../core/store/embedded/ann-index';
-import { openEmbeddedStore } from '../core/store/embedded';
+import { openEmbeddedStore, type EmbeddedStore } from '../core/store/embedded';
+import { QdrantStore } from '../core/store/qdrant';
+import type { VectorStore } from '../core/store/vector-store';
 import { prng } from '../tests/helpers/prng';
 import { clusteredVectors } from './store-bench';
 
@@ -111,6 +116,19 @@ interface Job {
   n: number;
   ef: number;
   started: number;
+  /** The Qdrant to measure instead of the embedded store, and the collection prefix to use there. */
+  qdrant?: { url: string; apiKey?: string; prefix: string };
+}
+
+function openStore(job: Job): Promise<VectorStore> {
+  if (job.qdrant) return Promise.resolve(new QdrantStore({ ...job.qdrant, collectionPrefix: job.qdrant.prefix, timeoutMs: 300_000 }));
+  return openEmbeddedStore({ dir: path.join(job.dir, 'store') });
+}
+
+/** Waits until the library's index is complete (embedded: built or loaded; Qdrant: every point indexed). */
+async function indexReady(store: VectorStore): Promise<void> {
+  if (store instanceof QdrantStore) await store.waitUntilIndexed(REF);
+  else await (store as EmbeddedStore).ensureAnnIndex(REF);
 }
 
 function queries(job: Job): Float32Array[] {
@@ -184,8 +202,7 @@ async function bareRestartChild(job: Job): Promise<Record<string, number>> {
 
 async function storeChild(job: Job): Promise<Record<string, number>> {
   const file = path.join(job.dir, 'vectors.f32');
-  const storeDir = path.join(job.dir, 'store');
-  const store = await openEmbeddedStore({ dir: storeDir });
+  const store = await openStore(job);
   await store.createLibrary({ ...REF, mode: 'general_search', model: 'bench', createdAt: 0 });
   const t0 = performance.now();
   for (let a = 0; a < job.n; a += INSERT_BATCH) {
@@ -200,7 +217,7 @@ async function storeChild(job: Job): Promise<Record<string, number>> {
     );
   }
   const insertS = (performance.now() - t0) / 1000;
-  await store.ensureAnnIndex(REF);
+  await indexReady(store);
   const buildS = (performance.now() - t0) / 1000;
   const rss = process.memoryUsage().rss;
   const qs = queries(job);
@@ -249,25 +266,26 @@ async function storeChild(job: Job): Promise<Record<string, number>> {
   figures.concurrentP99 = quantile(latencies, 0.99);
   await store.close();
   figures.peakMiB = process.resourceUsage().maxRSS / 1024;
-  figures.diskMiB = mib(diskBytes(storeDir));
+  if (!job.qdrant) figures.diskMiB = mib(diskBytes(path.join(job.dir, 'store')));
   return figures;
 }
 
 async function storeRestartChild(job: Job): Promise<Record<string, number>> {
   const q = queries(job)[0];
   const { value: firstAnswerMs, stallMs } = await withStallMeter(async () => {
-    const store = await openEmbeddedStore({ dir: path.join(job.dir, 'store') });
+    const store = await openStore(job);
     await store.search([REF], q, { limit: K });
     (globalThis as { store?: unknown }).store = store;
     return Date.now() - job.started;
   });
-  const store = (globalThis as { store?: Awaited<ReturnType<typeof openEmbeddedStore>> }).store!;
+  const store = (globalThis as { store?: VectorStore }).store!;
   const times: number[] = [];
   for (const query of queries(job).slice(0, 200)) {
     const s = performance.now();
     await store.search([REF], query, { limit: K });
     times.push(performance.now() - s);
   }
+  if (store instanceof QdrantStore) await store.dropAll();
   await store.close();
   return { firstAnswerMs, stallMs, steadyP99: quantile(times, 0.99) };
 }
@@ -290,8 +308,10 @@ function runChild(job: Omit<Job, 'started'>): Promise<Record<string, number>> {
 }
 
 
-export async function runScaleBench(opts: { n: number; log: (line: string) => void }): Promise<void> {
+export async function runScaleBench(opts: { n: number; qdrant?: { url: string; apiKey?: string }; log: (line: string) => void }): Promise<void> {
   const { n, log } = opts;
+  const qdrant = opts.qdrant && { ...opts.qdrant, prefix: `isgscale-${process.pid}` };
+  const storeName = qdrant ? `Qdrant at ${qdrant.url}` : 'embedded store';
   const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-scale-'));
   try {
     log(`scale   ${n} x ${DIM} clustered unit vectors, one library, ${QUERIES} queries, top ${K}; children in ${dir}`);
@@ -318,16 +338,17 @@ export async function runScaleBench(opts: { n: number; log: (line: string) => vo
     const rawMiB = mib(n * DIM * 4);
     const bare = await runChild({ side: 'bare', dir, n, ef });
     const bareRestart = await runChild({ side: 'bare-restart', dir, n, ef });
-    const store = await runChild({ side: 'store', dir, n, ef });
-    const restart = await runChild({ side: 'store-restart', dir, n, ef });
+    const store = await runChild({ side: 'store', dir, n, ef, qdrant });
+    const restart = await runChild({ side: 'store-restart', dir, n, ef, qdrant });
+    const server = 'on the server';
     const row = (label: string, s: string, b: string, goal: string) => log(`  ${label.padEnd(42)}${s.padStart(26)}  ${b.padStart(30)}   ${goal}`);
     const ms = (v: number) => `${v.toFixed(2)} ms`;
     log(`  settings: connectivity ${DEFAULT_HNSW.connectivity}, expansion_add ${DEFAULT_HNSW.expansionAdd}, expansion_search ${ef}, ${DEFAULT_HNSW.quantization}; raw vectors ${rawMiB.toFixed(0)} MiB`);
-    row('figure', 'embedded store', 'bare usearch', 'goal');
+    row('figure', storeName, 'bare usearch', 'goal');
     row('build: insert + index (s)', `${store.insertS.toFixed(0)} + ${(store.buildS - store.insertS).toFixed(0)} = ${store.buildS.toFixed(0)}`, bare.buildS.toFixed(0), `<= 1.1x bare (${(store.buildS / bare.buildS).toFixed(2)}x)`);
-    row('RSS after build / raw', `${store.rssMiB.toFixed(0)} MiB = ${(store.rssMiB / rawMiB).toFixed(2)}x`, `${bare.rssMiB.toFixed(0)} MiB = ${(bare.rssMiB / rawMiB).toFixed(2)}x`, '<= 1.3x raw');
-    row('peak RSS / raw', `${store.peakMiB.toFixed(0)} MiB = ${(store.peakMiB / rawMiB).toFixed(2)}x`, `${bare.peakMiB.toFixed(0)} MiB = ${(bare.peakMiB / rawMiB).toFixed(2)}x`, '<= 1.6x raw');
-    row('data on disk / raw', `${store.diskMiB.toFixed(0)} MiB = ${(store.diskMiB / rawMiB).toFixed(2)}x`, `${bare.diskMiB.toFixed(0)} MiB = ${(bare.diskMiB / rawMiB).toFixed(2)}x`, '<= 2x raw');
+    row('RSS after build / raw', qdrant ? server : `${store.rssMiB.toFixed(0)} MiB = ${(store.rssMiB / rawMiB).toFixed(2)}x`, `${bare.rssMiB.toFixed(0)} MiB = ${(bare.rssMiB / rawMiB).toFixed(2)}x`, '<= 1.3x raw');
+    row('peak RSS / raw', qdrant ? server : `${store.peakMiB.toFixed(0)} MiB = ${(store.peakMiB / rawMiB).toFixed(2)}x`, `${bare.peakMiB.toFixed(0)} MiB = ${(bare.peakMiB / rawMiB).toFixed(2)}x`, '<= 1.6x raw');
+    row('data on disk / raw', qdrant ? server : `${store.diskMiB.toFixed(0)} MiB = ${(store.diskMiB / rawMiB).toFixed(2)}x`, `${bare.diskMiB.toFixed(0)} MiB = ${(bare.diskMiB / rawMiB).toFixed(2)}x`, '<= 2x raw');
     row('one client: p50 / p99', `${ms(store.p50)} / ${ms(store.p99)}`, `${ms(bare.p50)} / ${ms(bare.p99)}`, 'p99 <= 2 ms');
     row('recall@10 against exact', store.recall.toFixed(4), bare.recall.toFixed(4), '>= 0.98');
     row(`${CLIENTS} clients: QPS (p99)`, `${store.qps.toFixed(0)} (${ms(store.concurrentP99)})`, `${bare.qps.toFixed(0)} (batched)`, `>= 0.8x bare (${(store.qps / bare.qps).toFixed(2)}x)`);

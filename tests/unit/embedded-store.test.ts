@@ -151,6 +151,15 @@ describe('embedded store: ANN path', () => {
     for (let i = 1; i < hits.length; i++) expect(hits[i - 1].similarity).toBeGreaterThanOrEqual(hits[i].similarity);
   });
 
+  it('answers concurrent searches (batched into one index call) exactly as one at a time', async () => {
+    const some = queries.slice(0, 12);
+    const oneByOne: string[][] = [];
+    for (const q of some) oneByOne.push((await store.search([REF], q, { limit: 15 })).map((h) => h.record.id));
+    const together = await Promise.all(some.map((q, i) => store.search([REF], q, { limit: 5 + (i % 3) * 5 })));
+    together.forEach((hits, i) => expect(hits.map((h) => h.record.id)).toEqual(oneByOne[i].slice(0, 5 + (i % 3) * 5)));
+    expect((await store.annStatus(REF)).lastSearchPath).toBe('ann');
+  });
+
   it('filters on the ANN path (broad filter: post-filtered ANN)', async () => {
     const filter: Filter = f.cmp('mod', '<', 5); // half the library
     const r = await recall(store, live, queries, { limit: 10, filter });

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { Index, MetricKind, ScalarKind, exactSearch } from 'usearch';
+import { Index, MetricKind, ScalarKind, exactSearch, type BatchMatches } from 'usearch';
 
 export interface HnswParams {
   /** Graph degree (M). */
@@ -121,6 +121,37 @@ export class AnnIndex {
     if (size === 0) return [];
     const matches = this.index.search(query, Math.min(k, size), 1);
     return Array.from(matches.keys, (key) => Number(key));
+  }
+
+  /**
+   * search(), answered together with the other queries that arrive in the same turn of the event loop:
+   * one usearch call over all of them on every core. Concurrent clients then use both cores, as a batched
+   * caller of bare usearch does, where one query at a time used one. `query` must be an array of its own.
+   */
+  searchSoon(query: Float32Array, k: number): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ query, k, resolve, reject });
+      if (this.queued.length === 1) setImmediate(() => this.searchQueued());
+    });
+  }
+
+  private queued: Array<{ query: Float32Array; k: number; resolve: (keys: number[]) => void; reject: (e: unknown) => void }> = [];
+
+  private searchQueued(): void {
+    const batch = this.queued;
+    this.queued = [];
+    try {
+      if (batch.length === 1) return batch[0].resolve(this.search(batch[0].query, batch[0].k));
+      const size = this.index.size();
+      const k = Math.min(size, Math.max(...batch.map((q) => q.k)));
+      if (k === 0) return batch.forEach((q) => q.resolve([]));
+      const matrix = new Float32Array(batch.length * this.dim);
+      batch.forEach((q, i) => matrix.set(q.query, i * this.dim));
+      const results = this.index.search(matrix, k, THREADS) as unknown as BatchMatches;
+      batch.forEach((q, i) => q.resolve(Array.from(results.get(i).keys.subarray(0, q.k), (key) => Number(key))));
+    } catch (e) {
+      batch.forEach((q) => q.reject(e));
+    }
   }
 
   /** Writes the index to `file` atomically (temporary file, fsync, rename); resolves its checksum. */

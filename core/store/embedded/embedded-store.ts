@@ -601,7 +601,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       seen.add(lib.lib_id);
       const runtime = this.runtimes.get(lib.lib_id) ?? (await this.runtime(lib));
       const ann = runtime.annFor(lib);
-      const { hits, path: searchPath } = searchLibrary(
+      const { hits, path: searchPath } = await searchLibrary(
         runtime.vectors,
         query,
         {

@@ -307,7 +307,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     ].map((sql) => this.db.prepare(sql));
     this.db.transaction(() => {
       for (const id of libIds) {
-        files.push(...(filesOf.all(id) as string[]));
+        for (const file of filesOf.iterate(id) as Iterable<string>) files.push(file); // no spread: a library may hold millions
         for (const statement of statements) statement.run(id);
       }
     })();

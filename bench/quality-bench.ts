@@ -14,7 +14,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -85,7 +85,14 @@ function fetchPictures(cache: string, log: (line: string) => void): string[] {
     }
     const deb = readdirSync(debs).find((f) => f.startsWith(`${name}_`))!;
     const into = path.join(extracted, name);
-    if (!existsSync(into)) execFileSync('dpkg-deb', ['-x', path.join(debs, deb), into]);
+    if (!existsSync(into)) {
+      // Into a temporary folder first: an interrupted extraction is never taken for a complete one.
+      const partial = `${into}.partial`;
+      rmSync(partial, { recursive: true, force: true });
+      mkdirSync(partial, { recursive: true });
+      execFileSync('dpkg-deb', ['-x', path.join(debs, deb), partial]);
+      renameSync(partial, into);
+    }
     for (const e of readdirSync(into, { recursive: true, withFileTypes: true })) {
       const file = path.join(e.parentPath, e.name);
       if (e.isFile() && /\.(jpe?g|png)$/i.test(e.name) && statSync(file).size > 100_000) files.push(file);
@@ -182,12 +189,12 @@ export async function runQualityBench(log: (line: string) => void): Promise<void
       }
     }
 
-    log(`  ${'edit'.padEnd(28)}${'R@1'.padStart(7)}${'R@10'.padStart(7)}${'mAP'.padStart(7)}`);
-    for (const r of rows) log(`  ${`${r.strong ? 'strong' : 'mild  '} ${r.name}`.padEnd(28)}${r.r1.toFixed(3).padStart(7)}${r.r10.toFixed(3).padStart(7)}${r.map.toFixed(3).padStart(7)}`);
+    log(`  ${'edit'.padEnd(32)}${'R@1'.padStart(7)}${'R@10'.padStart(7)}${'mAP'.padStart(7)}`);
+    for (const r of rows) log(XX${r.r1.toFixed(3).padStart(7)}${r.r10.toFixed(3).padStart(7)}${r.map.toFixed(3).padStart(7)}`);
     for (const strong of [false, true]) {
       const group = rows.filter((r) => r.strong === strong);
       const mean = (f: (r: (typeof rows)[number]) => number) => (group.reduce((s, r) => s + f(r), 0) / group.length).toFixed(3).padStart(7);
-      log(`  ${`all ${strong ? 'strong' : 'mild'} edits`.padEnd(28)}${mean((r) => r.r1)}${mean((r) => r.r10)}${mean((r) => r.map)}`);
+      log(`  ${`all ${strong ? 'strong' : 'mild'} edits`.padEnd(32)}${mean((r) => r.r1)}${mean((r) => r.r10)}${mean((r) => r.map)}`);
     }
     log(`  mean cosine of unrelated pairs    ${(sum / pairs).toFixed(3)}   (${pairs} pairs; goal <= 0.35)`);
     log(`  cost: 1 vector per image; ingest ${(ingested / ingestSeconds).toFixed(1)} images/s (one at a time); search p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p99 ${quantile(latencies, 0.99).toFixed(1)} ms`);

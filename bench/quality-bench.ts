@@ -190,7 +190,7 @@ export async function runQualityBench(log: (line: string) => void): Promise<void
     }
 
     log(`  ${'edit'.padEnd(32)}${'R@1'.padStart(7)}${'R@10'.padStart(7)}${'mAP'.padStart(7)}`);
-    for (const r of rows) log(XX${r.r1.toFixed(3).padStart(7)}${r.r10.toFixed(3).padStart(7)}${r.map.toFixed(3).padStart(7)}`);
+    for (const r of rows) log(`  ${`${r.strong ? 'strong' : 'mild  '} ${r.name}`.padEnd(32)}${r.r1.toFixed(3).padStart(7)}${r.r10.toFixed(3).padStart(7)}${r.map.toFixed(3).padStart(7)}`);
     for (const strong of [false, true]) {
       const group = rows.filter((r) => r.strong === strong);
       const mean = (f: (r: (typeof rows)[number]) => number) => (group.reduce((s, r) => s + f(r), 0) / group.length).toFixed(3).padStart(7);

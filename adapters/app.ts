@@ -9,6 +9,7 @@ import { createControlPlane, GatewayMetrics } from './control';
 import { docsRouter } from './control/docs';
 import { consoleRouter } from './console';
 import { requestId } from './http/request-id';
+import type { UrlSealer } from './http/sealed-url';
 import { createMigration, registerMigrationMetrics } from './migration';
 import { operatorRouter, PREFIX as OPERATOR_PREFIX, FAULT_CATALOG as OPERATOR_FAULTS } from './operator';
 import { operatorTenant } from './operator/auth';
@@ -34,6 +35,8 @@ export interface AppDeps {
   metrics?: GatewayMetrics;
   /** POST /_gateway/state/reset: empty the store (one tenant or all) and restore what a fresh start has. */
   resetState?: (tenant?: string) => Promise<void>;
+  /** Seals credentials in URLs kept at rest (task file_url). */
+  urls: UrlSealer;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -62,7 +65,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(control.rootRouter);
   app.use(docsRouter());
   app.use(consoleRouter({ engine: deps.engine, log: deps.log, tenantOf: (authorization) => operatorTenant(deps.config.auth, authorization), authMode: deps.config.auth.mode, keys: { imageKey, operatorKeys } }));
-  app.use(OPERATOR_PREFIX, operatorRouter({ engine: deps.engine, tasks: deps.tasks }, deps.config.auth, deps.log));
+  app.use(OPERATOR_PREFIX, operatorRouter({ engine: deps.engine, tasks: deps.tasks, urls: deps.urls }, deps.config.auth, deps.log));
   // Alibaba RPC on "/" (x-acs-action or Action, form or multipart bodies) and /_alibaba/files; the rest passes by.
   app.use(alibabaRouter(deps.alibaba, deps.config.auth, deps.log, { ossAddress: deps.alibabaOssAddress }));
   // Qiniu takes /v1/image only; /v1/<project_id>/... (Huawei) passes by.

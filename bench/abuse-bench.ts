@@ -5,15 +5,15 @@
  * p99 health latency during the attack, the gateway's peak RSS, and how many requests got the throttling
  * (429) or image-too-large (400 INVALID_IMAGE) answers. Bounded: one round, loopback only.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
+import { peakRssMiB, startGatewayProcess } from './gateway-process';
 
 const OPERATOR = '/api/v1/operators/image-search';
-const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
 interface Answer {
   status: number;
@@ -60,34 +60,49 @@ function bmpBomb(width: number, height: number): Buffer {
   return file;
 }
 
-function startGateway(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/bin/isg.js'), 'serve', '--port', '0', '--data', dataDir], {
-    env: { ...process.env, ISG_LOG_LEVEL: 'info', ISG_CONFIG: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /"url":"(http:[^"]+)"/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening`)));
-  });
-}
-
-/** Peak resident set of a process, from /proc (Linux). */
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+
+/**
+ * Polls health every 20 ms from a thread of its own: the attacking requests keep this process's event loop
+ * busy (writing 67 MB of bombs, reading 1,000 answers), which must not count as the gateway's latency.
+ */
+function startHealthProber(healthUrl: string): { stop(): Promise<number[]> } {
+  const worker = new Worker(
+    `
+    const http = require('node:http');
+    const { parentPort, workerData } = require('node:worker_threads');
+    const latencies = [];
+    let probing = true;
+    parentPort.on('message', () => (probing = false));
+    (async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      while (probing) {
+        const started = performance.now();
+        await new Promise((resolve) => http.get(workerData, { agent }, (res) => res.resume().on('end', resolve)).on('error', resolve));
+        latencies.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      agent.destroy();
+      parentPort.postMessage(latencies);
+    })();
+    `,
+    { eval: true, workerData: healthUrl },
+  );
+  return {
+    stop: () =>
+      new Promise((resolve, reject) => {
+        worker.once('message', (latencies: number[]) => void worker.terminate().then(() => resolve(latencies)));
+        worker.once('error', reject);
+        worker.postMessage('stop');
+      }),
+  };
+}
 
 export async function runAbuseBench(opts: { bmpBombs: number; gifBombs: number; searches: number; log: (line: string) => void }): Promise<void> {
   const { log } = opts;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-abuse-'));
-  const { child, url } = await startGateway(dataDir);
+  const gateway = await startGatewayProcess(dataDir);
+  const { child, url } = gateway;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   try {
     const json = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -102,18 +117,7 @@ export async function runAbuseBench(opts: { bmpBombs: number; gifBombs: number; 
     const small = search(photo);
     log(`abuse   gateway pid ${child.pid}, defaults; ${opts.bmpBombs} BMP bombs (10000x10000 1-bit, ${(bmp.length / 1e6).toFixed(1)} MB body), ${opts.gifBombs} GIF bombs (10000x10000, ${(gif.length / 1e3).toFixed(0)} KB body), ${opts.searches} concurrent searches`);
 
-    const health: number[] = [];
-    let attacking = true;
-    const poll = (async () => {
-      const probe = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      while (attacking) {
-        const started = performance.now();
-        await new Promise<void>((resolve) => http.get(`${url}/_gateway/health`, { agent: probe }, (res) => res.resume().on('end', () => resolve())).on('error', () => resolve()));
-        health.push(performance.now() - started);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      probe.destroy();
-    })();
+    const prober = startHealthProber(`${url}/_gateway/health`);
 
     const started = performance.now();
     const answers = await Promise.all([
@@ -122,8 +126,7 @@ export async function runAbuseBench(opts: { bmpBombs: number; gifBombs: number; 
       ...Array.from({ length: opts.searches }, () => post(agent, `${url}${OPERATOR}/search/by-image`, small)),
     ]);
     const seconds = (performance.now() - started) / 1000;
-    attacking = false;
-    await poll;
+    const health = await prober.stop();
 
     const count = (f: (a: Answer) => boolean) => answers.filter(f).length;
     const sorted = [...health].sort((a, b) => a - b);
@@ -135,8 +138,7 @@ export async function runAbuseBench(opts: { bmpBombs: number; gifBombs: number; 
     log(`  all requests: ${count((a) => a.status === 200)} ok, ${count((a) => a.status === 429)} throttled (429 TOO_MANY_REQUESTS), ${count((a) => a.status >= 500 || a.status === 0)} failed (5xx or connection)`);
   } finally {
     agent.destroy();
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await gateway.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

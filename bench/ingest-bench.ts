@@ -1,19 +1,20 @@
 /**
  * Ingest throughput: images/s through operator image/add over HTTP (decode, validate, embed, store, with
  * the default save_image=true) against bare sharp decode+resize of the same JPEGs to the model's input
- * size, in the same run, as a ratio. Both sides run with the same number of requests in flight.
+ * size, in the same run, as a ratio. Both sides run with the same number of requests in flight. The
+ * gateway runs in a process of its own (gateway-process.ts), as it does for its clients; the CPU each
+ * side spends per image is printed beside, the gateway's read from /proc.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import sharp from 'sharp';
 import { PREFIX } from '../adapters/operator/limits';
 import type { ModelManifest } from '../core/embed/manifest';
-import { loadSettings, PACKAGE_ROOT } from '../bin/config';
-import { startGateway } from '../bin/gateway';
+import { PACKAGE_ROOT } from '../bin/config';
 import { makeScene } from '../tests/helpers/synthetic-images';
+import { cpuSeconds, startGatewayProcess } from './gateway-process';
 import { postJson } from './http-client';
 
 export interface IngestFigures {
@@ -22,6 +23,9 @@ export interface IngestFigures {
   sharpPerSecond: number;
   gatewayPerSecond: number;
   ratio: number;
+  /** CPU milliseconds per image: bare sharp (this process), the gateway process. */
+  sharpCpuMs: number;
+  gatewayCpuMs: number;
 }
 
 async function runPool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<number> {
@@ -50,10 +54,13 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       await sharp(jpeg).rotate().resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
     });
   await bareOnce(); // warm up libvips
+  const bareCpu = process.cpuUsage();
   const sharpSeconds = await bareOnce();
+  const { user, system } = process.cpuUsage(bareCpu);
+  const sharpCpuMs = (user + system) / 1000 / opts.images;
 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-bench-'));
-  const gateway = await startGateway(loadSettings({ port: 0, host: '127.0.0.1', dataDir }, {}), pino({ level: 'silent' }));
+  const gateway = await startGatewayProcess(dataDir);
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   try {
     const url = (p: string) => new URL(`${gateway.url}${PREFIX}/${p}`);
@@ -65,9 +72,11 @@ export async function runIngestBench(opts: { images: number; concurrency: number
     // Warm-up pass (model, sharp, SQLite), then the measured pass overwrites the same ids.
     await runPool(bodies.slice(0, 32), opts.concurrency, async (b) => void (await postJson(agent, url('image/add'), b)));
     let failures = 0;
+    const gatewayCpu = cpuSeconds(gateway.child.pid!);
     const gatewaySeconds = await runPool(bodies, opts.concurrency, async (b) => {
       if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
     });
+    const gatewayCpuMs = ((cpuSeconds(gateway.child.pid!) - gatewayCpu) * 1000) / opts.images;
     if (failures > 0) throw new Error(`${failures} image/add requests failed`);
     const figures: IngestFigures = {
       images: opts.images,
@@ -75,15 +84,17 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       sharpPerSecond: opts.images / sharpSeconds,
       gatewayPerSecond: opts.images / gatewaySeconds,
       ratio: sharpSeconds / gatewaySeconds,
+      sharpCpuMs,
+      gatewayCpuMs,
     };
     log(`ingest  ${opts.images} JPEGs 1024x768, ${opts.concurrency} in flight, model input ${width}x${height}`);
-    log(`  bare sharp decode+resize   ${figures.sharpPerSecond.toFixed(1).padStart(8)} images/s`);
-    log(`  operator image/add (HTTP)  ${figures.gatewayPerSecond.toFixed(1).padStart(8)} images/s`);
+    log(`  bare sharp decode+resize   ${figures.sharpPerSecond.toFixed(1).padStart(8)} images/s   ${sharpCpuMs.toFixed(2)} ms CPU/image`);
+    log(`  operator image/add (HTTP)  ${figures.gatewayPerSecond.toFixed(1).padStart(8)} images/s   ${gatewayCpuMs.toFixed(2)} ms CPU/image in the gateway process`);
     log(`  ratio gateway/sharp        ${figures.ratio.toFixed(2).padStart(8)}   (target >= 0.80)`);
     return figures;
   } finally {
     agent.destroy();
-    await gateway.close();
+    await gateway.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,460 +1,377 @@
 /**
- * The large-library benchmark (issue 16): one library of N clustered unit vectors of 512 dimensions in the
- * embedded store, against bare usearch on the same vectors with the same HNSW settings, measured in the
- * same run so the ratios hold on any machine.
+ * npm run bench -- --scale N   (N = 300000 is the quick form, 1000000 the full one)
  *
- *   npm run bench -- --scale 300000      (the quick form; --scale 1000000 is the full one, ~15+ min on 2 cores)
+ * One library of N clustered 512-dimensional unit vectors (store-bench.ts's data) in the embedded store,
+ * through the store API, against bare usearch with the same HNSW settings, measured in the same run so
+ * the ratios hold on any machine. Every side runs in a child process of its own, so that memory, start
+ * time and event-loop stalls are its own: the parent writes the vectors and the exact answers to a
+ * temporary folder, the children read them and print one JSON line of figures.
  *
- * Every measurement runs in a child process of its own (this file, with --role), so that one side's memory
- * never counts for the other and a restart is a genuinely fresh process. Prints figures and ratios; asserts
- * nothing. RSS figures include the bench's own copy of the vectors while it holds one (noted per line).
+ * Rows: build (insert + index), RSS after the build and at peak against the raw vector bytes, the data
+ * folder on disk, one client's search p50/p99, recall@10 against exact, 8 concurrent clients, filtered
+ * searches (a tag matching 10 % and 1 %), and the restart: process start → first search answer, with the
+ * longest event-loop stall while the library opened.
+ *
+ * With `--store qdrant` (QDRANT_URL names the server) the store side is a Qdrant, in collections of a
+ * fresh prefix dropped afterwards; its memory and disk are the server's, not printed here.
  */
-import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Index, MetricKind, ScalarKind, exactSearch } from 'usearch';
-import { prng } from '../core/prng';
+import { exactSearch, Index, MetricKind } from 'usearch';
 import { f, type Filter } from '../core/filter';
-import type { LibraryRef } from '../core/records';
-import { hnswForSize } from '../core/store/embedded/ann-index';
-import { clusteredVectors, type ClusteredData } from './store-bench';
+import { DEFAULT_HNSW, searchExpansion } from '../core/store/embedded/ann-index';
+import { openEmbeddedStore, type EmbeddedStore } from '../core/store/embedded';
+import { QdrantStore } from '../core/store/qdrant';
+import type { VectorStore } from '../core/store/vector-store';
+import { prng } from '../tests/helpers/prng';
+import { clusteredVectors } from './store-bench';
 
 const DIM = 512;
 const K = 10;
-const QUERIES = 300;
-const CONCURRENT_CLIENTS = 8;
-const THREADS = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-const BIG: LibraryRef = { tenant: 'bench', name: 'big' };
-const SMALL: LibraryRef = { tenant: 'bench', name: 'small' };
-const SMALL_SIZE = 2000;
+const QUERIES = 500;
+const CLIENTS = 8;
+const INSERT_BATCH = 1000;
+const REF = { tenant: 'bench', name: 'scale' };
+const THREADS = os.availableParallelism();
 
-/** Filters of the table: tag `shard` = i % 10 matches 10 %, tag `pct` = i % 100 matches 1 %. */
-const FILTERS: { name: string; filter: Filter; member: (i: number) => boolean }[] = [
-  { name: '10%', filter: f.cmp('shard', '=', 3), member: (i) => i % 10 === 3 },
-  { name: '1%', filter: f.cmp('pct', '=', 7), member: (i) => i % 100 === 7 },
+/** The filters measured: the tag `g` matches 10 % of the images, `h` 1 %. */
+const FILTERS: Array<{ name: string; filter: Filter; keep: (i: number) => boolean }> = [
+  { name: '10%', filter: f.cmp('g', '=', 0), keep: (i) => i % 10 === 0 },
+  { name: '1%', filter: f.cmp('h', '=', 0), keep: (i) => i % 100 === 0 },
 ];
 
-type Figures = Record<string, number | string>;
+interface Truth {
+  all: number[][];
+  filtered: Record<string, number[][]>;
+}
 
 // ---------------------------------------------------------------------------------------------------
-// Shared helpers
+// Shared figures
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-}
-
-function ms(t0: bigint): number {
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
-function rssMiB(): number {
-  return process.memoryUsage().rss / 2 ** 20;
-}
-
-function peakRssMiB(): number {
-  return process.resourceUsage().maxRSS / 1024;
-}
-
-function collectGarbage(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    total += entry.isDirectory() ? dirBytes(p) : statSync(p).size;
-  }
-  return total;
-}
-
-/** The same queries in every process (seeded). */
-function queriesOf(data: ClusteredData): Float32Array[] {
-  const rnd = prng(7);
-  return Array.from({ length: QUERIES }, () => data.query(rnd));
-}
-
-/** Exact top-10 indices of each query among the rows `member` admits (fresh arrays: see usearch-byte-offset test). */
-function exactTruth(data: ClusteredData, n: number, queries: Float32Array[], member?: (i: number) => boolean): number[][] {
-  let matrix = data.vectors.slice(0, n * DIM);
-  let rowOf: number[] | undefined;
-  if (member) {
-    rowOf = [];
-    for (let i = 0; i < n; i++) if (member(i)) rowOf.push(i);
-    matrix = new Float32Array(rowOf.length * DIM);
-    rowOf.forEach((row, j) => matrix.set(data.vectors.subarray(row * DIM, (row + 1) * DIM), j * DIM));
-  }
-  return queries.map((q) => {
-    const m = exactSearch(matrix, Float32Array.from(q), DIM, K, MetricKind.IP, THREADS);
-    return Array.from(m.keys, (k) => (rowOf ? rowOf[Number(k)] : Number(k)));
-  });
-}
+const quantile = (xs: number[], q: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
 
 function recall(found: number[][], truth: number[][]): number {
   let hit = 0;
-  found.forEach((ids, i) => {
-    const expected = new Set(truth[i]);
-    for (const id of ids) if (expected.has(id)) hit++;
+  let total = 0;
+  found.forEach((keys, q) => {
+    const want = new Set(truth[q]);
+    total += want.size;
+    for (const key of keys) if (want.has(key)) hit++;
   });
-  return hit / (truth.length * K);
+  return total === 0 ? 1 : hit / total;
+}
+
+function diskBytes(dir: string): number {
+  let bytes = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) bytes += statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return bytes;
+}
+
+const mib = (bytes: number) => bytes / 2 ** 20;
+
+/** Reads rows [from, to) of the vector file. */
+function readRows(file: string, from: number, to: number): Float32Array {
+  const out = new Float32Array((to - from) * DIM);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, new Uint8Array(out.buffer), 0, out.byteLength, from * DIM * 4);
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+/** The longest lateness of a 1 ms timer while `work` runs: how long the event loop was held. */
+async function withStallMeter<T>(work: () => Promise<T>): Promise<{ value: T; stallMs: number }> {
+  let worst = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - 1);
+    last = now;
+  }, 1);
+  try {
+    const value = await work();
+    worst = Math.max(worst, performance.now() - last - 1);
+    return { value, stallMs: worst };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Child roles
+// Children: each prints one JSON line
 
-/** Builds the store library, measures search, closes (saving the snapshot) and leaves the directory. */
-async function embeddedRole(n: number, dir: string): Promise<Figures> {
-  const { openEmbeddedStore } = await import('../core/store/embedded');
-  let data: ClusteredData | undefined = clusteredVectors(n, DIM, 42);
-  const queries = queriesOf(data);
-  const truth = exactTruth(data, n, queries);
-  const filteredTruth = FILTERS.map((fl) => exactTruth(data!, n, queries, fl.member));
-  const store = await openEmbeddedStore({ dir });
-  const hnsw = store.hnswFor(n);
-  await store.createLibrary({ ...BIG, mode: 'general_search', model: 'bench', createdAt: Date.now() });
-  await store.createLibrary({ ...SMALL, mode: 'general_search', model: 'bench', createdAt: Date.now() });
-  const t0 = process.hrtime.bigint();
-  for (let a = 0; a < n; a += 1000) {
-    const writes = [];
-    for (let i = a; i < Math.min(n, a + 1000); i++) {
-      writes.push({
-        record: { id: `v${i}`, tags: { shard: i % 10, pct: i % 100 }, hasImage: false, createdAt: 0, updatedAt: 0 },
-        vector: data.vectors.slice(i * DIM, (i + 1) * DIM),
-      });
-    }
-    await store.upsertImages(BIG, writes);
-  }
-  const insertS = ms(t0) / 1000;
-  const small = [];
-  for (let i = 0; i < SMALL_SIZE; i++) {
-    small.push({ record: { id: `s${i}`, tags: {}, hasImage: false, createdAt: 0, updatedAt: 0 }, vector: data.vectors.slice(i * DIM, (i + 1) * DIM) });
-  }
-  await store.upsertImages(SMALL, small);
-  const peakAfterInsert = peakRssMiB();
-  data = undefined; // the bench's copy: freed before the index is built, so the index peak is the store's own
-  collectGarbage();
-  let peakDuringIndex = rssMiB();
-  const sampler = setInterval(() => (peakDuringIndex = Math.max(peakDuringIndex, rssMiB())), 100);
-  const t1 = process.hrtime.bigint();
-  const status = await store.ensureAnnIndex(BIG);
-  const indexS = ms(t1) / 1000;
-  clearInterval(sampler);
-  collectGarbage();
-  const rssAfterBuild = rssMiB();
-
-  const toIndex = (hits: { record: { id: string } }[]) => hits.map((h) => Number(h.record.id.slice(1)));
-  for (let i = 0; i < 30; i++) await store.search([BIG], queries[i], { limit: K }); // warm
-  const lat: number[] = [];
-  const found: number[][] = [];
-  for (const q of queries) {
-    const s = process.hrtime.bigint();
-    const hits = await store.search([BIG], q, { limit: K });
-    lat.push(ms(s));
-    found.push(toIndex(hits));
-  }
-  const path1 = (await store.annStatus(BIG)).lastSearchPath ?? '?';
-
-  // 8 clients, each sending its next query when the previous one answers.
-  const perClient = Math.max(25, Math.round(1000 / CONCURRENT_CLIENTS));
-  const conc: number[] = [];
-  const tc = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENT_CLIENTS }, async (_, c) => {
-      for (let j = 0; j < perClient; j++) {
-        const s = process.hrtime.bigint();
-        await store.search([BIG], queries[(c * perClient + j) % QUERIES], { limit: K });
-        conc.push(ms(s));
-      }
-    }),
-  );
-  const concQps = (CONCURRENT_CLIENTS * perClient) / (ms(tc) / 1000);
-
-  const out: Figures = {
-    insertS,
-    indexS,
-    indexState: `${status.state}/${status.indexed}`,
-    peakAfterInsertMiB: peakAfterInsert,
-    peakDuringIndexMiB: peakDuringIndex,
-    rssAfterBuildMiB: rssAfterBuild,
-    p50: percentile(lat, 0.5),
-    p99: percentile(lat, 0.99),
-    recall: recall(found, truth),
-    path: path1,
-    concQps,
-    concP99: percentile(conc, 0.99),
-    connectivity: hnsw.connectivity,
-    expansionSearch: hnsw.expansionSearch,
-  };
-  for (const [fi, fl] of FILTERS.entries()) {
-    const flat: number[] = [];
-    const ffound: number[][] = [];
-    for (const q of queries) {
-      const s = process.hrtime.bigint();
-      const hits = await store.search([BIG], q, { limit: K, filter: fl.filter });
-      flat.push(ms(s));
-      ffound.push(toIndex(hits));
-    }
-    out[`f${fl.name}p50`] = percentile(flat, 0.5);
-    out[`f${fl.name}p99`] = percentile(flat, 0.99);
-    out[`f${fl.name}recall`] = recall(ffound, filteredTruth[fi]);
-    out[`f${fl.name}path`] = (await store.annStatus(BIG)).lastSearchPath ?? '?';
-  }
-  await store.close();
-  out.diskBytes = dirBytes(dir);
-  out.peakMiB = peakRssMiB();
-  return out;
+interface Job {
+  side: 'bare' | 'bare-restart' | 'store' | 'store-restart';
+  dir: string;
+  n: number;
+  ef: number;
+  started: number;
+  /** The Qdrant to measure instead of the embedded store, and the collection prefix to use there. */
+  qdrant?: { url: string; apiKey?: string; prefix: string };
 }
 
-/**
- * A fresh process opens the store and asks the big library one question; meanwhile the event loop's
- * stalls are measured and the small library is searched every 20 ms (what health and other tenants see).
- */
-async function embeddedRestartRole(dir: string): Promise<Figures> {
-  const { openEmbeddedStore } = await import('../core/store/embedded');
-  const q = clusteredVectors(64, DIM, 42).query(prng(5));
-  const store = await openEmbeddedStore({ dir });
-  const startedAt = performance.now(); // ms since this process started
-  let opening = true;
-  // The longest gap between turns of a 5 ms timer: how long the event loop was held at a time.
-  let maxStall = 0;
-  let lastTick = performance.now();
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    maxStall = Math.max(maxStall, now - lastTick - 5);
-    lastTick = now;
-  }, 5);
-  const otherLatency: number[] = [];
-  const pinger = (async () => {
-    await store.search([SMALL], Float32Array.from(q), { limit: K }); // opened before the big one is asked
-    while (opening) {
-      await new Promise((r) => setTimeout(r, 20));
-      const s = process.hrtime.bigint();
-      await store.search([SMALL], Float32Array.from(q), { limit: K });
-      otherLatency.push(ms(s));
-    }
-  })();
-  await new Promise((r) => setTimeout(r, 30));
-  await store.search([BIG], Float32Array.from(q), { limit: K });
-  const firstAnswerMs = performance.now();
-  opening = false;
-  await pinger;
-  clearInterval(ticker);
-  const firstPath = (await store.annStatus(BIG)).lastSearchPath ?? '?';
-  const steady: number[] = [];
-  const rnd = prng(11);
-  const big = clusteredVectors(1000, DIM, 42);
-  for (let i = 0; i < 200; i++) {
-    const s = process.hrtime.bigint();
-    await store.search([BIG], big.query(rnd), { limit: K });
-    steady.push(ms(s));
-  }
-  const out: Figures = {
-    openStoreMs: startedAt,
-    firstAnswerMs,
-    firstPath,
-    maxStallMs: maxStall,
-    otherMaxMs: Math.max(0, ...otherLatency),
-    otherCount: otherLatency.length,
-    steadyP50: percentile(steady, 0.5),
-    steadyP99: percentile(steady, 0.99),
-    steadyPath: (await store.annStatus(BIG)).lastSearchPath ?? '?',
-    rssMiB: rssMiB(),
-  };
-  await store.close();
-  return out;
+function openStore(job: Job): Promise<VectorStore> {
+  if (job.qdrant) return Promise.resolve(new QdrantStore({ ...job.qdrant, collectionPrefix: job.qdrant.prefix, timeoutMs: 300_000 }));
+  return openEmbeddedStore({ dir: path.join(job.dir, 'store') });
 }
 
-function bareIndex(connectivity: number, expansionSearch: number, expansionAdd: number, quantization: string): Index {
+/** Waits until the library's index is complete (embedded: built or loaded; Qdrant: every point indexed). */
+async function indexReady(store: VectorStore): Promise<void> {
+  if (store instanceof QdrantStore) await store.waitUntilIndexed(REF);
+  else await (store as EmbeddedStore).ensureAnnIndex(REF);
+}
+
+function queries(job: Job): Float32Array[] {
+  const all = new Float32Array(readFileSync(path.join(job.dir, 'queries.f32')).buffer.slice(0));
+  return Array.from({ length: all.length / DIM }, (_, q) => all.slice(q * DIM, (q + 1) * DIM)); // fresh arrays: usearch ignores byteOffset
+}
+
+function truth(job: Job): Truth {
+  return JSON.parse(readFileSync(path.join(job.dir, 'truth.json'), 'utf8')) as Truth;
+}
+
+function bareIndex(job: Job): Index {
   return new Index({
     dimensions: DIM,
     metric: MetricKind.IP,
-    quantization: quantization as ScalarKind,
-    connectivity,
-    expansion_add: expansionAdd,
-    expansion_search: expansionSearch,
+    quantization: DEFAULT_HNSW.quantization,
+    connectivity: DEFAULT_HNSW.connectivity,
+    expansion_add: DEFAULT_HNSW.expansionAdd,
+    expansion_search: job.ef,
     multi: false,
+  } as never);
+}
+
+async function bareChild(job: Job): Promise<Record<string, number>> {
+  const file = path.join(job.dir, 'vectors.f32');
+  const index = bareIndex(job);
+  const t0 = performance.now();
+  for (let a = 0; a < job.n; a += 10_000) {
+    const b = Math.min(job.n, a + 10_000);
+    index.add(BigUint64Array.from({ length: b - a }, (_, i) => BigInt(a + i)), readRows(file, a, b), THREADS);
+  }
+  const buildS = (performance.now() - t0) / 1000;
+  const rss = process.memoryUsage().rss;
+  const qs = queries(job);
+  const times: number[] = [];
+  const found = qs.map((q) => {
+    const s = performance.now();
+    const keys = Array.from(index.search(q, K, 1).keys, Number);
+    times.push(performance.now() - s);
+    return keys;
   });
-}
-
-/** Bare usearch with the store's settings for this size: build, memory, search, save. */
-async function bareRole(n: number, dir: string): Promise<Figures> {
-  const hnsw = hnswForSize(n);
-  let data: ClusteredData | undefined = clusteredVectors(n, DIM, 42);
-  const queries = queriesOf(data);
-  const truth = exactTruth(data, n, queries);
-  const index = bareIndex(hnsw.connectivity, hnsw.expansionSearch, hnsw.expansionAdd, hnsw.quantization);
-  const t0 = process.hrtime.bigint();
-  for (let a = 0; a < n; a += 4096) {
-    const b = Math.min(n, a + 4096);
-    const keys = new BigUint64Array(b - a);
-    for (let i = a; i < b; i++) keys[i - a] = BigInt(i);
-    index.add(keys, data.vectors.slice(a * DIM, b * DIM), THREADS);
-  }
-  const buildS = ms(t0) / 1000;
-  data = undefined;
-  collectGarbage();
-  const rssAfterBuild = rssMiB();
-  const lat: number[] = [];
-  const found: number[][] = [];
-  for (let i = 0; i < 30; i++) index.search(queries[i], K, 1);
-  for (const q of queries) {
-    const s = process.hrtime.bigint();
-    const m = index.search(q, K, 1);
-    lat.push(ms(s));
-    found.push(Array.from(m.keys, Number));
-  }
-  // 8 clients as batches of 8 queries on every core.
-  const batch = new Float32Array(CONCURRENT_CLIENTS * DIM);
-  const conc: number[] = [];
-  const rounds = Math.max(25, Math.round(1000 / CONCURRENT_CLIENTS));
-  const tc = process.hrtime.bigint();
-  for (let r = 0; r < rounds; r++) {
-    for (let c = 0; c < CONCURRENT_CLIENTS; c++) batch.set(queries[(r * CONCURRENT_CLIENTS + c) % QUERIES], c * DIM);
-    const s = process.hrtime.bigint();
+  // Eight clients at once, as usearch serves them best: one batched call on every core.
+  const batch = new Float32Array(CLIENTS * DIM);
+  const t1 = performance.now();
+  let answered = 0;
+  for (let q = 0; q + CLIENTS <= qs.length; q += CLIENTS) {
+    for (let c = 0; c < CLIENTS; c++) batch.set(qs[q + c], c * DIM);
     index.search(batch, K, THREADS);
-    conc.push(ms(s));
+    answered += CLIENTS;
   }
-  const concQps = (rounds * CONCURRENT_CLIENTS) / (ms(tc) / 1000);
-  const file = path.join(dir, 'bare.usearch');
-  index.save(file);
-  return {
-    buildS,
-    rssAfterBuildMiB: rssAfterBuild,
-    peakMiB: peakRssMiB(),
-    p50: percentile(lat, 0.5),
-    p99: percentile(lat, 0.99),
-    recall: recall(found, truth),
-    concQps,
-    concP99: percentile(conc, 0.99),
-    diskBytes: statSync(file).size,
-  };
+  const qps = answered / ((performance.now() - t1) / 1000);
+  index.save(path.join(job.dir, 'bare.usearch'));
+  return { buildS, rssMiB: mib(rss), peakMiB: process.resourceUsage().maxRSS / 1024, p50: quantile(times, 0.5), p99: quantile(times, 0.99), recall: recall(found, truth(job).all), qps, diskMiB: mib(statSync(path.join(job.dir, 'bare.usearch')).size) };
 }
 
-/** Fresh process: usearch `load` and `view` of the saved bare index, each to its first answer. */
-async function bareRestartRole(n: number, dir: string, how: 'load' | 'view'): Promise<Figures> {
-  const hnsw = hnswForSize(n);
-  const index = bareIndex(hnsw.connectivity, hnsw.expansionSearch, hnsw.expansionAdd, hnsw.quantization);
-  const q = queriesOf(clusteredVectors(1000, DIM, 42))[0];
-  const s = process.hrtime.bigint();
-  index[how](path.join(dir, 'bare.usearch'));
-  index.search(q, K, 1);
-  return { openMs: ms(s), firstAnswerMs: performance.now() };
+async function bareRestartChild(job: Job): Promise<Record<string, number>> {
+  const q = queries(job)[0];
+  const file = path.join(job.dir, 'bare.usearch');
+  const loaded = bareIndex(job);
+  let s = performance.now();
+  loaded.load(file);
+  loaded.search(q, K, 1);
+  const loadMs = performance.now() - s;
+  const viewed = bareIndex(job);
+  s = performance.now();
+  viewed.view(file);
+  viewed.search(q, K, 1);
+  const viewMs = performance.now() - s;
+  return { loadMs, viewMs };
+}
+
+async function storeChild(job: Job): Promise<Record<string, number>> {
+  const file = path.join(job.dir, 'vectors.f32');
+  const store = await openStore(job);
+  await store.createLibrary({ ...REF, mode: 'general_search', model: 'bench', createdAt: 0 });
+  const t0 = performance.now();
+  for (let a = 0; a < job.n; a += INSERT_BATCH) {
+    const b = Math.min(job.n, a + INSERT_BATCH);
+    const rows = readRows(file, a, b);
+    await store.upsertImages(
+      REF,
+      Array.from({ length: b - a }, (_, i) => ({
+        record: { id: String(a + i), tags: { g: (a + i) % 10, h: (a + i) % 100 }, hasImage: false, createdAt: 0, updatedAt: 0 },
+        vector: rows.slice(i * DIM, (i + 1) * DIM),
+      })),
+    );
+  }
+  const insertS = (performance.now() - t0) / 1000;
+  await indexReady(store);
+  const buildS = (performance.now() - t0) / 1000;
+  const rss = process.memoryUsage().rss;
+  const qs = queries(job);
+  const gt = truth(job);
+  const one = async (filter?: Filter) => {
+    const times: number[] = [];
+    const found: number[][] = [];
+    for (const q of qs) {
+      const s = performance.now();
+      const hits = await store.search([REF], q, { limit: K, filter });
+      times.push(performance.now() - s);
+      found.push(hits.map((h) => Number(h.record.id)));
+    }
+    return { times, found };
+  };
+  const plain = await one();
+  const figures: Record<string, number> = {
+    insertS,
+    buildS,
+    rssMiB: mib(rss),
+    p50: quantile(plain.times, 0.5),
+    p99: quantile(plain.times, 0.99),
+    recall: recall(plain.found, gt.all),
+  };
+  for (const { name, filter } of FILTERS) {
+    const r = await one(filter);
+    figures[`f${name}p50`] = quantile(r.times, 0.5);
+    figures[`f${name}p99`] = quantile(r.times, 0.99);
+    figures[`f${name}recall`] = recall(r.found, gt.filtered[name]);
+  }
+  // Eight clients, each waiting for its answer before asking again.
+  let next = 0;
+  const latencies: number[] = [];
+  const t1 = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next < qs.length) {
+        const q = qs[next++];
+        const s = performance.now();
+        await store.search([REF], q, { limit: K });
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  figures.qps = qs.length / ((performance.now() - t1) / 1000);
+  figures.concurrentP99 = quantile(latencies, 0.99);
+  await store.close();
+  figures.peakMiB = process.resourceUsage().maxRSS / 1024;
+  if (!job.qdrant) figures.diskMiB = mib(diskBytes(path.join(job.dir, 'store')));
+  return figures;
+}
+
+async function storeRestartChild(job: Job): Promise<Record<string, number>> {
+  const q = queries(job)[0];
+  const { value: firstAnswerMs, stallMs } = await withStallMeter(async () => {
+    const store = await openStore(job);
+    await store.search([REF], q, { limit: K });
+    (globalThis as { store?: unknown }).store = store;
+    return Date.now() - job.started;
+  });
+  const store = (globalThis as { store?: VectorStore }).store!;
+  const times: number[] = [];
+  for (const query of queries(job).slice(0, 200)) {
+    const s = performance.now();
+    await store.search([REF], query, { limit: K });
+    times.push(performance.now() - s);
+  }
+  if (store instanceof QdrantStore) await store.dropAll();
+  await store.close();
+  return { firstAnswerMs, stallMs, steadyP99: quantile(times, 0.99) };
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Parent: runs the roles and prints the table
+// Parent
 
-function runChild(args: string[]): Promise<Figures> {
+function runChild(job: Omit<Job, 'started'>): Promise<Record<string, number>> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [__filename, '--child', JSON.stringify({ ...job, started })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let result: Figures | undefined;
-    child.on('message', (m) => (result = m as Figures));
-    child.on('error', reject);
-    child.on('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`bench child ${args.join(' ')} exited with ${code}`))));
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`scale bench child ${job.side} failed (exit ${code})`));
+      else resolve(JSON.parse(line) as Record<string, number>);
+    });
   });
 }
 
-export async function runScaleBench(opts: { scale: number; log: (line: string) => void }): Promise<void> {
-  const { scale: n, log } = opts;
-  const work = mkdtempSync(path.join(os.tmpdir(), 'isg-scale-bench-'));
-  const storeDir = path.join(work, 'store');
-  const bareDir = path.join(work, 'bare');
-  mkdirSync(storeDir);
-  mkdirSync(bareDir);
+
+export async function runScaleBench(opts: { n: number; qdrant?: { url: string; apiKey?: string }; log: (line: string) => void }): Promise<void> {
+  const { n, log } = opts;
+  const qdrant = opts.qdrant && { ...opts.qdrant, prefix: `isgscale-${process.pid}` };
+  const storeName = qdrant ? `Qdrant at ${qdrant.url}` : 'embedded store';
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-scale-'));
   try {
-    const rawMiB = (n * DIM * 4) / 2 ** 20;
-    log(`scale bench: ${n} x ${DIM} clustered unit vectors (raw ${rawMiB.toFixed(0)} MiB), ${QUERIES} queries, limit ${K}, ${THREADS} cores`);
-    const e = await runChild(['--role', 'embedded', '--n', String(n), '--dir', storeDir]);
-    log(`  settings for this size: connectivity ${e.connectivity}, expansion_search ${e.expansionSearch}; index ${e.indexState}`);
-    const r = await runChild(['--role', 'embedded-restart', '--dir', storeDir]);
-    const b = await runChild(['--role', 'bare', '--n', String(n), '--dir', bareDir]);
-    const bl = await runChild(['--role', 'bare-restart', '--n', String(n), '--dir', bareDir, '--how', 'load']);
-    const bv = await runChild(['--role', 'bare-restart', '--n', String(n), '--dir', bareDir, '--how', 'view']);
-    const num = (x: number | string) => Number(x);
-    const ratio = (a: number | string, c: number | string) => `${(num(a) / num(c)).toFixed(2)}x`;
-    const mib = (x: number | string) => `${num(x).toFixed(0)} MiB`;
-    const fx = (x: number | string, d = 2) => num(x).toFixed(d);
-    const row = (figure: string, store: string, bare: string, note: string) =>
-      log(`| ${figure} | ${store} | ${bare} | ${note} |`);
-    log('| figure | embedded store | bare usearch | ratio / goal |');
-    log('|---|---|---|---|');
-    const buildS = num(e.insertS) + num(e.indexS);
-    row('build (insert + index) s', `${fx(buildS, 1)} (insert ${fx(e.insertS, 1)}, index ${fx(e.indexS, 1)})`, fx(b.buildS, 1), `${ratio(buildS, b.buildS)} (goal <= 1.1x)`);
-    row(
-      'RSS after build / raw',
-      `${mib(e.rssAfterBuildMiB)} = ${ratio(e.rssAfterBuildMiB, rawMiB)}`,
-      `${mib(b.rssAfterBuildMiB)} = ${ratio(b.rssAfterBuildMiB, rawMiB)}`,
-      `${ratio(e.rssAfterBuildMiB, b.rssAfterBuildMiB)} of bare (goal <= 1.3x raw)`,
-    );
-    row(
-      'peak RSS during index build / raw',
-      `${mib(e.peakDuringIndexMiB)} = ${ratio(e.peakDuringIndexMiB, rawMiB)}`,
-      '',
-      'goal <= 1.6x raw (bench copy freed first)',
-    );
-    row(
-      'process peak RSS (incl. the bench copy, 1x raw)',
-      `${mib(e.peakMiB)} = ${ratio(e.peakMiB, rawMiB)}`,
-      `${mib(b.peakMiB)} = ${ratio(b.peakMiB, rawMiB)}`,
-      `${ratio(e.peakMiB, b.peakMiB)} of bare`,
-    );
-    const rawBytes = n * DIM * 4;
-    row('data dir on disk / raw', `${mib(num(e.diskBytes) / 2 ** 20)} = ${ratio(e.diskBytes, rawBytes)}`, `${mib(num(b.diskBytes) / 2 ** 20)} = ${ratio(b.diskBytes, rawBytes)}`, 'goal <= 2x raw');
-    row('search top-10, one client p50 / p99 ms', `${fx(e.p50)} / ${fx(e.p99)} (${e.path})`, `${fx(b.p50)} / ${fx(b.p99)}`, 'goal p99 <= 2 ms');
-    row('recall@10 vs exact', fx(e.recall, 4), fx(b.recall, 4), 'goal >= 0.98');
-    row(`${CONCURRENT_CLIENTS} concurrent clients QPS / p99 ms`, `${fx(e.concQps, 0)} / ${fx(e.concP99)}`, `${fx(b.concQps, 0)} / ${fx(b.concP99)} (batched, ${THREADS} threads)`, `${ratio(e.concQps, b.concQps)} (goal >= 0.8x)`);
-    for (const fl of FILTERS) {
-      row(
-        `filtered ${fl.name}: p50 / p99 ms / recall`,
-        `${fx(e[`f${fl.name}p50`])} / ${fx(e[`f${fl.name}p99`])} / ${fx(e[`f${fl.name}recall`], 4)} (${e[`f${fl.name}path`]})`,
-        '',
-        'goal p99 <= 10 ms, recall >= 0.98',
-      );
+    log(`scale   ${n} x ${DIM} clustered unit vectors, one library, ${QUERIES} queries, top ${K}; children in ${dir}`);
+    const started = performance.now();
+    const data = clusteredVectors(n, DIM, 42);
+    writeFileSync(path.join(dir, 'vectors.f32'), new Uint8Array(data.vectors.buffer, 0, n * DIM * 4));
+    const qrnd = prng(7);
+    const qs = Array.from({ length: QUERIES }, () => data.query(qrnd));
+    writeFileSync(path.join(dir, 'queries.f32'), Buffer.concat(qs.map((q) => Buffer.from(q.buffer))));
+    const exact = (rows: number[] | undefined, q: Float32Array): number[] => {
+      if (!rows) return Array.from(exactSearch(data.vectors.subarray(0, n * DIM), q, DIM, K, MetricKind.IP, THREADS).keys, Number);
+      const sub = new Float32Array(rows.length * DIM);
+      rows.forEach((r, i) => sub.set(data.vectors.subarray(r * DIM, (r + 1) * DIM), i * DIM));
+      return Array.from(exactSearch(sub, q, DIM, K, MetricKind.IP, THREADS).keys, (k) => rows[Number(k)]);
+    };
+    const gt: Truth = { all: qs.map((q) => exact(undefined, q)), filtered: {} };
+    for (const { name, keep } of FILTERS) {
+      const rows = Array.from({ length: n }, (_, i) => i).filter(keep);
+      gt.filtered[name] = qs.map((q) => exact(rows, q));
     }
-    row(
-      'restart: process start -> first search answer ms',
-      `${fx(r.firstAnswerMs, 0)} (store open at ${fx(r.openStoreMs, 0)}; first path ${r.firstPath})`,
-      `load ${fx(bl.firstAnswerMs, 0)} (load ${fx(bl.openMs, 0)}); view ${fx(bv.firstAnswerMs, 0)} (view ${fx(bv.openMs, 0)})`,
-      `${ratio(r.firstAnswerMs, bv.firstAnswerMs)} of view (goal <= 3000 ms)`,
-    );
-    row(
-      'while it opens: max event-loop stall / max other-library search ms',
-      `${fx(r.maxStallMs, 0)} / ${fx(r.otherMaxMs, 0)} (${r.otherCount} searches)`,
-      '',
-      'goal <= 100 ms',
-    );
-    row('after restart: search p50 / p99 ms, RSS', `${fx(r.steadyP50)} / ${fx(r.steadyP99)} (${r.steadyPath}), ${mib(r.rssMiB)}`, '', '');
+    writeFileSync(path.join(dir, 'truth.json'), JSON.stringify(gt));
+    log(`  data and exact answers ready in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    const ef = searchExpansion(n, DEFAULT_HNSW); // the store's own choice for this size, so both sides use it
+    const rawMiB = mib(n * DIM * 4);
+    const bare = await runChild({ side: 'bare', dir, n, ef });
+    const bareRestart = await runChild({ side: 'bare-restart', dir, n, ef });
+    const store = await runChild({ side: 'store', dir, n, ef, qdrant });
+    const restart = await runChild({ side: 'store-restart', dir, n, ef, qdrant });
+    const server = 'on the server';
+    const row = (label: string, s: string, b: string, goal: string) => log(`  ${label.padEnd(42)}${s.padStart(26)}  ${b.padStart(30)}   ${goal}`);
+    const ms = (v: number) => `${v.toFixed(2)} ms`;
+    log(`  settings: connectivity ${DEFAULT_HNSW.connectivity}, expansion_add ${DEFAULT_HNSW.expansionAdd}, expansion_search ${ef}, ${DEFAULT_HNSW.quantization}; raw vectors ${rawMiB.toFixed(0)} MiB`);
+    row('figure', storeName, 'bare usearch', 'goal');
+    row('build: insert + index (s)', `${store.insertS.toFixed(0)} + ${(store.buildS - store.insertS).toFixed(0)} = ${store.buildS.toFixed(0)}`, bare.buildS.toFixed(0), `<= 1.1x bare (${(store.buildS / bare.buildS).toFixed(2)}x)`);
+    row('RSS after build / raw', qdrant ? server : `${store.rssMiB.toFixed(0)} MiB = ${(store.rssMiB / rawMiB).toFixed(2)}x`, `${bare.rssMiB.toFixed(0)} MiB = ${(bare.rssMiB / rawMiB).toFixed(2)}x`, '<= 1.3x raw');
+    row('peak RSS / raw', qdrant ? server : `${store.peakMiB.toFixed(0)} MiB = ${(store.peakMiB / rawMiB).toFixed(2)}x`, `${bare.peakMiB.toFixed(0)} MiB = ${(bare.peakMiB / rawMiB).toFixed(2)}x`, '<= 1.6x raw');
+    row('data on disk / raw', qdrant ? server : `${store.diskMiB.toFixed(0)} MiB = ${(store.diskMiB / rawMiB).toFixed(2)}x`, `${bare.diskMiB.toFixed(0)} MiB = ${(bare.diskMiB / rawMiB).toFixed(2)}x`, '<= 2x raw');
+    row('one client: p50 / p99', `${ms(store.p50)} / ${ms(store.p99)}`, `${ms(bare.p50)} / ${ms(bare.p99)}`, 'p99 <= 2 ms');
+    row('recall@10 against exact', store.recall.toFixed(4), bare.recall.toFixed(4), '>= 0.98');
+    row(`${CLIENTS} clients: QPS (p99)`, `${store.qps.toFixed(0)} (${ms(store.concurrentP99)})`, `${bare.qps.toFixed(0)} (batched)`, `>= 0.8x bare (${(store.qps / bare.qps).toFixed(2)}x)`);
+    for (const { name } of FILTERS) {
+      row(`filtered ${name}: p50 / p99 / recall`, `${ms(store[`f${name}p50`])} / ${ms(store[`f${name}p99`])} / ${store[`f${name}recall`].toFixed(3)}`, '', 'p99 <= 10 ms, recall >= 0.98');
+    }
+    row('restart: start -> first answer', `${(restart.firstAnswerMs / 1000).toFixed(1)} s`, `load ${(bareRestart.loadMs / 1000).toFixed(1)} s, view ${(bareRestart.viewMs / 1000).toFixed(2)} s`, '<= 3 s');
+    row('  longest event-loop stall while opening', `${(restart.stallMs / 1000).toFixed(2)} s`, '', '<= 0.1 s');
+    row('  search p99 after the first answer', ms(restart.steadyP99), '', '');
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (require.main === module) {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i >= 0 ? process.argv[i + 1] : undefined;
-  };
-  const role = arg('role');
-  const n = Number(arg('n') ?? 0);
-  const dir = arg('dir') ?? '';
-  const work: Promise<Figures> =
-    role === 'embedded'
-      ? embeddedRole(n, dir)
-      : role === 'embedded-restart'
-        ? embeddedRestartRole(dir)
-        : role === 'bare'
-          ? bareRole(n, dir)
-          : role === 'bare-restart'
-            ? bareRestartRole(n, dir, arg('how') === 'view' ? 'view' : 'load')
-            : Promise.reject(new Error(`unknown role ${role}`));
-  work.then(
-    (figures) => process.send!(figures, () => process.exit(0)),
-    (err: unknown) => {
-      process.stderr.write(`scale bench ${role} failed: ${(err as Error).stack ?? String(err)}\n`);
+if (process.argv[2] === '--child') {
+  const job = JSON.parse(process.argv[3]) as Job;
+  const sides = { bare: bareChild, 'bare-restart': bareRestartChild, store: storeChild, 'store-restart': storeRestartChild };
+  sides[job.side](job).then(
+    (figures) => process.stdout.write(`${JSON.stringify(figures)}\n`),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
       process.exit(1);
     },
   );
 }
+

@@ -10,6 +10,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createApp } from '../adapters/app';
 import { GatewayMetrics } from '../adapters/control/metrics';
+import { UrlSealer } from '../adapters/http/sealed-url';
 import { importTaskHandler, IMPORT_TASK_KIND } from '../adapters/operator/import-task';
 import { IMPORT_FILE_MAX_BYTES } from '../adapters/operator/limits';
 import { IMAGE_LIMITS as QINIU_IMAGE_LIMITS } from '../adapters/qiniu/limits';
@@ -57,6 +58,7 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
   const engine = new Engine(store, models);
   await createConfiguredLibraries(engine, settings);
 
+  const urls = UrlSealer.open(settings.dataDir);
   const tasks = new TaskRunner(store, { onError: (task, err) => log.warn({ taskId: task.id, err }, 'task failed') });
   const fetchOptions = { allowHosts: config.fetch.allowHosts, timeoutMs: config.fetch.timeoutMs };
   tasks.register(
@@ -65,6 +67,7 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
       importDir: config.imports.dir,
       fetchImage: createUrlFetcher({ ...fetchOptions, maxBytes: config.fetch.maxBytes }),
       fetchFile: createUrlFetcher({ ...fetchOptions, maxBytes: IMPORT_FILE_MAX_BYTES }),
+      urls,
     }),
   );
 
@@ -83,7 +86,7 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
     await store.reset(tenant);
     await createConfiguredLibraries(engine, settings, tenant);
   };
-  const app = createApp({ engine, tasks, config, log, ready: () => ready, qiniuFetchImage, huaweiFetchImage, alibaba, alibabaOssAddress: () => alibabaOss?.address, metrics, resetState });
+  const app = createApp({ engine, tasks, config, log, ready: () => ready, qiniuFetchImage, huaweiFetchImage, alibaba, alibabaOssAddress: () => alibabaOss?.address, metrics, resetState, urls });
   const server = http.createServer(serverOptions(settings.timeouts), app);
   applyIdleTimeout(server, settings.timeouts);
   const draining = drainOnClose(server);

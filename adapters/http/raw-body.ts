@@ -4,6 +4,9 @@
  * which each adapter answers in its vendor's shape.
  */
 import type { NextFunction, Request, Response } from 'express';
+import { bodyTurns } from './body-turns';
+import { parseJsonText } from './json-text';
+import { predecodePictures } from './picture-members';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -21,35 +24,51 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** The body exactly as received (empty when none). */
     rawBody?: Buffer;
+    /** Stand-ins of the pictures decoded ahead (predecodePictures), by literal offset in rawBody. */
+    jsonStandIns?: Map<number, string>;
   }
 }
 
-export function rawBody(limit: number) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
+/** Bodies declared at least this long are gathered into one buffer allocated up front. */
+const PREALLOCATE_FROM = 256 * 1024;
+
+/**
+ * `pictureFields`: the JSON members of this API that carry a picture as base64 or a base64 data URI
+ * (operator `image_base64`, Huawei `file`, Qiniu `uri`); their values are decoded ahead (predecodePictures).
+ */
+export function rawBody(limit: number, pictureFields?: ReadonlySet<string>) {
+  return (req: Request, res: Response, next: NextFunction): void => {
     if (req.rawBody) return next();
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
       return next(new BodyTooLargeError(limit));
     }
+    // A large body of declared length is copied into one buffer as it arrives: joining 16 MB of chunks at
+    // the end took tens of milliseconds of the event loop in one piece.
+    const whole = Number.isFinite(declared) && declared >= PREALLOCATE_FROM ? Buffer.allocUnsafe(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
+      if (size + chunk.length > limit || (whole && size + chunk.length > whole.length)) {
         failed = true;
         chunks.length = 0;
         next(new BodyTooLargeError(limit));
         return;
       }
-      chunks.push(chunk);
+      if (whole) chunk.copy(whole, size);
+      else chunks.push(chunk);
+      size += chunk.length;
     });
     req.on('end', () => {
       if (failed) return;
-      req.rawBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      next();
+      req.rawBody = whole ? whole.subarray(0, size) : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      bodyTurns.admit(size, () => {
+        if (!pictureFields) return next();
+        predecodePictures(req, res, pictureFields).then(() => next(), next);
+      });
     });
     req.on('aborted', () => {
       if (!failed) {
@@ -64,7 +83,7 @@ export function rawBody(limit: number) {
 export function parseJsonBody(req: Request): unknown {
   const raw = req.rawBody;
   if (!raw || raw.length === 0) return undefined;
-  const value: unknown = JSON.parse(raw.toString('utf8'));
+  const value: unknown = parseJsonText(raw, req.jsonStandIns);
   assertJsonDepth(value);
   return value;
 }

@@ -17,7 +17,7 @@ import { injectFault, noteError, observe } from '../http/observe';
 import { authenticate, hasHuaweiCredentials, isAkSkRequest, projectAllowed, type AuthContext } from './auth';
 import { documentedVariant, GATEWAY, IAM, IS, huaweiFaultCatalog, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
 import { Iam } from './iam';
-import { AKSK_BODY_LIMIT, IAM_BODY_LIMIT, TOKEN_BODY_LIMIT } from './limits';
+import { AKSK_BODY_LIMIT, IAM_BODY_LIMIT, PICTURE_FIELDS, TOKEN_BODY_LIMIT } from './limits';
 import * as ops from './operations';
 import { ALGORITHM, headerValue } from './signer';
 
@@ -104,7 +104,7 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
 
   // ---- ImageSearch v1 --------------------------------------------------------------------------
   const readBody = (req: Request, res: Response, next: NextFunction) =>
-    rawBody(isAkSkRequest(req.rawHeaders) ? AKSK_BODY_LIMIT : TOKEN_BODY_LIMIT)(req, res, next);
+    rawBody(isAkSkRequest(req.rawHeaders) ? AKSK_BODY_LIMIT : TOKEN_BODY_LIMIT, PICTURE_FIELDS)(req, res, next);
 
   const authorize = (req: Request, res: Response, next: NextFunction) => {
     const result = authenticate(ctx, { method: req.method, url: req.originalUrl, rawHeaders: req.rawHeaders, body: req.rawBody ?? Buffer.alloc(0) });

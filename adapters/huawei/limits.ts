@@ -16,6 +16,8 @@ export const IMAGE_LIMITS: ImageLimits = {
 /** AK/SK-signed bodies are limited to 12 MB (vendor); token-authenticated ones may be larger (ours: 32 MB). */
 export const AKSK_BODY_LIMIT = 12 * 1024 * 1024;
 export const TOKEN_BODY_LIMIT = 32 * 1024 * 1024;
+/** The member that carries a picture as base64 (decoded ahead: adapters/http/raw-body.ts). */
+export const PICTURE_FIELDS: ReadonlySet<string> = new Set(['file']);
 /** The IAM request is a small JSON document. */
 export const IAM_BODY_LIMIT = 64 * 1024;
 

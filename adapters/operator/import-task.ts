@@ -14,6 +14,7 @@ import type { Tags } from '../../core/records';
 import type { TaskHandler } from '../../core/tasks';
 import type { TaskRecord } from '../../core/store/vector-store';
 import { ImportPathError, resolveImportPath } from '../http/import-area';
+import type { UrlSealer } from '../http/sealed-url';
 import { validator } from '../http/validate';
 import importLineSchema from '../../schemas/operator/import-line.json';
 import { toOperatorError, STATUS } from './errors';
@@ -29,7 +30,10 @@ export type LineResult = [number, string | null, string | null, string, string |
 export interface ImportTaskState {
   library_name: string;
   file_path?: string;
+  /** file_url without credentials (adapters/http/sealed-url.ts): what is stored in the clear and shown. */
   file_url?: string;
+  /** The original file_url, sealed under the gateway's secret key, when it carried credentials. */
+  file_url_sealed?: string;
   /** Index (0-based) of the first line not yet imported. */
   next_line: number;
   /** Non-blank lines in the file, once read. */
@@ -43,6 +47,8 @@ export interface ImportSources {
   importDir: string;
   fetchFile: (url: string) => Promise<Buffer>;
   fetchImage: (url: string) => Promise<Buffer>;
+  /** Unseals a stored file_url for the fetch. */
+  urls: UrlSealer;
 }
 
 const validateLine = validator<{ image_id: string; image_uri: string; image_base64?: string; tags: Tags; save_image: boolean }>(importLineSchema);
@@ -129,8 +135,17 @@ function failure(line: number, [id, uri]: [string | null, string | null], e: unk
 }
 
 async function readSource(state: ImportTaskState, tenant: string, sources: ImportSources): Promise<Buffer> {
-  if (state.file_url !== undefined) return sources.fetchFile(state.file_url);
+  if (state.file_url !== undefined) return sources.fetchFile(unsealFileUrl(state, sources.urls));
   return readImportFile(state.file_path!, tenant, sources.importDir, 'file_path');
+}
+
+function unsealFileUrl(state: ImportTaskState, urls: UrlSealer): string {
+  try {
+    return urls.unseal({ shown: state.file_url!, sealed: state.file_url_sealed });
+  } catch {
+    // Sealed by a gateway with another secret key (ISG_SECRET_KEY must be alike across a cluster).
+    throw new InvalidArgumentError('file_url', `file_url ${state.file_url} cannot be read: its credentials were sealed under another secret key`);
+  }
 }
 
 async function readImage(uri: string, tenant: string, sources: ImportSources): Promise<Buffer> {

@@ -9,7 +9,7 @@ import { rawBody, parseJsonBody } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
 import { operatorTenant } from './auth';
 import { METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, UNAUTHORIZED, operatorFaultCatalog, toOperatorError, type OperatorError } from './errors';
-import { BODY_LIMIT, PREFIX } from './limits';
+import { BODY_LIMIT, PICTURE_FIELDS, PREFIX } from './limits';
 import * as ops from './operations';
 
 export { PREFIX };
@@ -60,7 +60,7 @@ export function operatorRouter(deps: ops.OperatorDeps, auth: AuthConfig, log: Lo
   });
 
   for (const [method, path, op] of ROUTES) {
-    router[method](path, rawBody(BODY_LIMIT), async (req: Request, res: Response) => {
+    router[method](path, rawBody(BODY_LIMIT, PICTURE_FIELDS), async (req: Request, res: Response) => {
       try {
         observe(res, 'operator', operationName(path), req.tenant);
         await injectFault(res);

@@ -17,6 +17,8 @@ export const IMAGE_LIMITS: ImageLimits = {
 
 /** A request body holds at most one 20 MB image as Base64 plus fields. */
 export const BODY_LIMIT = 32 * 1024 * 1024;
+/** The members that carry a picture as base64 (decoded ahead of the handler: adapters/http/raw-body.ts). */
+export const PICTURE_FIELDS: ReadonlySet<string> = new Set(['image_base64']);
 
 /** Batch import: the JSON-lines file, lines per engine batch, and how often progress is saved. */
 export const IMPORT_FILE_MAX_BYTES = 1024 * 1024 * 1024;

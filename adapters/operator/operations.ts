@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../../core/errors';
 import type { Filter } from '../../core/filter';
 import type { ImageRecord, Library, LibraryMode, Tags } from '../../core/records';
 import type { TaskRunner } from '../../core/tasks';
+import type { UrlSealer } from '../http/sealed-url';
 import { validator } from '../http/validate';
 import imageAddSchema from '../../schemas/operator/image-add.json';
 import imageDeleteSchema from '../../schemas/operator/image-delete.json';
@@ -27,6 +28,8 @@ import { parseTagFilter } from './tag-filter';
 export interface OperatorDeps {
   engine: Engine;
   tasks: TaskRunner;
+  /** Seals credentials in a task's file_url before it is stored. */
+  urls: UrlSealer;
 }
 
 export interface Call {
@@ -144,10 +147,12 @@ export async function tasksCreate({ deps, tenant, body }: Call) {
     throw new InvalidArgumentError('file_path', 'exactly one of file_path and file_url is required');
   }
   await deps.engine.getLibrary({ tenant, name: req.library_name });
+  const url = req.file_url === undefined ? undefined : deps.urls.seal(req.file_url);
   const state: ImportTaskState = {
     library_name: req.library_name,
     file_path: req.file_path,
-    file_url: req.file_url,
+    file_url: url?.shown,
+    file_url_sealed: url?.sealed,
     next_line: 0,
     total: null,
     results: [],

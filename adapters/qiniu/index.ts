@@ -10,7 +10,7 @@ import { parseJsonBody, rawBody } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
 import { qiniuTenant } from './auth';
 import { ERRORS, isInternal, qiniuFaultCatalog, toQiniuError, type QiniuError } from './errors';
-import { BODY_LIMIT, PREFIX, SEARCH_THRESHOLD_DEFAULT } from './limits';
+import { BODY_LIMIT, PICTURE_FIELDS, PREFIX, SEARCH_THRESHOLD_DEFAULT } from './limits';
 import * as ops from './operations';
 
 export { PREFIX };
@@ -54,7 +54,7 @@ export function qiniuRouter(wiring: Omit<ops.QiniuDeps, 'searchThreshold'>, conf
 
   router.use((_req, res, next) => (observe(res, 'qiniu'), next()));
   // The signature covers the body, so the body is read (raw) before anything else.
-  router.use(rawBody(BODY_LIMIT));
+  router.use(rawBody(BODY_LIMIT, PICTURE_FIELDS));
   router.use((req, res, next) => {
     const tenant = qiniuTenant(auth, {
       method: req.method,

@@ -53,5 +53,7 @@ export const LIST_LIMIT_MAX = 1000;
  * new/add call imports at most this many images; images are fetched, checked and embedded this many at a time.
  */
 export const BODY_LIMIT = 64 * 1024 * 1024;
+/** The member that may carry a picture as a base64 data URI (decoded ahead: adapters/http/raw-body.ts). */
+export const PICTURE_FIELDS: ReadonlySet<string> = new Set(['uri']);
 export const ADD_MAX_ITEMS = 1000;
 export const ADD_BATCH = 16;

@@ -12,10 +12,13 @@
  * from compiled JavaScript.
  */
 import { Worker } from 'node:worker_threads';
+import { BACKGROUND_NICE } from '../background-threads';
 import type { InferenceSession } from 'onnxruntime-node';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+// Before the session exists, so the threads onnxruntime starts inherit it: core/background-threads.ts
+if (workerData.nice !== undefined) require('node:os').setPriority(workerData.nice);
 const ort = require(workerData.ortPath);
 const message = (e) => (e && e.message) || String(e);
 const ARRAYS = { float32: Float32Array, int32: Int32Array, int64: BigInt64Array };
@@ -117,7 +120,7 @@ export class SessionWorker {
   static start(modelPath: string, sessionOptions: InferenceSession.SessionOptions): Promise<SessionWorker> {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { ortPath: require.resolve('onnxruntime-node'), modelPath, sessionOptions },
+      workerData: { ortPath: require.resolve('onnxruntime-node'), modelPath, sessionOptions, nice: BACKGROUND_NICE },
     });
     return new Promise((resolve, reject) => {
       const onMessage = (msg: WorkerMessage): void => {

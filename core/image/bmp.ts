@@ -249,9 +249,16 @@ export function decodeBmp(bytes: Buffer): RawImage {
         }
       }
     }
-    // Many writers declare an alpha mask and leave it zero: such an image is opaque, not invisible.
+    // Many writers declare an alpha mask and leave it zero: such an image is opaque, not invisible, and
+    // comes out as RGB (so that channels === 4 always means some pixel uses its alpha).
     if (channels === 4 && !anyAlpha) {
-      for (let i = 3; i < out.length; i += 4) out[i] = 255;
+      const rgb = Buffer.alloc(width * height * 3);
+      for (let i = 0, o = 0; i < out.length; i += 4, o += 3) {
+        rgb[o] = out[i];
+        rgb[o + 1] = out[i + 1];
+        rgb[o + 2] = out[i + 2];
+      }
+      return { data: rgb, width, height, channels: 3 };
     }
   }
   return { data: out, width, height, channels };

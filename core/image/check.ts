@@ -56,7 +56,9 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promi
   // header declaring a huge image is reported as such).
   if (header.bmp) assertBmpData(bytes, header.bmp);
   if (header.pnm) assertPnmData(bytes, header.pnm);
-  if (limits.refuseAlpha && header.alpha) throw new ImageInvalidError('has_alpha', `${format.toUpperCase()} image has an alpha channel`);
+  if (limits.refuseAlpha && header.alpha && (await alphaInUse(bytes, header))) {
+    throw new ImageInvalidError('has_alpha', `${format.toUpperCase()} image has an alpha channel`);
+  }
 
   // EXIF orientations 5-8 turn the image a quarter: the displayed sides swap.
   const swap = orientation !== undefined && orientation >= 5 && orientation <= 8;
@@ -64,6 +66,16 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promi
   const height = swap ? storedWidth : storedHeight;
   checkSides(width, height, limits);
   return { bytes, format, width, height };
+}
+
+/**
+ * Whether a declared alpha channel is really there. Many BMP writers declare an alpha mask and leave it
+ * zero: only decoding tells (the decoder thread keeps a fourth channel only when some pixel uses it).
+ */
+async function alphaInUse(bytes: Buffer, header: { width: number; height: number; bmp?: BmpHeader }): Promise<boolean> {
+  if (!header.bmp) return true;
+  const raw = await decodeBudget.hold(header, () => decodeOffThread('bmp', bytes));
+  return raw.channels === 4;
 }
 
 async function readHeader(

@@ -9,12 +9,14 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { BACKGROUND_NICE } from '../background-threads';
 import { ImageInvalidError, type ImageInvalidReason } from '../errors';
 import type { RawImage } from './bmp';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData, threadId } = require('node:worker_threads');
 if (workerData.tsx) require(workerData.tsx);
+if (workerData.nice !== undefined) require('node:os').setPriority(workerData.nice); // this thread only: core/background-threads.ts
 const decoders = { bmp: require(workerData.bmp).decodeBmp, pnm: require(workerData.pnm).decodePnm };
 parentPort.on('message', ({ id, bytes, format }) => {
   try {
@@ -48,6 +50,7 @@ function start(): Worker {
       bmp: path.join(__dirname, fromSources ? 'bmp.ts' : 'bmp.js'),
       pnm: path.join(__dirname, fromSources ? 'pnm.ts' : 'pnm.js'),
       tsx: fromSources ? require.resolve('tsx/cjs') : undefined,
+      nice: BACKGROUND_NICE,
     },
   });
   w.on('message', (m: { id: number; threadId?: number; raw?: { data: Uint8Array; width: number; height: number; channels: 3 | 4 }; error?: { reason?: ImageInvalidReason; message: string } }) => {

@@ -3,6 +3,7 @@
  * Buffer.from(s, 'base64') silently skips characters outside the alphabet; decodeBase64Strict refuses them.
  */
 import { ImageInvalidError } from '../errors';
+import { predecodedBytes } from './predecoded';
 
 export interface DecodeImageDataOptions {
   /** Accept `data:<mime>;base64,...` URIs (default true). */
@@ -57,6 +58,8 @@ export function decodeImageData(input: string, opts: DecodeImageDataOptions = {}
  * output shorter than the input length implies, so a length check proves the text was clean.
  */
 export function decodeBase64Strict(text: string): Buffer {
+  const ready = predecodedBytes(text);
+  if (ready) return ready;
   const bytes = decodeIfClean(text) ?? (WHITESPACE.test(text) ? decodeIfClean(text.replace(WHITESPACE_ALL, '')) : undefined);
   if (bytes === undefined) throw new ImageInvalidError('bad_encoding', `image data is not valid base64: ${whatIsWrong(text.replace(WHITESPACE_ALL, ''))}`);
   if (bytes.length === 0) throw new ImageInvalidError('empty', 'image data is empty');

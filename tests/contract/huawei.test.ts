@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GATEWAY, IS } from '../../adapters/huawei/errors';
+import { APIG, GATEWAY, IS } from '../../adapters/huawei/errors';
 import instanceCreateSchema from '../../schemas/huawei/instance-create.json';
 import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { hw, iamToken } from '../helpers/huawei-client';
@@ -292,7 +292,7 @@ describe('the API gateway answers', () => {
 
 test('docs/compatibility/huawei.md names every code the adapter answers and every schema field', () => {
   const page = readFileSync(path.resolve(__dirname, '../../docs/compatibility/huawei.md'), 'utf8');
-  for (const { code } of [...Object.values(IS), ...Object.values(GATEWAY)]) expect([code, page.includes(`\`${code}\``)]).toEqual([code, true]);
+  for (const { code } of [...Object.values(IS), ...Object.values(GATEWAY), ...Object.values(APIG)]) expect([code, page.includes(`\`${code}\``)]).toEqual([code, true]);
   const schemas = ['instance-create', 'picture-add', 'picture-modify', 'picture-delete', 'picture-check', 'picture-search'];
   for (const name of schemas) {
     const schema = JSON.parse(readFileSync(path.resolve(__dirname, `../../schemas/huawei/${name}.json`), 'utf8'));

@@ -1,5 +1,5 @@
 /** Batch import tasks: JSON-lines from the import directory or an allowed URL, per-line results, resumption. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -20,6 +20,17 @@ async function waitForTask(gw: TestGateway, taskId: string, query = '', headers:
   throw new Error('task did not finish');
 }
 
+const SECRET_PASSWORD = 'pw-7f3a9c1e';
+const SECRET_TOKEN = 'tok-52be0d44';
+
+/** Every file under `dir` whose bytes contain `needle`. */
+function filesContaining(dir: string, needle: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .filter((file) => readFileSync(file).includes(needle));
+}
+
 describe('image/tasks', () => {
   let gw: TestGateway;
   let server: http.Server;
@@ -31,6 +42,11 @@ describe('image/tasks', () => {
     server = http.createServer((req, res) => {
       if (req.url === '/images/ring.jpg') return res.end(jpeg);
       if (req.url === '/batch.jsonl') return res.end(`${JSON.stringify({ image_id: 'u1', image_uri: `${serverUrl}/images/ring.jpg` })}\n`);
+      // A file behind credentials: basic auth from the URL's user info and a token in its query.
+      const basic = `Basic ${Buffer.from(`reader:${SECRET_PASSWORD}`).toString('base64')}`;
+      if (req.url === `/private.jsonl?token=${SECRET_TOKEN}&v=2` && req.headers.authorization === basic) {
+        return res.end(`${JSON.stringify({ image_id: 'p1', image_uri: `${serverUrl}/images/ring.jpg` })}\n`);
+      }
       res.statusCode = 404;
       res.end();
     });
@@ -82,6 +98,23 @@ describe('image/tasks', () => {
     const created = await op('image/tasks/create', { library_name: 'bulk', file_url: `${serverUrl}/batch.jsonl` });
     const task = await waitForTask(gw, created.body.data.task_id);
     expect(task).toMatchObject({ status: 'SUCCEEDED', succeeded: 1, failed: 0 });
+  });
+
+  test('credentials in file_url are used for the fetch, never kept in the clear nor shown', async () => {
+    const port = new URL(serverUrl).port;
+    const url = `http://reader:${SECRET_PASSWORD}@127.0.0.1:${port}/private.jsonl?token=${SECRET_TOKEN}&v=2`;
+    const created = await op('image/tasks/create', { library_name: 'bulk', file_url: url });
+    const task = await waitForTask(gw, created.body.data.task_id);
+    expect(task).toMatchObject({ status: 'SUCCEEDED', succeeded: 1, failed: 0 });
+    expect(JSON.stringify(task)).not.toContain(SECRET_TOKEN);
+    await gw.close(); // flush the store to its files, then look at every byte at rest
+    try {
+      expect(filesContaining(gw.dataDir, SECRET_PASSWORD)).toEqual([]);
+      expect(filesContaining(gw.dataDir, SECRET_TOKEN)).toEqual([]);
+      expect(filesContaining(gw.dataDir, `/private.jsonl?token=REDACTED&v=REDACTED`)).not.toEqual([]);
+    } finally {
+      gw = await startTestGateway({ fetch: { allowHosts: ['127.0.0.1'], maxBytes: 10 * 1024 * 1024, timeoutMs: 5000 } }, gw.dataDir);
+    }
   });
 
   test('refusals: both or neither source, a missing library, an unknown task, a path outside the import dir', async () => {

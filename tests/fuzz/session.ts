@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import sharp from 'sharp';
+import { prng } from '../../core/prng';
 import { loadSettings } from '../../bin/config';
 import { startGateway } from '../../bin/gateway';
 import { fuzzRequests, judge, type Finding, type FuzzRequest } from './fuzzer';
@@ -38,7 +39,10 @@ export async function fuzzSession(opts: { seed: number; n: number; concurrency?:
   const findings: Finding[] = [];
   let sent = 0;
   try {
-    const image = (await sharp({ create: { width: 160, height: 120, channels: 3, background: '#c03020' } }).jpeg().toBuffer()).toString('base64');
+    // Noise, so that its base64 (~10 KB) is long enough for the picture members to be decoded ahead
+    // (adapters/http/raw-body.ts) and that path is fuzzed too; seeded, like every request.
+    const noise = Buffer.from(Array.from({ length: 160 * 120 * 3 }, prng(opts.seed)).map((v) => Math.floor(v * 256)));
+    const image = (await sharp(noise, { raw: { width: 160, height: 120, channels: 3 } }).jpeg().toBuffer()).toString('base64');
     const requests = fuzzRequests(opts.seed, opts.n, image);
     const worker = async () => {
       for (let next = requests.next(); !next.done; next = requests.next()) {

@@ -80,3 +80,25 @@ test('every decode goes through the process budget: an image above it is refused
     decodeBudget.limitBytes = saved;
   }
 });
+
+test('at most maxRunning decodes run at once; the others wait in order and start as slots free', async () => {
+  const budget = new DecodeBudget(10_000 * 4, 2);
+  const started: string[] = [];
+  const gates = ['a', 'b', 'c', 'd'].map((name) => ({ name, ...gate() }));
+  const all = gates.map((g) => budget.hold({ width: 10, height: 10 }, () => (started.push(g.name), g.decode())));
+  await new Promise((r) => setImmediate(r));
+  expect(started).toEqual(['a', 'b']);
+  expect(budget.queued).toBe(2);
+  gates[1].open();
+  await all[1];
+  await new Promise((r) => setImmediate(r));
+  expect(started).toEqual(['a', 'b', 'c']);
+  gates[0].open();
+  gates[2].open();
+  await Promise.all([all[0], all[2]]);
+  await new Promise((r) => setImmediate(r));
+  expect(started).toEqual(['a', 'b', 'c', 'd']);
+  gates[3].open();
+  expect(await Promise.all(all)).toEqual(['decoded', 'decoded', 'decoded', 'decoded']);
+  expect([budget.reserved, budget.queued]).toEqual([0, 0]);
+});

@@ -1,8 +1,7 @@
 /**
- * The embedded store opening a large library: the read happens in slices, one event-loop turn each, so
- * other libraries and timers are served meanwhile (asserted by the order of events, never by timing);
- * writes made while it opens are neither lost nor missed; a restart answers as before; HNSW settings
- * follow the library's size.
+ * The embedded store's memory-mapped snapshots: a restart answers as before; writes made over a mapped
+ * snapshot (kept beside it) survive a save and a restart. Filtered searches reuse a filter's candidate set
+ * until the library changes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +9,6 @@ import path from 'node:path';
 import { clusteredVectors } from '../../bench/store-bench';
 import type { LibraryRef } from '../../core/records';
 import { openEmbeddedStore, type EmbeddedStoreOptions } from '../../core/store/embedded';
-import { DEFAULT_HNSW, hnswForSize } from '../../core/store/embedded/ann-index';
 import type { ImageWrite } from '../../core/store/vector-store';
 import { seededRandom } from './store-contract';
 
@@ -31,7 +29,7 @@ function writes(from: number, to: number): ImageWrite[] {
   return out;
 }
 
-describe('embedded store: opening a large library', () => {
+describe('embedded store: memory-mapped snapshots', () => {
   let dir: string;
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'isg-open-'));
@@ -45,48 +43,7 @@ describe('embedded store: opening a large library', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  // 50 rows a slice: the big library takes 60 event-loop turns to read, the small one a single slice.
-  const options = (): EmbeddedStoreOptions => ({ dir, annThreshold: 500, openSliceRows: 50 });
-
-  it('keeps answering other libraries and timers while a big library opens', async () => {
-    const store = await openEmbeddedStore(options());
-    const events: string[] = [];
-    const q = data.vectors.slice(7 * DIM, 8 * DIM);
-    const big = store.search([BIG], q, { limit: 1 }).then((hits) => {
-      events.push('big');
-      return hits;
-    });
-    setImmediate(() => events.push('tick'));
-    const small = store.search([SMALL], q, { limit: 1 }).then((hits) => {
-      events.push('small');
-      return hits;
-    });
-    const [bigHits, smallHits] = await Promise.all([big, small]);
-    expect(events.indexOf('small')).toBeLessThan(events.indexOf('big'));
-    expect(events.indexOf('tick')).toBeLessThan(events.indexOf('big'));
-    // The first search of the big library waited for it and answered from its whole content.
-    expect(bigHits[0].record.id).toBe('v7');
-    expect(smallHits[0].record.id).toBe('v7');
-    expect(await store.annStatus(BIG)).toMatchObject({ state: 'ready', source: 'snapshot', indexed: N });
-    await store.close();
-  });
-
-  it('applies writes and deletes made while the library opens', async () => {
-    const store = await openEmbeddedStore(options());
-    const q = data.vectors.slice(N * DIM, (N + 1) * DIM);
-    const opening = store.search([BIG], q, { limit: 1 });
-    const added = store.upsertImages(BIG, writes(N, N + 1));
-    const deleted = store.deleteImages(BIG, { ids: ['v5', `v${N - 1}`] });
-    await Promise.all([opening, added, deleted]);
-    expect(await deleted).toEqual(expect.arrayContaining(['v5', `v${N - 1}`]));
-    expect((await store.search([BIG], q, { limit: 1 }))[0].record.id).toBe(`v${N}`);
-    for (const gone of [5, N - 1]) {
-      const hits = await store.search([BIG], data.vectors.slice(gone * DIM, (gone + 1) * DIM), { limit: 5 });
-      expect(hits.map((h) => h.record.id)).not.toContain(`v${gone}`);
-    }
-    expect(await store.countImages(BIG)).toBe(N - 1);
-    await store.close();
-  });
+  const options = (): EmbeddedStoreOptions => ({ dir, annThreshold: 500 });
 
   it('answers the same after a restart from the saved snapshot', async () => {
     const rnd = seededRandom(3);
@@ -96,6 +53,7 @@ describe('embedded store: opening a large library', () => {
     for (const q of queries) before.push((await store.search([BIG], q, { limit: 10 })).map((h) => [h.record.id, h.similarity]));
     await store.close();
     store = await openEmbeddedStore(options());
+    expect(await store.ensureAnnIndex(BIG)).toMatchObject({ state: 'ready', source: 'snapshot', indexed: N });
     const after = [];
     for (const q of queries) after.push((await store.search([BIG], q, { limit: 10 })).map((h) => [h.record.id, h.similarity]));
     expect(after).toEqual(before);
@@ -125,18 +83,6 @@ describe('embedded store: opening a large library', () => {
       for (const h of hits) expect(gone.has(h.record.id)).toBe(false);
     }
     await store.close();
-  });
-});
-
-describe('HNSW settings by library size', () => {
-  it('searches wider as the library grows, and an explicit setting wins', () => {
-    const sizes = [1_000, 50_000, 100_000, 300_000, 1_000_000, 10_000_000];
-    const efs = sizes.map((n) => hnswForSize(n).expansionSearch);
-    for (let i = 1; i < efs.length; i++) expect(efs[i]).toBeGreaterThanOrEqual(efs[i - 1]);
-    expect(efs[efs.length - 1]).toBeGreaterThan(efs[0]);
-    expect(hnswForSize(1_000).expansionSearch).toBe(DEFAULT_HNSW.expansionSearch);
-    expect(hnswForSize(1_000_000, { expansionSearch: 40 }).expansionSearch).toBe(40);
-    expect(hnswForSize(1_000_000, { connectivity: 32 })).toMatchObject({ connectivity: 32, quantization: 'f32' });
   });
 });
 

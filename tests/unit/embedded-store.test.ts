@@ -1,6 +1,7 @@
 /** The embedded store: the shared contract, plus its ANN path, index snapshots and crash durability. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clusteredVectors, type ClusteredData } from '../../bench/store-bench';
@@ -150,6 +151,15 @@ describe('embedded store: ANN path', () => {
     for (let i = 1; i < hits.length; i++) expect(hits[i - 1].similarity).toBeGreaterThanOrEqual(hits[i].similarity);
   });
 
+  it('answers concurrent searches (batched into one index call) exactly as one at a time', async () => {
+    const some = queries.slice(0, 12);
+    const oneByOne: string[][] = [];
+    for (const q of some) oneByOne.push((await store.search([REF], q, { limit: 15 })).map((h) => h.record.id));
+    const together = await Promise.all(some.map((q, i) => store.search([REF], q, { limit: 5 + (i % 3) * 5 })));
+    together.forEach((hits, i) => expect(hits.map((h) => h.record.id)).toEqual(oneByOne[i].slice(0, 5 + (i % 3) * 5)));
+    expect((await store.annStatus(REF)).lastSearchPath).toBe('ann');
+  });
+
   it('filters on the ANN path (broad filter: post-filtered ANN)', async () => {
     const filter: Filter = f.cmp('mod', '<', 5); // half the library
     const r = await recall(store, live, queries, { limit: 10, filter });
@@ -271,6 +281,27 @@ describe('embedded store: index snapshots across restarts', () => {
     }
   });
 
+  it('answers exactly while a snapshot is verified after a restart, then from the snapshot', async () => {
+    const dir = tempDir();
+    try {
+      let store = await openEmbeddedStore({ dir, annThreshold: 500 });
+      await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+      const writes = writesOf(data, 0, 1000);
+      await store.upsertImages(REF, writes);
+      await store.ensureAnnIndex(REF);
+      await store.close();
+      const live = new Map(writes.map((w) => [w.record.id, w]));
+      store = await openEmbeddedStore({ dir, annThreshold: 500 });
+      const first = await store.search([REF], queries[1], { limit: 10 }); // starts reading the snapshot's checksum
+      expect(first.map((h) => h.record.id)).toEqual(exact(live, queries[1], { limit: 10 }));
+      expect((await store.annStatus(REF)).lastSearchPath).toBe('exact');
+      expect(await store.ensureAnnIndex(REF)).toMatchObject({ state: 'ready', source: 'snapshot', indexed: 1000 });
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rebuilds when the snapshot file is damaged', async () => {
     const dir = tempDir();
     try {
@@ -339,6 +370,82 @@ describe('embedded store: local rules', () => {
   });
 });
 
+describe('embedded store: stored originals live in files beside SQLite', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const rec = (id: string) => ({ id, tags: {}, hasImage: true, createdAt: 0, updatedAt: 0 });
+  const vec = () => new Float32Array(8).fill(0.5);
+  const imageFiles = () => readdirSync(path.join(dir, 'images'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  const sqliteHolds = (marker: string) =>
+    readdirSync(dir).some((name) => name.startsWith('store.sqlite') && readFileSync(path.join(dir, name)).includes(marker));
+
+  it('writes each original once as a file, never into SQLite; overwrite, delete and reset remove it', async () => {
+    const store = await openEmbeddedStore({ dir });
+    const other = { tenant: 'other', name: 'lib' };
+    for (const ref of [REF, other]) await store.createLibrary({ ...ref, mode: 'general_search', model: 'm', createdAt: 0 });
+    await store.upsertImages(REF, [{ record: rec('a'), vector: vec(), image: Buffer.from('original-a-9d1e') }]);
+    await store.upsertImages(other, [{ record: rec('o'), vector: vec(), image: Buffer.from('original-o-9d1e') }]);
+    expect(imageFiles()).toHaveLength(2);
+    expect(sqliteHolds('original-a-9d1e')).toBe(false);
+    expect((await store.getImageBytes(REF, 'a'))?.toString()).toBe('original-a-9d1e');
+
+    await store.upsertImages(REF, [{ record: rec('a'), vector: vec(), image: Buffer.from('second-a') }]);
+    await store.upsertImages(REF, [{ record: { ...rec('b'), hasImage: false }, vector: vec() }]);
+    expect((await store.getImageBytes(REF, 'a'))?.toString()).toBe('second-a');
+    expect(imageFiles().map((e) => readFileSync(path.join(e.parentPath, e.name)).toString()).sort()).toEqual(['original-o-9d1e', 'second-a']);
+
+    await store.upsertImages(REF, [{ record: { ...rec('a'), hasImage: false }, vector: vec() }]); // kept no more
+    expect(await store.getImageBytes(REF, 'a')).toBeUndefined();
+    await store.upsertImages(REF, [{ record: rec('c'), vector: vec(), image: Buffer.from('c') }]);
+    await store.deleteImages(REF, { ids: ['c'] });
+    await store.reset(REF.tenant);
+    expect((await store.getImageBytes(other, 'o'))?.toString()).toBe('original-o-9d1e');
+    expect(imageFiles()).toHaveLength(1);
+    await store.deleteLibrary(other);
+    expect(imageFiles()).toHaveLength(0);
+    await store.close();
+  });
+
+  it('still reads originals an older build kept in SQLite, and a new write moves them out', async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    await store.upsertImages(REF, [{ record: { ...rec('old'), hasImage: false }, vector: vec() }]);
+    await store.close();
+    const db = new Database(path.join(dir, 'store.sqlite'));
+    db.prepare("UPDATE images SET has_image = 1 WHERE id = 'old'").run();
+    db.prepare("INSERT INTO image_bytes (image_key, bytes) SELECT image_key, ? FROM images WHERE id = 'old'").run(Buffer.from('in-sqlite'));
+    db.close();
+    store = await openEmbeddedStore({ dir });
+    expect((await store.getImageBytes(REF, 'old'))?.toString()).toBe('in-sqlite');
+    await store.upsertImages(REF, [{ record: rec('old'), vector: vec(), image: Buffer.from('in-a-file') }]);
+    expect((await store.getImageBytes(REF, 'old'))?.toString()).toBe('in-a-file');
+    await store.close();
+    const check = new Database(path.join(dir, 'store.sqlite'));
+    expect(check.prepare('SELECT count(*) FROM image_bytes').pluck().get()).toBe(0);
+    check.close();
+  });
+
+  it('removes at the next open the files a crash left unreferenced, and keeps every referenced one', async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    await store.upsertImages(REF, [{ record: rec('kept'), vector: vec(), image: Buffer.from('kept') }]);
+    await store.close();
+    // What a kill -9 leaves: a file written for a transaction that never committed.
+    mkdirSync(path.join(dir, 'images', 'ff'), { recursive: true });
+    const orphan = path.join(dir, 'images', 'ff', 'ff0000000000000000000000');
+    writeFileSync(orphan, 'never committed');
+    utimesSync(orphan, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    store = await openEmbeddedStore({ dir });
+    expect(await store.whenSwept()).toBe(1);
+    expect(existsSync(orphan)).toBe(false);
+    expect((await store.getImageBytes(REF, 'kept'))?.toString()).toBe('kept');
+    await store.close();
+  });
+});
+
 describe('embedded store: durability against kill -9', () => {
   it('keeps every acknowledged write when the process is killed mid-stream', async () => {
     const dir = tempDir();
@@ -396,11 +503,75 @@ import { openEmbeddedStore } from ${JSON.stringify(storeModule)};
       const count = await store.countImages(ref);
       expect(count).toBeGreaterThanOrEqual(ids.length);
       expect(count % 5).toBe(0); // batches are atomic: never a partial one
-      const last = acked[acked.length - 1];
-      expect((await store.getImageBytes(ref, `b${last}-4`))?.length).toBe(2048);
+      // Every acknowledged original is there in full (they are files written before their row commits).
+      const lengths = await Promise.all(ids.map(async (id) => (await store.getImageBytes(ref, id))?.length));
+      expect(lengths.filter((n) => n !== 2048)).toEqual([]);
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+describe('embedded store: a large library opens without holding the event loop', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads in chunks with other work in between; writes made meanwhile are in the first answer', async () => {
+    const dim = 16;
+    const unit = (seed: number) => {
+      const v = Float32Array.from({ length: dim }, (_, j) => Math.sin(seed * 7.1 + j * 1.3));
+      const norm = Math.hypot(...v);
+      return v.map((x) => x / norm);
+    };
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    const n = 9000; // several chunks
+    for (let a = 0; a < n; a += 1000) {
+      await store.upsertImages(
+        REF,
+        Array.from({ length: 1000 }, (_, i) => ({ record: { id: `v${a + i}`, tags: {}, hasImage: false, createdAt: 0, updatedAt: 0 }, vector: unit(a + i) })),
+      );
+    }
+    await store.close();
+
+    store = await openEmbeddedStore({ dir });
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const query = unit(123_456);
+    const answer = store.search([REF], query, { limit: 3 });
+    // While it loads: overwrite an image of the first chunk with the query itself, delete its neighbour.
+    const nearest = nearestId(n, unit, query);
+    await store.upsertImages(REF, [{ record: { id: 'v5', tags: {}, hasImage: false, createdAt: 0, updatedAt: 0 }, vector: query }]);
+    await store.deleteImages(REF, { ids: [nearest] });
+    const hits = await answer;
+    counting = false;
+    expect(turns).toBeGreaterThan(1);
+    expect(hits[0].record.id).toBe('v5');
+    expect(hits[0].similarity).toBeCloseTo(1, 5);
+    expect(hits.map((h) => h.record.id)).not.toContain(nearest);
+    await store.close();
+  });
+});
+
+/** The id of the stored vector closest to `query` (v5 aside), by brute force over the generator. */
+function nearestId(n: number, unit: (seed: number) => Float32Array, query: Float32Array): string {
+  let best = -Infinity;
+  let id = '';
+  for (let i = 0; i < n; i++) {
+    if (i === 5) continue;
+    const v = unit(i);
+    let dot = 0;
+    for (let j = 0; j < v.length; j++) dot += v[j] * query[j];
+    if (dot > best) [best, id] = [dot, `v${i}`];
+  }
+  return id;
+}

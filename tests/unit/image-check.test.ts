@@ -238,7 +238,7 @@ describe('checkImage: formats', () => {
     expect(pixelAt(img, 0, 0)).toEqual([10, 20, 30, 0]);
   });
 
-  it('refuseAlpha: an alpha channel (PNG, WebP, a BMP alpha mask) is has_alpha; opaque images and GIFs pass', async () => {
+  it('refuseAlpha: an alpha channel (PNG, WebP, a BMP alpha some pixel uses) is has_alpha; opaque images, GIFs and an unused BMP alpha mask pass', async () => {
     const limits: ImageLimits = { refuseAlpha: true };
     const translucent = { width: 8, height: 8, channels: 4 as const, background: { r: 9, g: 9, b: 9, alpha: 0.5 } };
     const alphaBmp = makeBmp({ width: 4, height: 2, bpp: 32, headerSize: 124, masks: { r: 0xff0000, g: 0xff00, b: 0xff, a: 0xff000000 }, pixel: () => [1, 2, 3, 4] });
@@ -246,7 +246,9 @@ describe('checkImage: formats', () => {
       expect(await reasonOf(checkImage(bytes, limits))).toBe('has_alpha');
       expect(await reasonOf(checkImage(bytes, {}))).toBeUndefined();
     }
-    const opaque = [await encode('png', 8, 8), await encode('jpeg', 8, 8), await sharp({ create: translucent }).gif().toBuffer(), makeBmp({ width: 4, height: 2, bpp: 24, pixel: () => [1, 2, 3, 255] })];
+    // Many writers declare an alpha mask and leave every pixel's alpha at zero: an opaque picture.
+    const unusedMaskBmp = makeBmp({ width: 4, height: 2, bpp: 32, headerSize: 124, masks: { r: 0xff0000, g: 0xff00, b: 0xff, a: 0xff000000 }, pixel: () => [1, 2, 3, 0] });
+    const opaque = [await encode('png', 8, 8), await encode('jpeg', 8, 8), await sharp({ create: translucent }).gif().toBuffer(), makeBmp({ width: 4, height: 2, bpp: 24, pixel: () => [1, 2, 3, 255] }), unusedMaskBmp];
     for (const bytes of opaque) expect(await reasonOf(checkImage(bytes, limits))).toBeUndefined();
   });
 

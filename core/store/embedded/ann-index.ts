@@ -9,14 +9,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { Index, MetricKind, ScalarKind, exactSearch } from 'usearch';
+import { Index, MetricKind, ScalarKind, exactSearch, type BatchMatches } from 'usearch';
 
 export interface HnswParams {
   /** Graph degree (M). */
   connectivity: number;
   /** Candidate list size while inserting (efConstruction). */
   expansionAdd: number;
-  /** Candidate list size while searching (ef); usearch uses max(ef, k). */
+  /** Candidate list size while searching (ef) for libraries under 100k images; larger ones use more (searchExpansion). */
   expansionSearch: number;
   /** How the index stores vectors; similarities are always recomputed exactly in float32. */
   quantization: 'f32' | 'f16' | 'bf16';
@@ -29,109 +29,106 @@ export const DEFAULT_HNSW: HnswParams = {
   quantization: 'f32',
 };
 
-/**
- * ef (expansion_search) by library size, for recall@10 >= 0.98 on clustered 512-d CLIP-like vectors
- * (measured with `npm run bench -- --scale N`; docs/operations.md "Sizing"). HNSW recall at a fixed ef falls
- * as the graph grows; search time grows about linearly with ef, so small libraries keep the cheap setting.
- */
-const EF_BY_SIZE: [maxSize: number, ef: number][] = [
-  [50_000, 96],
-  [150_000, 160],
-  [400_000, 256],
-  [Infinity, 384],
-];
-
-/**
- * The HNSW settings for a library of `size` images: the defaults with ef chosen from the size, and any
- * setting the operator configured explicitly (`override`) winning over both.
- */
-export function hnswForSize(size: number, override?: Partial<HnswParams>): HnswParams {
-  const expansionSearch = EF_BY_SIZE.find(([max]) => size <= max)![1];
-  return { ...DEFAULT_HNSW, expansionSearch, ...override };
-}
-
 const THREADS = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 
-function newIndex(dim: number, params: HnswParams): Index {
+/**
+ * ef for a library of `size` images: HNSW recall falls as the graph grows, so the candidate list grows
+ * with it. Measured on 512-d clustered vectors at 300k (npm run bench -- --scale 300000), recall@10 of the
+ * bare index: ef 96 0.978, 128 0.988, 192 0.992, 256 0.995, 384 0.998; p99 1.1, 1.3, 1.6, 1.7–2.8, 2.4 ms.
+ * usearch fixes ef when an index is made or opened, so it follows the size at the last build or load.
+ */
+export function searchExpansion(size: number, params: HnswParams): number {
+  const scale = size < 100_000 ? 1 : size < 300_000 ? 4 / 3 : size < 1_000_000 ? 2 : 3;
+  return Math.round(params.expansionSearch * scale);
+}
+
+function newIndex(dim: number, params: HnswParams, size: number): Index {
   return new Index({
     dimensions: dim,
     metric: MetricKind.IP,
     quantization: params.quantization as ScalarKind,
     connectivity: params.connectivity,
     expansion_add: params.expansionAdd,
-    expansion_search: params.expansionSearch,
+    expansion_search: searchExpansion(size, params),
     multi: false,
   });
 }
 
 /**
- * One library's HNSW index. Either a mutable in-memory index (built here or `load`ed), or a read-only
- * memory-mapped snapshot (`view`: opening costs no copy and no event-loop time worth the name, and the
- * vectors live once, in the page cache) with the writes made since kept beside it: additions in a small
- * mutable `delta` index, removals as hidden keys. Saving a viewed index with changes materialises it.
+ * One library's HNSW index. Either a mutable in-memory index (built here), or a snapshot file memory-mapped
+ * read-only (usearch `view`: opening copies nothing and holds the event loop well under a second at a
+ * million vectors, where `load` copied 2 GB for ~10 s; the vectors then live once, in the page cache) with
+ * the writes made since kept beside it: additions in a small mutable `delta` index, removals as hidden
+ * keys. Saving a mapped index that changed materialises it (load, apply, save: at close).
  */
 export class AnnIndex {
-  /** Additions made since a viewed snapshot (undefined for a mutable index, or until the first one). */
+  /** Additions made since a mapped snapshot (created on the first one). */
   private delta?: Index;
   /** The keys in `delta` (usearch cannot list them), for materialising on save. */
   private readonly deltaKeys = new Set<number>();
-  /** Keys of a viewed snapshot removed since. */
+  /** Keys of a mapped snapshot removed since. */
   private readonly hidden = new Set<number>();
 
   private constructor(
     private readonly index: Index,
     readonly dim: number,
     private readonly params: HnswParams,
-    /** The file a viewed index maps; undefined for a mutable one. */
+    private readonly madeFor: number,
+    /** The file a mapped index views; undefined for a mutable one. */
     private readonly viewedFile?: string,
   ) {}
 
-  static create(dim: number, params: HnswParams): AnnIndex {
-    return new AnnIndex(newIndex(dim, params), dim, params);
+  /** `size`: the images the index is made for (it sets ef). */
+  static create(dim: number, params: HnswParams, size: number): AnnIndex {
+    return new AnnIndex(newIndex(dim, params, size), dim, params, size);
   }
 
   /**
-   * Opens a snapshot file (`view`: memory-mapped, read-only; `load`: copied into memory); undefined when
-   * it is missing, does not match its checksum (usearch crashes the process on a damaged file, so it only
-   * ever sees verified bytes) or is of another dimension. `{ verified: true }`: the caller checked it.
+   * Loads a snapshot file; undefined when it is missing, does not match its checksum (usearch crashes
+   * the process on a damaged file, so it only ever sees verified bytes) or is of another dimension.
    */
-  static load(
-    file: string,
-    dim: number,
-    params: HnswParams,
-    checksum: string | { verified: true },
-    how: 'view' | 'load' = 'view',
-  ): AnnIndex | undefined {
+  static load(file: string, dim: number, params: HnswParams, checksum: string, size: number): AnnIndex | undefined {
     if (!fs.existsSync(file)) return undefined;
     try {
-      if (typeof checksum === 'string' && fileChecksum(file) !== checksum) return undefined;
-      const index = newIndex(dim, params);
-      if (how === 'view') index.view(file);
-      else index.load(file);
+      if (fileChecksum(file) !== checksum) return undefined;
+      return AnnIndex.openVerified(file, dim, params, size);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Memory-maps a snapshot file whose checksum the caller has verified (fileChecksumAsync, or the build's own). */
+  static openVerified(file: string, dim: number, params: HnswParams, size: number): AnnIndex | undefined {
+    try {
+      const index = newIndex(dim, params, size);
+      index.view(file);
       if (index.dimensions() !== dim) return undefined;
-      return new AnnIndex(index, dim, params, how === 'view' ? file : undefined);
+      return new AnnIndex(index, dim, params, size, file);
     } catch {
       return undefined;
     }
   }
 
   get size(): number {
-    return this.index.size() - this.hidden.size + (this.delta?.size() ?? 0);
+    return this.index.size() - this.hidden.size + this.deltaKeys.size;
   }
 
   contains(key: number): boolean {
-    const k = BigInt(key);
     if (this.deltaKeys.has(key)) return true;
-    return (this.index.contains(k) as boolean) && !this.hidden.has(key);
+    return (this.index.contains(BigInt(key)) as boolean) && !this.hidden.has(key);
   }
 
   /** Adds vectors (row-major, keys.length x dim); keys must not be present. */
   add(keys: number[], vectors: Float32Array): void {
     if (keys.length === 0) return;
     const bigKeys = BigUint64Array.from(keys, (k) => BigInt(k));
-    const target = this.viewedFile === undefined ? this.index : (this.delta ??= newIndex(this.dim, this.params));
-    target.add(bigKeys, vectors, keys.length > 64 ? THREADS : 1);
-    if (target !== this.index) for (const key of keys) this.deltaKeys.add(key);
+    if (this.viewedFile === undefined) {
+      this.index.add(bigKeys, vectors, keys.length > 64 ? THREADS : 1);
+      return;
+    }
+    this.delta ??= newIndex(this.dim, this.params, this.madeFor);
+    this.delta.add(bigKeys, vectors, keys.length > 64 ? THREADS : 1);
+    for (const key of keys) this.deltaKeys.add(key);
   }
 
   /** Removes the keys that are present; resolves how many were. */
@@ -142,30 +139,28 @@ export class AnnIndex {
       if (this.deltaKeys.has(key)) {
         removed += this.delta!.remove(k) as number;
         this.deltaKeys.delete(key);
+      } else if (this.viewedFile === undefined) {
+        if (this.index.contains(k)) removed += this.index.remove(k) as number;
+      } else if (!this.hidden.has(key) && this.index.contains(k)) {
+        this.hidden.add(key);
+        removed++;
       }
-      else if (this.viewedFile !== undefined) {
-        if (!this.hidden.has(key) && this.index.contains(k)) {
-          this.hidden.add(key);
-          removed++;
-        }
-      } else if (this.index.contains(k)) removed += this.index.remove(k) as number;
     }
     return removed;
   }
 
   /** Up to k keys, best first (approximately). */
   search(query: Float32Array, k: number): number[] {
-    const baseSize = this.index.size();
     const scored: Array<[key: number, distance: number]> = [];
+    const baseSize = this.index.size();
     if (baseSize > 0) {
       const m = this.index.search(query, Math.min(k + this.hidden.size, baseSize), 1);
       m.keys.forEach((key, i) => {
         if (!this.hidden.has(Number(key))) scored.push([Number(key), m.distances[i]]);
       });
     }
-    const deltaSize = this.delta?.size() ?? 0;
-    if (deltaSize > 0) {
-      const m = this.delta!.search(query, Math.min(k, deltaSize), 1);
+    if (this.delta && this.deltaKeys.size > 0) {
+      const m = this.delta.search(query, Math.min(k, this.deltaKeys.size), 1);
       m.keys.forEach((key, i) => scored.push([Number(key), m.distances[i]]));
       scored.sort((a, b) => a[1] - b[1]);
     }
@@ -173,14 +168,48 @@ export class AnnIndex {
   }
 
   /**
-   * Writes the index to `file` atomically (temporary file, fsync, rename); resolves its checksum. A viewed
-   * index with changes is first materialised: its snapshot loaded, removals applied, additions re-added
-   * with their vectors from `vectorOf`.
+   * search(), answered together with the other queries that arrive in the same turn of the event loop:
+   * one usearch call over all of them on every core. Concurrent clients then use both cores, as a batched
+   * caller of bare usearch does, where one query at a time used one. `query` must be an array of its own.
+   */
+  searchSoon(query: Float32Array, k: number): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ query, k, resolve, reject });
+      if (this.queued.length === 1) setImmediate(() => this.searchQueued());
+    });
+  }
+
+  private queued: Array<{ query: Float32Array; k: number; resolve: (keys: number[]) => void; reject: (e: unknown) => void }> = [];
+
+  private searchQueued(): void {
+    const batch = this.queued;
+    this.queued = [];
+    try {
+      // One at a time when a mapped snapshot has changes beside it (they need merging per query).
+      if (batch.length === 1 || this.hidden.size > 0 || this.deltaKeys.size > 0) {
+        return batch.forEach((q) => q.resolve(this.search(q.query, q.k)));
+      }
+      const size = this.index.size();
+      const k = Math.min(size, Math.max(...batch.map((q) => q.k)));
+      if (k === 0) return batch.forEach((q) => q.resolve([]));
+      const matrix = new Float32Array(batch.length * this.dim);
+      batch.forEach((q, i) => matrix.set(q.query, i * this.dim));
+      const results = this.index.search(matrix, k, THREADS) as unknown as BatchMatches;
+      batch.forEach((q, i) => q.resolve(Array.from(results.get(i).keys.subarray(0, q.k), (key) => Number(key))));
+    } catch (e) {
+      batch.forEach((q) => q.reject(e));
+    }
+  }
+
+  /**
+   * Writes the index to `file` atomically (temporary file, fsync, rename); resolves its checksum. A mapped
+   * snapshot with changes is materialised first: loaded, removals applied, additions re-added with their
+   * vectors from `vectorOf`.
    */
   save(file: string, vectorOf: (key: number) => Float32Array | undefined): string {
     let index = this.index;
-    if (this.viewedFile !== undefined && (this.hidden.size > 0 || this.delta)) {
-      index = newIndex(this.dim, this.params);
+    if (this.viewedFile !== undefined && (this.hidden.size > 0 || this.deltaKeys.size > 0)) {
+      index = newIndex(this.dim, this.params, this.madeFor);
       index.load(this.viewedFile);
       for (const key of this.hidden) index.remove(BigInt(key));
       const added: number[] = [];
@@ -232,10 +261,20 @@ export function fileChecksum(file: string): string {
   return hash.digest('hex');
 }
 
-/** sha256 of a file, read asynchronously: the event loop turns between chunks. */
+/** sha256 of a file, read a chunk per turn of the event loop: a 2 GB snapshot never holds the loop. */
 export async function fileChecksumAsync(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(4 << 20);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 

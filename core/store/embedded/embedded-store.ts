@@ -23,7 +23,7 @@ import type {
   TaskRecord,
   VectorStore,
 } from '../vector-store';
-import { fileChecksumAsync, hnswForSize, type HnswParams } from './ann-index';
+import { DEFAULT_HNSW, type HnswParams } from './ann-index';
 import {
   blobToVector,
   copyRecord,
@@ -37,6 +37,7 @@ import {
 } from './codec';
 import { decodeCursor, encodeCursor } from './cursor';
 import { acquireDirLock } from './dir-lock';
+import { ImageFiles } from './image-files';
 import { LibraryVectors } from './library-vectors';
 import { LibraryRuntime, type AnnStatus, type RuntimeHost } from './library-runtime';
 import { searchLibrary } from './library-search';
@@ -57,13 +58,14 @@ export interface EmbeddedStoreOptions {
    * 'inline': built on the spot by the search that needs it (tests; tiny deployments).
    */
   indexBuild?: 'background' | 'inline';
-  /** Rows read per event-loop turn while a library opens (default 2048; tests make it small). */
-  openSliceRows?: number;
 }
 
 export const DEFAULT_ANN_THRESHOLD = 20_000;
 const DB_FILE = 'store.sqlite';
 const ANN_DIR = 'ann';
+const IMAGES_DIR = 'images';
+/** Rows read per turn of the event loop while a library loads (~20 µs each at 512 dimensions). */
+const LOAD_CHUNK = 2000;
 type Statement = Database.Statement<unknown[], unknown>;
 
 export type { AnnStatus } from './library-runtime';
@@ -72,20 +74,21 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   readonly name = 'embedded';
   private readonly db: Database.Database;
   private readonly annDir: string;
+  private readonly files: ImageFiles;
   readonly annThreshold: number;
-  /** HNSW settings the operator set explicitly; the rest follow the library's size (hnswForSize). */
-  private readonly hnswOverride: Partial<HnswParams>;
+  readonly hnsw: HnswParams;
   readonly indexBuild: 'background' | 'inline';
   private readonly persistIndexOnClose: boolean;
   private readonly runtimes = new Map<number, LibraryRuntime>();
-  /** Libraries being read into memory (openRuntime); writes to them wait, searches of them wait. */
-  private readonly opening = new Map<number, Promise<LibraryRuntime | undefined>>();
-  /** Rows read per slice while a library opens: each slice is one short turn of the event loop. */
-  private readonly openSliceRows: number;
+  /** Libraries whose in-memory copy is being read from SQLite, a chunk per turn of the event loop. */
+  private readonly loading = new Map<number, Promise<LibraryRuntime>>();
+  /** Keys written or deleted in a library while it loads: read again once the load is through. */
+  private readonly changedWhileLoading = new Map<number, Set<number>>();
   private readonly releaseLock: () => void;
   /** Store-wide write counter; every write transaction takes the next value. */
   private version: number;
   private closed = false;
+  private swept: Promise<number> = Promise.resolve(0);
   private readonly sql: Record<string, Statement>;
 
   private constructor(options: EmbeddedStoreOptions) {
@@ -93,11 +96,11 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.annDir = path.join(options.dir, ANN_DIR);
     fs.mkdirSync(this.annDir, { recursive: true });
     this.annThreshold = Math.max(1, options.annThreshold ?? DEFAULT_ANN_THRESHOLD);
-    this.hnswOverride = Object.fromEntries(Object.entries(options.hnsw ?? {}).filter(([, v]) => v !== undefined));
+    this.hnsw = { ...DEFAULT_HNSW, ...options.hnsw };
     this.persistIndexOnClose = options.persistIndexOnClose ?? true;
     this.indexBuild = options.indexBuild ?? 'background';
-    this.openSliceRows = Math.max(1, options.openSliceRows ?? 2048);
     this.releaseLock = acquireDirLock(options.dir);
+    this.files = new ImageFiles(path.join(options.dir, IMAGES_DIR), options.synchronous === 'full');
     try {
       this.db = new Database(path.join(options.dir, DB_FILE));
       configureConnection(this.db, options.synchronous ?? 'normal');
@@ -112,6 +115,18 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       this.releaseLock();
       throw e;
     }
+    this.sweepImageFiles(Date.now());
+  }
+
+  /** In the background: removes image files a crash left unreferenced (image-files.ts). */
+  private sweepImageFiles(openedAt: number): void {
+    const referenced = this.db.prepare('SELECT 1 FROM image_files WHERE file = ?').pluck();
+    this.swept = this.files.sweep((name) => this.closed || referenced.get(name) !== undefined, openedAt).catch(() => 0);
+  }
+
+  /** Resolves how many unreferenced image files the sweep at open removed, once it has finished. */
+  whenSwept(): Promise<number> {
+    return this.swept;
   }
 
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
@@ -134,14 +149,16 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
           extra = excluded.extra, has_image = excluded.has_image, created_at = excluded.created_at,
           updated_at = excluded.updated_at, version = excluded.version, vector = excluded.vector
         RETURNING image_key`),
-      putBytes: p('INSERT INTO image_bytes (image_key, bytes) VALUES (?, ?) ON CONFLICT (image_key) DO UPDATE SET bytes = excluded.bytes'),
+      fileOfKey: p('SELECT file FROM image_files WHERE image_key = ?').pluck(),
+      putFile: p('INSERT INTO image_files (image_key, file) VALUES (?, ?) ON CONFLICT (image_key) DO UPDATE SET file = excluded.file'),
+      deleteFile: p('DELETE FROM image_files WHERE image_key = ?'),
       deleteBytes: p('DELETE FROM image_bytes WHERE image_key = ?'),
       imageById: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE lib_id = ? AND id = ?`),
       imageByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE image_key = ?`),
       vectorById: p('SELECT vector FROM images WHERE lib_id = ? AND id = ?'),
       vectorByKey: p('SELECT vector FROM images WHERE image_key = ?'),
-      bytesById: p(`SELECT b.bytes FROM images i JOIN image_bytes b ON b.image_key = i.image_key
-        WHERE i.lib_id = ? AND i.id = ?`),
+      bytesById: p(`SELECT f.file, b.bytes FROM images i LEFT JOIN image_files f ON f.image_key = i.image_key
+        LEFT JOIN image_bytes b ON b.image_key = i.image_key WHERE i.lib_id = ? AND i.id = ?`),
       updateImage: p(`UPDATE images SET tags = coalesce(@tags, tags), extra = CASE WHEN @set_extra THEN @extra ELSE extra END,
         updated_at = @updated_at WHERE lib_id = @lib_id AND id = @id RETURNING image_key`),
       deleteImage: p('DELETE FROM images WHERE image_key = ?'),
@@ -150,10 +167,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       deleteTombstones: p('DELETE FROM image_tombstones WHERE lib_id = ?'),
       countImages: p('SELECT count(*) AS n FROM images WHERE lib_id = ?'),
       tagsOfLibrary: p('SELECT tags FROM images WHERE lib_id = ?'),
-      // Keyset slices in rowid order: no sort, and each slice is a short synchronous read.
-      loadLibrarySlice: p(
-        `SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images WHERE lib_id = ? AND image_key > ? ORDER BY image_key LIMIT ?`,
-      ),
+      loadChunk: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images INDEXED BY images_by_lib
+        WHERE lib_id = ? AND image_key > ? ORDER BY image_key LIMIT ?`),
+      rowByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images WHERE image_key = ? AND lib_id = ?`),
+      libraryExists: p('SELECT 1 FROM libraries WHERE lib_id = ?').pluck(),
       changedSince: p('SELECT image_key FROM images WHERE lib_id = ? AND version > ?'),
       deletedSince: p('SELECT image_key FROM image_tombstones WHERE lib_id = ? AND version > ?'),
       putTask: p(`INSERT INTO tasks (tenant, id, kind, status, created_at, updated_at, state)
@@ -268,23 +285,33 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.checkOpen();
     const row = this.libraryRow(ref);
     if (!row) return false;
-    this.deleteLibraryRows([row.lib_id]);
+    const files = this.deleteLibraryRows([row.lib_id]);
     await this.dropRuntime(row.lib_id);
+    await this.files.remove(files);
     return true;
   }
 
-  /** Deletes libraries matching a WHERE clause over `libraries`, and all their rows, in one transaction. */
-  /** Every row of these libraries, in one transaction; values are bound, never spliced into SQL text. */
-  private deleteLibraryRows(libIds: number[]): void {
+  /**
+   * Every row of these libraries, in one transaction; values are bound, never spliced into SQL text.
+   * Resolves the image files the rows named, to remove once the transaction has committed.
+   */
+  private deleteLibraryRows(libIds: number[]): string[] {
+    const filesOf = this.db.prepare('SELECT f.file FROM image_files f JOIN images i ON i.image_key = f.image_key WHERE i.lib_id = ?').pluck();
+    const files: string[] = [];
     const statements = [
+      'DELETE FROM image_files WHERE image_key IN (SELECT image_key FROM images WHERE lib_id = ?)',
       'DELETE FROM image_bytes WHERE image_key IN (SELECT image_key FROM images WHERE lib_id = ?)',
       'DELETE FROM images WHERE lib_id = ?',
       'DELETE FROM image_tombstones WHERE lib_id = ?',
       'DELETE FROM libraries WHERE lib_id = ?',
     ].map((sql) => this.db.prepare(sql));
     this.db.transaction(() => {
-      for (const id of libIds) for (const statement of statements) statement.run(id);
+      for (const id of libIds) {
+        for (const file of filesOf.iterate(id) as Iterable<string>) files.push(file); // no spread: a library may hold millions
+        for (const statement of statements) statement.run(id);
+      }
     })();
+    return files;
   }
 
   private async dropRuntime(libId: number): Promise<void> {
@@ -298,50 +325,34 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   // Images
 
   async upsertImages(ref: LibraryRef, writes: ImageWrite[]): Promise<void> {
-    const lib = await this.writableLibrary(ref);
+    this.requireLibrary(ref);
     if (writes.length === 0) return;
-    let dim = lib.dimension;
+    let dim: number | undefined;
     for (const w of writes) {
       if (!(w.vector instanceof Float32Array) || w.vector.length === 0) {
         throw new InvalidArgumentError('vector', 'vector must be a non-empty Float32Array');
       }
-      if (dim === null) dim = w.vector.length;
-      if (w.vector.length !== dim) {
-        throw new InvalidArgumentError('vector', `vector has dimension ${w.vector.length}, library has ${dim}`);
-      }
+      dim ??= w.vector.length;
+      if (w.vector.length !== dim) throw dimensionError(w.vector.length, dim);
       if (typeof w.record.id !== 'string' || w.record.id === '') {
         throw new InvalidArgumentError('id', 'image id must be a non-empty string');
       }
     }
-    const stored: Array<{ key: number; record: ImageRecord; vector: Float32Array }> = [];
-    this.db.transaction(() => {
-      const version = this.nextVersion();
-      if (lib.dimension === null) this.sql.setDimension.run(dim, lib.lib_id);
-      for (const w of writes) {
-        const r = w.record;
-        const hasImage = w.image !== undefined;
-        const { image_key: key } = this.sql.upsertImage.get({
-          lib_id: lib.lib_id,
-          id: r.id,
-          item_id: r.itemId ?? null,
-          uri: r.uri ?? null,
-          tags: JSON.stringify(r.tags ?? {}),
-          extra: jsonOrNull(r.extra),
-          has_image: hasImage ? 1 : 0,
-          created_at: r.createdAt,
-          updated_at: r.updatedAt,
-          version,
-          vector: vectorToBlob(w.vector),
-        }) as { image_key: number };
-        if (hasImage) this.sql.putBytes.run(key, w.image);
-        else this.sql.deleteBytes.run(key);
-        const record = copyRecord({ ...r, tags: r.tags ?? {}, hasImage });
-        if (record.itemId === undefined) delete record.itemId;
-        if (record.uri === undefined) delete record.uri;
-        if (record.extra === undefined) delete record.extra;
-        stored.push({ key, record, vector: w.vector });
-      }
-    })();
+    // The originals go to files first: a committed row never names a file that is not complete.
+    const written = await Promise.all(writes.map((w) => (w.image === undefined ? undefined : this.files.write(w.image))));
+    const replaced: string[] = [];
+    let stored: Array<{ key: number; record: ImageRecord; vector: Float32Array }>;
+    let lib: LibraryRow;
+    try {
+      this.checkOpen();
+      lib = this.requireLibrary(ref); // read again: it may have been deleted or given its dimension meanwhile
+      if (lib.dimension !== null && lib.dimension !== dim) throw dimensionError(dim!, lib.dimension);
+      stored = this.writeImageRows(lib, writes, written, dim!, replaced);
+    } catch (e) {
+      await this.files.remove(written.filter((name) => name !== undefined));
+      throw e;
+    }
+    // The in-memory copy follows the commit with nothing in between (no await), as every write does.
     let runtime = this.runtimes.get(lib.lib_id);
     if (runtime && runtime.vectors.dim !== dim) {
       // Loaded while the library was still empty (no dimension yet): load it afresh when needed.
@@ -354,6 +365,45 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         runtime.noteChange(s.key);
       }
     }
+    this.noteChangedWhileLoading(lib.lib_id, stored.map((s) => s.key));
+    await this.files.remove(replaced);
+  }
+
+  /** The write transaction of upsertImages; collects in `replaced` the image files it unlinks from rows. */
+  private writeImageRows(lib: LibraryRow, writes: ImageWrite[], files: Array<string | undefined>, dim: number, replaced: string[]) {
+    const stored: Array<{ key: number; record: ImageRecord; vector: Float32Array }> = [];
+    this.db.transaction(() => {
+      const version = this.nextVersion();
+      if (lib.dimension === null) this.sql.setDimension.run(dim, lib.lib_id);
+      writes.forEach((w, i) => {
+        const r = w.record;
+        const file = files[i];
+        const { image_key: key } = this.sql.upsertImage.get({
+          lib_id: lib.lib_id,
+          id: r.id,
+          item_id: r.itemId ?? null,
+          uri: r.uri ?? null,
+          tags: JSON.stringify(r.tags ?? {}),
+          extra: jsonOrNull(r.extra),
+          has_image: file !== undefined ? 1 : 0,
+          created_at: r.createdAt,
+          updated_at: r.updatedAt,
+          version,
+          vector: vectorToBlob(w.vector),
+        }) as { image_key: number };
+        const previous = this.sql.fileOfKey.get(key) as string | undefined;
+        if (previous !== undefined) replaced.push(previous);
+        if (file !== undefined) this.sql.putFile.run(key, file);
+        else this.sql.deleteFile.run(key);
+        this.sql.deleteBytes.run(key); // an original an older build kept in SQLite
+        const record = copyRecord({ ...r, tags: r.tags ?? {}, hasImage: file !== undefined });
+        if (record.itemId === undefined) delete record.itemId;
+        if (record.uri === undefined) delete record.uri;
+        if (record.extra === undefined) delete record.extra;
+        stored.push({ key, record, vector: w.vector });
+      });
+    })();
+    return stored;
   }
 
   async getImage(ref: LibraryRef, id: string): Promise<ImageRecord | undefined> {
@@ -377,8 +427,9 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
 
   async getImageBytes(ref: LibraryRef, id: string): Promise<Buffer | undefined> {
     const lib = this.requireLibrary(ref);
-    const row = this.sql.bytesById.get(lib.lib_id, id) as { bytes: Buffer } | undefined;
-    return row?.bytes;
+    const row = this.sql.bytesById.get(lib.lib_id, id) as { file: string | null; bytes: Buffer | null } | undefined;
+    if (row?.file) return this.files.read(row.file);
+    return row?.bytes ?? undefined;
   }
 
   async getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined> {
@@ -392,7 +443,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     id: string,
     patch: { tags?: Tags; extra?: Record<string, unknown> },
   ): Promise<boolean> {
-    const lib = await this.writableLibrary(ref);
+    const lib = this.requireLibrary(ref);
     const updated = this.sql.updateImage.get({
       lib_id: lib.lib_id,
       id,
@@ -407,20 +458,25 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       const row = this.sql.imageByKey.get(updated.image_key) as ImageRecordRow;
       runtime.vectors.replaceRecord(updated.image_key, imageFromRow(row));
     }
+    this.noteChangedWhileLoading(lib.lib_id, [updated.image_key]);
     return true;
   }
 
   async deleteImages(ref: LibraryRef, selector: ImageSelector): Promise<string[]> {
-    const lib = await this.writableLibrary(ref);
+    const lib = this.requireLibrary(ref);
     const { ids, itemIds, filter } = selector;
     if (ids === undefined && itemIds === undefined && filter === undefined) return [];
     if (ids?.length === 0 || itemIds?.length === 0) return [];
     const victims = this.selectImages(lib.lib_id, ids, itemIds, filter);
     if (victims.length === 0) return [];
+    const files: string[] = [];
     this.db.transaction(() => {
       const version = this.nextVersion();
       for (const v of victims) {
+        const file = this.sql.fileOfKey.get(v.key) as string | undefined;
+        if (file !== undefined) files.push(file);
         this.sql.deleteImage.run(v.key);
+        this.sql.deleteFile.run(v.key);
         this.sql.deleteBytes.run(v.key);
         // Always: a snapshot may be in the making (its watermark is older than this deletion).
         this.sql.insertTombstone.run(lib.lib_id, v.key, version);
@@ -433,6 +489,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         runtime.noteChange(v.key);
       }
     }
+    this.noteChangedWhileLoading(lib.lib_id, victims.map((v) => v.key));
+    await this.files.remove(files);
     return victims.map((v) => v.id);
   }
 
@@ -541,11 +599,9 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     for (const lib of libs) {
       if (lib.dimension === null || seen.has(lib.lib_id)) continue;
       seen.add(lib.lib_id);
-      const runtime = await this.openRuntime(lib);
-      const current = runtime && this.libraryRow({ tenant: lib.tenant, name: lib.name });
-      if (!runtime || !current) continue; // deleted while it opened
-      const ann = runtime.annFor(current);
-      const { hits, path: searchPath } = searchLibrary(
+      const runtime = this.runtimes.get(lib.lib_id) ?? (await this.runtime(lib));
+      const ann = runtime.annFor(lib);
+      const { hits, path: searchPath } = await searchLibrary(
         runtime.vectors,
         query,
         {
@@ -569,59 +625,58 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return merged.slice(offset, need).map((h) => ({ ...h, record: copyRecord(h.record) }));
   }
 
-  /** The library row, once any open of it in progress has finished (writes must not race the read). */
-  private async writableLibrary(ref: LibraryRef): Promise<LibraryRow> {
-    const lib = this.requireLibrary(ref);
-    const opening = this.opening.get(lib.lib_id);
-    if (!opening) return lib;
-    await opening.catch(() => undefined);
-    return this.requireLibrary(ref);
-  }
-
   /**
-   * The library's in-memory copy, read from SQLite on first need in slices of `openSliceRows` rows, one
-   * event-loop turn each, so that health and other libraries keep answering while a big one opens; the
-   * snapshot's checksum is also computed asynchronously. Writes to the library wait for the open (see
-   * writableLibrary), so the copy is exactly SQLite's at the moment it is installed. Undefined when the
-   * library was deleted meanwhile.
+   * The library's in-memory copy, read from SQLite on first need in chunks of LOAD_CHUNK rows, one per
+   * turn of the event loop, so that opening a large library never holds the loop (health checks and other
+   * libraries keep answering). Searches of the library wait for it; writes meanwhile go on, and the keys
+   * they touch are read again at the end.
    */
-  private async openRuntime(lib: LibraryRow): Promise<LibraryRuntime | undefined> {
-    const open = this.runtimes.get(lib.lib_id);
-    if (open) return open;
-    let opening = this.opening.get(lib.lib_id);
-    if (!opening) {
-      opening = this.readRuntime(lib).finally(() => this.opening.delete(lib.lib_id));
-      this.opening.set(lib.lib_id, opening);
+  private runtime(lib: LibraryRow): Promise<LibraryRuntime> {
+    const ready = this.runtimes.get(lib.lib_id);
+    if (ready) return Promise.resolve(ready);
+    let loading = this.loading.get(lib.lib_id);
+    if (!loading) {
+      loading = this.loadRuntime(lib).finally(() => this.loading.delete(lib.lib_id));
+      this.loading.set(lib.lib_id, loading);
     }
-    return opening;
+    return loading;
   }
 
-  private async readRuntime(lib: LibraryRow): Promise<LibraryRuntime | undefined> {
-    const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
-    const vectors = new LibraryVectors(lib.dimension ?? 1, count);
-    if (lib.dimension !== null) {
-      let after = -1;
-      for (;;) {
-        if (this.closed) throw new Error('embedded store is closed');
-        const rows = this.sql.loadLibrarySlice.all(lib.lib_id, after, this.openSliceRows) as Array<ImageRecordRow & { vector: Buffer }>;
-        for (const row of rows) vectors.put(row.image_key, imageFromRow(row), blobToVector(row.vector));
-        if (rows.length < this.openSliceRows) break;
-        after = rows[rows.length - 1].image_key;
-        await new Promise((resolve) => setImmediate(resolve));
+  private async loadRuntime(lib: LibraryRow): Promise<LibraryRuntime> {
+    const changed = new Set<number>();
+    this.changedWhileLoading.set(lib.lib_id, changed);
+    try {
+      const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
+      const vectors = new LibraryVectors(lib.dimension ?? 1, count);
+      const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.put(row.image_key, imageFromRow(row), blobToVector(row.vector));
+      if (lib.dimension !== null) {
+        for (let after = 0; ; ) {
+          const rows = this.sql.loadChunk.all(lib.lib_id, after, LOAD_CHUNK) as Array<ImageRecordRow & { vector: Buffer }>;
+          rows.forEach(put);
+          if (rows.length < LOAD_CHUNK) break;
+          after = rows[rows.length - 1].image_key;
+          await new Promise((resolve) => setImmediate(resolve));
+          this.checkOpen();
+        }
       }
+      // From here to the end nothing awaits: no write can slip between the re-read and the registration.
+      for (const key of changed) {
+        const row = this.sql.rowByKey.get(key, lib.lib_id) as (ImageRecordRow & { vector: Buffer }) | undefined;
+        if (row) put(row);
+        else vectors.remove(key);
+      }
+      const runtime = new LibraryRuntime(this, lib.lib_id, vectors, lib.ann_version);
+      const current = this.sql.libraryExists.get(lib.lib_id) !== undefined;
+      if (current && !this.closed) this.runtimes.set(lib.lib_id, runtime);
+      return runtime;
+    } finally {
+      this.changedWhileLoading.delete(lib.lib_id);
     }
-    let snapshotCheck: 'verified' | 'damaged' | undefined;
-    const file = this.snapshotFile(lib.lib_id);
-    if (lib.ann_version !== null && lib.ann_checksum && vectors.size >= this.annThreshold && fs.existsSync(file)) {
-      snapshotCheck = (await fileChecksumAsync(file).catch(() => '')) === lib.ann_checksum ? 'verified' : 'damaged';
-    }
-    if (this.closed) throw new Error('embedded store is closed');
-    const current = this.db.prepare('SELECT * FROM libraries WHERE lib_id = ?').get(lib.lib_id) as LibraryRow | undefined;
-    if (!current) return undefined;
-    if (current.ann_version !== lib.ann_version || current.ann_checksum !== lib.ann_checksum) snapshotCheck = undefined;
-    const runtime = new LibraryRuntime(this, lib.lib_id, vectors, current.ann_version, snapshotCheck);
-    this.runtimes.set(lib.lib_id, runtime);
-    return runtime;
+  }
+
+  private noteChangedWhileLoading(libId: number, keys: number[]): void {
+    const changed = this.changedWhileLoading.get(libId);
+    if (changed) for (const key of keys) changed.add(key);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -631,14 +686,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
    * Makes the library's ANN index ready now when the library is large enough: loads the snapshot or
    * builds (waiting for the background build). Resolves the index status.
    */
-  /** The HNSW settings an index of `size` images gets in this store. */
-  hnswFor(size: number): HnswParams {
-    return hnswForSize(size, this.hnswOverride);
-  }
-
   async ensureAnnIndex(ref: LibraryRef): Promise<AnnStatus> {
-    const runtime = await this.openRuntime(this.requireLibrary(ref));
-    if (!runtime) throw new NotFoundError('library', ref.name);
+    const runtime = await this.runtime(this.requireLibrary(ref));
     return runtime.ensureIndex(() => this.requireLibrary(ref));
   }
 
@@ -695,19 +744,22 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         : (this.db.prepare('SELECT lib_id FROM libraries WHERE tenant = ?').all(tenant) as Array<{ lib_id: number }>).map(
             (r) => r.lib_id,
           );
+    let files: string[] = [];
     if (tenant === undefined) {
       this.db.transaction(() => {
-        for (const table of ['image_bytes', 'images', 'image_tombstones', 'libraries', 'tasks']) {
+        files = this.db.prepare('SELECT file FROM image_files').pluck().all() as string[];
+        for (const table of ['image_files', 'image_bytes', 'images', 'image_tombstones', 'libraries', 'tasks']) {
           this.db.exec(`DELETE FROM ${table}`);
         }
       })();
     } else {
       this.db.transaction(() => {
-        this.deleteLibraryRows(libIds);
+        files = this.deleteLibraryRows(libIds);
         this.db.prepare('DELETE FROM tasks WHERE tenant = ?').run(tenant);
       })();
     }
     await Promise.all(libIds.map((id) => this.dropRuntime(id)));
+    await this.files.remove(files);
     if (tenant === undefined) {
       for (const file of fs.readdirSync(this.annDir)) fs.rmSync(path.join(this.annDir, file), { force: true });
     }
@@ -723,6 +775,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.db.close();
     this.releaseLock();
   }
+}
+
+function dimensionError(got: number, want: number): InvalidArgumentError {
+  return new InvalidArgumentError('vector', `vector has dimension ${got}, library has ${want}`);
 }
 
 interface TaskRow {

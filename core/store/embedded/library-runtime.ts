@@ -5,7 +5,7 @@
  * SQLite stays the truth: the index only proposes candidates, which are checked against the records.
  */
 import * as fs from 'fs';
-import { AnnIndex, buildInWorker, commitFile, type BuildJob, type HnswParams } from './ann-index';
+import { AnnIndex, buildInWorker, commitFile, fileChecksumAsync, type BuildJob, type HnswParams } from './ann-index';
 import type { LibraryRow } from './codec';
 import type { SearchPath } from './library-search';
 import type { LibraryVectors } from './library-vectors';
@@ -16,8 +16,7 @@ const REBUILD_REMOVED_RATIO = 0.3;
 /** What a runtime needs from its store. */
 export interface RuntimeHost {
   readonly annThreshold: number;
-  /** The HNSW settings for an index of `size` vectors. */
-  hnswFor(size: number): HnswParams;
+  readonly hnsw: HnswParams;
   readonly indexBuild: 'background' | 'inline';
   /** The store-wide write version: every write with a version <= it is committed and in memory. */
   currentVersion(): number;
@@ -57,6 +56,8 @@ export class LibraryRuntime {
   private build?: PendingBuild;
   private buildFailed?: string;
   private snapshotTried = false;
+  /** A snapshot being verified (its checksum read a chunk per loop turn) before it is loaded. */
+  private opening?: Promise<void>;
   /** Write version the index reflects once `pending` is applied: decides whether close() saves it. */
   private annVersion = 0;
   lastPath?: SearchPath;
@@ -67,11 +68,6 @@ export class LibraryRuntime {
     readonly vectors: LibraryVectors,
     /** Watermark of the snapshot file on disk (libraries.ann_version). */
     private snapshotVersion: number | null,
-    /**
-     * The snapshot file's checksum as checked (asynchronously) when the library opened: 'verified',
-     * 'damaged' (never loaded; the index is rebuilt), or undefined (not checked: checked on load).
-     */
-    private readonly snapshotCheck?: 'verified' | 'damaged',
   ) {}
 
   /** Called after a committed write or delete of `key` (the vectors are already updated). */
@@ -94,8 +90,12 @@ export class LibraryRuntime {
     }
     if (!this.ann && !this.snapshotTried) {
       this.snapshotTried = true;
-      this.loadSnapshot(lib);
+      // In the background: searches are exact until the snapshot is verified and loaded.
+      const recorded = lib.ann_version !== null && lib.dimension !== null && fs.existsSync(this.host.snapshotFile(this.libId));
+      if (recorded && indexBuild === 'background') this.opening = this.openSnapshot(lib).finally(() => (this.opening = undefined));
+      else if (recorded) this.loadSnapshot(lib);
     }
+    if (this.opening) return undefined;
     if (this.ann) {
       this.applyPending();
       if (this.removedSinceBuild > REBUILD_REMOVED_RATIO * Math.max(1, this.ann.size)) {
@@ -112,8 +112,8 @@ export class LibraryRuntime {
   /** annFor, then waits for a background build to finish (tests, bench, warm-up). */
   async ensureIndex(lib: () => LibraryRow): Promise<AnnStatus> {
     this.annFor(lib());
-    while (this.build) {
-      await this.build.finished;
+    while (this.build || this.opening) {
+      await (this.opening ?? this.build!.finished);
       this.annFor(lib());
     }
     return this.status();
@@ -122,7 +122,7 @@ export class LibraryRuntime {
   status(): AnnStatus {
     const status: AnnStatus = {
       images: this.vectors.size,
-      state: this.ann ? 'ready' : this.build ? 'building' : 'none',
+      state: this.ann ? 'ready' : this.build || this.opening ? 'building' : 'none',
       indexed: this.ann?.size ?? 0,
     };
     if (this.annSource) status.source = this.annSource;
@@ -153,7 +153,7 @@ export class LibraryRuntime {
 
   private buildInline(): AnnIndex {
     const v = this.vectors;
-    const ann = AnnIndex.create(v.dim, this.host.hnswFor(this.vectors.size));
+    const ann = AnnIndex.create(v.dim, this.host.hnsw, v.size);
     ann.add(v.keys.slice(0, v.size), v.matrix.subarray(0, v.size * v.dim));
     this.install(ann, 'build');
     return ann;
@@ -170,13 +170,22 @@ export class LibraryRuntime {
   private loadSnapshot(lib: LibraryRow): void {
     const watermark = lib.ann_version;
     if (watermark === null || lib.dimension === null) return;
-    // Verified at open (off the event loop's critical path) when the store read the library; otherwise
-    // (a snapshot that appeared later) checked here.
-    const checkedNow = watermark === this.snapshotVersion ? this.snapshotCheck : undefined;
-    if (checkedNow === 'damaged') return;
-    const checksum = checkedNow === 'verified' ? { verified: true as const } : (lib.ann_checksum ?? '');
-    const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnswFor(this.vectors.size), checksum);
-    if (!ann) return;
+    const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnsw, lib.ann_checksum ?? '', this.vectors.size);
+    if (ann) this.adoptSnapshot(ann, watermark);
+  }
+
+  /** loadSnapshot with the checksum read asynchronously (usearch's own load of the verified file is not). */
+  private async openSnapshot(lib: LibraryRow): Promise<void> {
+    const watermark = lib.ann_version!;
+    const file = this.host.snapshotFile(this.libId);
+    const checksum = await fileChecksumAsync(file).catch(() => undefined);
+    if (checksum !== lib.ann_checksum || !this.host.isCurrent(this) || this.ann) return;
+    const ann = AnnIndex.openVerified(file, lib.dimension!, this.host.hnsw, this.vectors.size);
+    if (ann) this.adoptSnapshot(ann, watermark);
+  }
+
+  /** Brings a loaded snapshot up to date with the writes after its watermark and installs it. */
+  private adoptSnapshot(ann: AnnIndex, watermark: number): void {
     const changed = this.host.changedSince(this.libId, watermark);
     if (changed.size > this.vectors.size / 2) return; // cheaper to rebuild
     this.replay(ann, changed);
@@ -223,7 +232,7 @@ export class LibraryRuntime {
     const v = this.vectors;
     const watermark = this.host.currentVersion();
     const tmp = `${this.host.snapshotFile(this.libId)}.build-${process.pid}-${watermark}`;
-    const job = buildInWorker(v.dim, this.host.hnswFor(this.vectors.size), v.keys.slice(0, v.size), v.matrix, tmp);
+    const job = buildInWorker(v.dim, this.host.hnsw, v.keys.slice(0, v.size), v.matrix, tmp);
     const build: PendingBuild = {
       job,
       watermark,
@@ -257,11 +266,11 @@ export class LibraryRuntime {
       return;
     }
     // The file holds exactly the writes up to the watermark: it becomes the snapshot at that watermark,
-    // memory-mapped (the worker computed its checksum as it wrote it; a copy-in load would hold the
-    // event loop for seconds at a million vectors).
+    // memory-mapped (the worker computed its checksum as it wrote it; hashing it again or copying it in
+    // would hold the event loop for seconds at a million vectors).
     const snapshot = this.host.snapshotFile(this.libId);
     commitFile(file, snapshot);
-    const ann = AnnIndex.load(snapshot, this.vectors.dim, this.host.hnswFor(this.vectors.size), { verified: true });
+    const ann = AnnIndex.openVerified(snapshot, this.vectors.dim, this.host.hnsw, this.vectors.size);
     if (!ann) {
       fs.rmSync(snapshot, { force: true });
       this.buildFailed = 'built index could not be loaded';

@@ -34,72 +34,31 @@ export function searchLibrary(
   query: Float32Array,
   options: LibrarySearchOptions,
   plan: SearchPlan,
-): { hits: Scored[]; path: SearchPath } {
+): { hits: Scored[]; path: SearchPath } | Promise<{ hits: Scored[]; path: SearchPath }> {
   if (lib.size === 0 || options.need <= 0) return { hits: [], path: 'exact' };
   let mask: Uint8Array | undefined;
   let matched = lib.size;
-  let candidates: FilterCandidates | undefined;
   if (options.filter) {
-    candidates = candidatesOf(lib, options.filter);
-    mask = candidates.mask;
-    matched = candidates.slots.length;
+    mask = new Uint8Array(lib.size);
+    matched = 0;
+    const filter = options.filter;
+    for (let slot = 0; slot < lib.size; slot++) {
+      if (matches(filter, lib.records[slot].tags)) {
+        mask[slot] = 1;
+        matched++;
+      }
+    }
     if (matched === 0) return { hits: [], path: 'exact-filtered' };
   }
-  if (candidates && (matched < plan.annThreshold || !plan.ann)) {
-    return { hits: exactOverSlots(lib, query, options, candidates.slots), path: 'exact-filtered' };
+  if (mask && (matched < plan.annThreshold || !plan.ann)) {
+    return { hits: exactOverMask(lib, query, options, mask), path: 'exact-filtered' };
   }
   if (!plan.ann || lib.size < plan.annThreshold) {
     return { hits: exactOverAll(lib, query, options), path: 'exact' };
   }
-  return annSearch(lib, query, options, plan.ann, mask, matched);
-}
-
-/** The images a filter admits, as a mask over slots and as the list of those slots. */
-interface FilterCandidates {
-  generation: number;
-  mask: Uint8Array;
-  slots: Int32Array;
-}
-
-/** Per library, the candidate sets of the filters searched lately (a filter's JSON is its key). */
-const candidateCache = new WeakMap<LibraryVectors, Map<string, FilterCandidates>>();
-const CANDIDATE_SETS_PER_LIBRARY = 8;
-
-/**
- * The filter's candidate set, evaluated once over the records and reused by every search with the same
- * filter until the library changes (its generation moves): a selective filter then costs its matches,
- * not a pass over every record per query.
- */
-function candidatesOf(lib: LibraryVectors, filter: Filter): FilterCandidates {
-  let cache = candidateCache.get(lib);
-  if (!cache) candidateCache.set(lib, (cache = new Map()));
-  const key = JSON.stringify(filter);
-  const cached = cache.get(key);
-  if (cached && cached.generation === lib.generation) {
-    cache.delete(key); // most recently used last
-    cache.set(key, cached);
-    return cached;
-  }
-  const mask = new Uint8Array(lib.size);
-  const list: number[] = [];
-  for (let slot = 0; slot < lib.size; slot++) {
-    if (matches(filter, lib.records[slot].tags)) {
-      mask[slot] = 1;
-      list.push(slot);
-    }
-  }
-  const entry = { generation: lib.generation, mask, slots: Int32Array.from(list) };
-  cache.delete(key);
-  cache.set(key, entry);
-  if (cache.size > CANDIDATE_SETS_PER_LIBRARY) cache.delete(cache.keys().next().value!);
-  return entry;
-}
-
-function exactOverSlots(lib: LibraryVectors, query: Float32Array, options: CollectOptions, slots: Int32Array): Scored[] {
-  const collector = new Collector(options);
-  const { dim, matrix, records } = lib;
-  for (const slot of slots) collector.offer(slot, dot(query, matrix, slot * dim, dim), records[slot]);
-  return collector.results();
+  // Unfiltered: batched with concurrent queries (AnnIndex.searchSoon). A filtered search stays in one
+  // piece, because its mask is by slot and a write in between may move slots.
+  return mask ? annSearch(lib, query, options, plan.ann, mask, matched) : annSearchBatched(lib, query, options, plan.ann);
 }
 
 function exactOverMask(lib: LibraryVectors, query: Float32Array, options: CollectOptions, mask: Uint8Array): Scored[] {
@@ -136,6 +95,42 @@ function exactOverAll(lib: LibraryVectors, query: Float32Array, options: Collect
   }
 }
 
+/** annSearch without a filter, its index searches batched with other queries of the same loop turn. */
+async function annSearchBatched(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, ann: AnnIndex): Promise<{ hits: Scored[]; path: SearchPath }> {
+  for (let k = firstK(lib, options, undefined, lib.size); ; k *= 4) {
+    if (k > lib.size / 2) return { hits: exactOverAll(lib, query, options), path: 'ann-fallback-exact' };
+    // After the wait, slots are looked up afresh and keys no longer live are skipped (scoreCandidates).
+    const keys = await ann.searchSoon(query, k);
+    const scored = scoreCandidates(lib, query, options, keys, undefined);
+    if (scored.enough || keys.length < k) return { hits: scored.hits, path: 'ann' };
+  }
+}
+
+/** How many candidates to ask the index for first: oversampled for exclusions, distinct items and filters. */
+function firstK(lib: LibraryVectors, options: LibrarySearchOptions, mask: Uint8Array | undefined, matched: number): number {
+  let k = options.need + options.excludeIds.size;
+  if (options.distinctItem) k *= 2;
+  if (mask) k = Math.ceil((k * lib.size * 1.5) / matched);
+  return Math.max(k, 16);
+}
+
+/** Scores the index's candidates exactly; `enough` when they fill the page or fall below the threshold. */
+function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, keys: number[], mask: Uint8Array | undefined) {
+  const { dim, matrix, records } = lib;
+  const collector = new Collector(options);
+  let lowest = Infinity;
+  for (const key of keys) {
+    const slot = lib.slotOfKey(key);
+    if (slot === undefined) continue; // not live: never trust the index over the records
+    const score = dot(query, matrix, slot * dim, dim);
+    if (score < lowest) lowest = score;
+    if (mask && !mask[slot]) continue;
+    collector.offer(slot, score, records[slot]);
+  }
+  const belowThreshold = options.minSimilarity !== undefined && lowest < options.minSimilarity;
+  return { hits: collector.results(), enough: collector.count >= options.need || belowThreshold };
+}
+
 function annSearch(
   lib: LibraryVectors,
   query: Float32Array,
@@ -144,32 +139,13 @@ function annSearch(
   mask: Uint8Array | undefined,
   matched: number,
 ): { hits: Scored[]; path: SearchPath } {
-  const { dim, matrix, records } = lib;
-  let k = options.need + options.excludeIds.size;
-  if (options.distinctItem) k *= 2;
-  if (mask) k = Math.ceil((k * lib.size * 1.5) / matched);
-  k = Math.max(k, 16);
-  for (;;) {
+  for (let k = firstK(lib, options, mask, matched); ; k *= 4) {
     if (k > lib.size / 2) {
       const hits = mask ? exactOverMask(lib, query, options, mask) : exactOverAll(lib, query, options);
       return { hits, path: 'ann-fallback-exact' };
     }
     const keys = ann.search(query, k);
-    const collector = new Collector(options);
-    let lowest = Infinity;
-    for (const key of keys) {
-      const slot = lib.slotOfKey(key);
-      if (slot === undefined) continue; // not live: never trust the index over the records
-      const score = dot(query, matrix, slot * dim, dim);
-      if (score < lowest) lowest = score;
-      if (mask && !mask[slot]) continue;
-      collector.offer(slot, score, records[slot]);
-    }
-    const exhausted = keys.length < k;
-    const belowThreshold = options.minSimilarity !== undefined && lowest < options.minSimilarity;
-    if (collector.count >= options.need || exhausted || belowThreshold) {
-      return { hits: collector.results(), path: 'ann' };
-    }
-    k *= 4;
+    const scored = scoreCandidates(lib, query, options, keys, mask);
+    if (scored.enough || keys.length < k) return { hits: scored.hits, path: 'ann' };
   }
 }

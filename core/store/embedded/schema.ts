@@ -80,6 +80,18 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX tasks_by_status ON tasks (status);
   `,
+  // Stored originals move to files (image-files.ts); image_bytes keeps what older builds wrote.
+  `
+  CREATE TABLE image_files (
+    image_key INTEGER PRIMARY KEY,
+    file      TEXT NOT NULL       -- name under <store dir>/images/
+  );
+  CREATE INDEX image_files_by_file ON image_files (file);
+  `,
+  // A library's rows in key order without sorting them: it is loaded in chunks (embedded-store.ts).
+  `
+  CREATE INDEX images_by_lib ON images (lib_id, image_key);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

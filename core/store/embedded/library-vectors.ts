@@ -8,6 +8,8 @@ import type { ImageRecord } from '../../records';
 
 export class LibraryVectors {
   size = 0;
+  /** Bumped by every change of a record or a slot: what was derived from the records (filter candidate sets) is stale. */
+  generation = 0;
   matrix: Float32Array;
   /** Image key (SQLite image_key, the usearch key) per slot. */
   keys: number[] = [];
@@ -36,6 +38,7 @@ export class LibraryVectors {
 
   /** Inserts or overwrites the image stored under `key` (an overwrite keeps its key). */
   put(key: number, record: ImageRecord, vector: Float32Array): void {
+    this.generation++;
     let slot = this.slotByKey.get(key);
     if (slot === undefined) {
       slot = this.size++;
@@ -55,11 +58,13 @@ export class LibraryVectors {
   replaceRecord(key: number, record: ImageRecord): void {
     const slot = this.slotByKey.get(key);
     if (slot !== undefined) this.records[slot] = record;
+    this.generation++;
   }
 
   remove(key: number): boolean {
     const slot = this.slotByKey.get(key);
     if (slot === undefined) return false;
+    this.generation++;
     const last = this.size - 1;
     this.slotByKey.delete(key);
     this.slotById.delete(this.records[slot].id);

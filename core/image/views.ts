@@ -16,7 +16,7 @@ export const VIEW_NAMES = ['whole', 'mirror', 'grey', 'crop-tl', 'crop-tr', 'cro
 export type ViewName = (typeof VIEW_NAMES)[number];
 
 /** The default set of database views (see docs/models.md for what each one costs and earns). */
-export const DEFAULT_VIEWS: readonly ViewName[] = ['whole', 'mirror', 'grey', 'crop-tl', 'crop-tr', 'crop-bl', 'crop-br', 'crop-c'];
+export const DEFAULT_VIEWS: readonly ViewName[] = ['whole', 'mirror', 'grey', 'crop-tl', 'crop-tr', 'crop-bl', 'crop-br', 'crop-c', 'rot+8', 'rot-8'];
 
 /** Side of a crop view as a fraction of the picture's side: 0.71² ≈ half the area. */
 const CROP_SIDE = 0.71;
@@ -89,7 +89,7 @@ function viewPipeline(px: DecodedPixels, view: ViewName): Sharp {
 
 /**
  * The model input tensor of each view, in the order given. Rotations render to a buffer first, because
- * sharp applies extract before rotate within one pipeline.
+ * sharp applies extract before rotate within one pipeline; the fill is black, as most editors leave it.
  */
 export async function viewTensors(px: DecodedPixels, views: readonly ViewName[], spec: TensorSpec): Promise<Float32Array[]> {
   return Promise.all(
@@ -98,20 +98,19 @@ export async function viewTensors(px: DecodedPixels, views: readonly ViewName[],
         const angle = view === 'rot+8' ? 8 : -8;
         const rotated = await fromPixels(px).rotate(angle, { background: { r: 0, g: 0, b: 0 } }).raw().toBuffer({ resolveWithObject: true });
         const inner = { data: rotated.data, width: rotated.info.width, height: rotated.info.height, channels: 3 as const };
-        return toTensor(sharp(inner.data, { raw: { width: inner.width, height: inner.height, channels: 3 } }).extract(innerRect(px, inner, angle)), spec);
+        return toTensor(sharp(inner.data, { raw: { width: inner.width, height: inner.height, channels: 3 } }).extract(innerRect(px, inner)), spec);
       }
       return toTensor(viewPipeline(px, view), spec);
     }),
   );
 }
 
-/** The largest centred rectangle of the original's aspect inside a picture rotated by `angle` degrees. */
-function innerRect(px: DecodedPixels, rotated: { width: number; height: number }, angle: number) {
-  const rad = (Math.abs(angle) * Math.PI) / 180;
-  const cos = Math.cos(rad);
-  const sin = Math.sin(rad);
-  const scale = Math.min(px.width / (px.width * cos + px.height * sin), px.height / (px.width * sin + px.height * cos));
-  const width = Math.max(1, Math.min(rotated.width, Math.floor(px.width * scale * 0.98)));
-  const height = Math.max(1, Math.min(rotated.height, Math.floor(px.height * scale * 0.98)));
+/**
+ * The centred rectangle of the original's size inside a picture rotated by `angle` degrees: a rotated copy
+ * is usually framed like the original, with fill in its corners, and the view keeps those corners too.
+ */
+function innerRect(px: DecodedPixels, rotated: { width: number; height: number }) {
+  const width = Math.min(rotated.width, px.width);
+  const height = Math.min(rotated.height, px.height);
   return { left: Math.floor((rotated.width - width) / 2), top: Math.floor((rotated.height - height) / 2), width, height };
 }

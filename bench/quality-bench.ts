@@ -25,6 +25,7 @@ import { ModelRegistry } from '../core/embed/registry';
 import { Engine } from '../core/engine';
 import { DEFAULT_VIEWS, type ViewName } from '../core/image/views';
 import { openStore } from '../core/store/open-store';
+import { addWithViews } from './views-bench';
 
 /** Debian packages with photographs. gnome-backgrounds, mate-backgrounds and plasma-workspace-wallpapers
  * are deliberately absent: they are reserved for a held-out check nobody tunes on. */
@@ -266,26 +267,13 @@ async function runOnce(
   const limits = {};
   const started = process.hrtime.bigint();
   if (!views) {
-    for (let i = 0; i < db.length; i += 16) {
-      const batch = db.slice(i, i + 16);
+    for (let i = 0; i < db.length; i += 8) {
+      const batch = db.slice(i, i + 8);
       const results = await engine.addImages(ref, batch.map((d) => ({ id: d.id, itemId: d.id, image: { bytes: d.jpeg, limits } })));
       for (const r of results) if (!r.ok) throw r.error;
     }
   } else {
-    // Views stored as one record per view, grouped by itemId: distinctItem gives one hit per picture
-    // with its best view's score, which is what a views library answers.
-    const library = await engine.getLibrary(ref);
-    for (let i = 0; i < db.length; i += 4) {
-      const batch = db.slice(i, i + 4);
-      const vectors = await Promise.all(batch.map((d) => engine.embedViews({ bytes: d.jpeg, limits }, views)));
-      const now = Date.now();
-      await engine.store.upsertImages(
-        library,
-        batch.flatMap((d, b) =>
-          vectors[b].map((vector, v) => ({ record: { id: `${d.id}#${views[v]}`, itemId: d.id, tags: {}, hasImage: false, createdAt: now, updatedAt: now }, vector })),
-        ),
-      );
-    }
+    for (let i = 0; i < db.length; i += 8) await addWithViews(engine, ref, db.slice(i, i + 8).map((d) => ({ id: d.id, bytes: d.jpeg })), views);
   }
   const ingestSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 

@@ -50,6 +50,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 // ---- the pictures ------------------------------------------------------------------------------
 
 function ensurePackages(cache: string): string {
+  for (const pkg of PACKAGES) if (FORBIDDEN.test(pkg)) throw new Error(`${pkg} is reserved for the held-out check`);
   const debs = path.join(cache, 'debs');
   const extract = path.join(cache, 'extract');
   mkdirSync(debs, { recursive: true });

@@ -39,6 +39,17 @@ export class LibraryVectors {
 
   /** Inserts or overwrites the image stored under `key` (an overwrite keeps its key). */
   put(key: number, record: ImageRecord, vector: Float32Array): void {
+    this.matrix.set(vector, this.place(key, record) * this.dim);
+  }
+
+  /** put() with the vector as stored (little-endian float32 bytes), copied into place with no array between. */
+  putStored(key: number, record: ImageRecord, bytes: Uint8Array): void {
+    const slot = this.place(key, record);
+    new Uint8Array(this.matrix.buffer, slot * this.dim * 4, this.dim * 4).set(bytes.subarray(0, this.dim * 4));
+  }
+
+  /** The slot of `key` for `record`, a new one at the end for a new key. */
+  private place(key: number, record: ImageRecord): number {
     let slot = this.slotByKey.get(key);
     let previous: ImageRecord | undefined;
     if (slot === undefined) {
@@ -53,7 +64,7 @@ export class LibraryVectors {
     this.tagIndex.put(key, record.tags, previous?.tags);
     this.records[slot] = record;
     this.slotById.set(record.id, slot);
-    this.matrix.set(vector, slot * this.dim);
+    return slot;
   }
 
   /** Replaces the record of an existing image (tags/extra update); the vector stays. */

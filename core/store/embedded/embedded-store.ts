@@ -648,7 +648,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     try {
       const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
       const vectors = new LibraryVectors(lib.dimension ?? 1, count);
-      const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.put(row.image_key, imageFromRow(row), blobToVector(row.vector));
+      const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.putStored(row.image_key, imageFromRow(row), row.vector);
       if (lib.dimension !== null) {
         for (let after = 0; ; ) {
           const rows = this.sql.loadChunk.all(lib.lib_id, after, LOAD_CHUNK) as Array<ImageRecordRow & { vector: Buffer }>;

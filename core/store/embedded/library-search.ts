@@ -42,12 +42,20 @@ export function searchLibrary(
     mask = new Uint8Array(lib.size);
     matched = 0;
     const filter = options.filter;
-    for (let slot = 0; slot < lib.size; slot++) {
+    const test = (slot: number) => {
       if (matches(filter, lib.records[slot].tags)) {
-        mask[slot] = 1;
+        mask![slot] = 1;
         matched++;
       }
-    }
+    };
+    // With an `=` or `in` that must hold, only the images carrying those values are tested (tag-index.ts).
+    const candidates = lib.tagIndex.candidates(filter, () => lib.tagsByKey());
+    if (candidates) {
+      for (const key of candidates) {
+        const slot = lib.slotOfKey(key);
+        if (slot !== undefined) test(slot);
+      }
+    } else for (let slot = 0; slot < lib.size; slot++) test(slot);
     if (matched === 0) return { hits: [], path: 'exact-filtered' };
   }
   if (mask && (matched < plan.annThreshold || !plan.ann)) {

@@ -115,13 +115,13 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       this.releaseLock();
       throw e;
     }
-    this.sweepImageFiles(Date.now());
+    this.sweepImageFiles();
   }
 
   /** In the background: removes image files a crash left unreferenced (image-files.ts). */
-  private sweepImageFiles(openedAt: number): void {
+  private sweepImageFiles(): void {
     const referenced = this.db.prepare('SELECT 1 FROM image_files WHERE file = ?').pluck();
-    this.swept = this.files.sweep((name) => this.closed || referenced.get(name) !== undefined, openedAt).catch(() => 0);
+    this.swept = this.files.sweep((name) => this.closed || referenced.get(name) !== undefined).catch(() => 0);
   }
 
   /** Resolves how many unreferenced image files the sweep at open removed, once it has finished. */

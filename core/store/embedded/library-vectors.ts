@@ -39,7 +39,8 @@ export class LibraryVectors {
 
   /** Inserts or overwrites the image stored under `key` (an overwrite keeps its key). */
   put(key: number, record: ImageRecord, vector: Float32Array): void {
-    this.matrix.set(vector, this.place(key, record) * this.dim);
+    const slot = this.place(key, record); // first: it may grow (replace) the matrix
+    this.matrix.set(vector, slot * this.dim);
   }
 
   /** put() with the vector as stored (little-endian float32 bytes), copied into place with no array between. */

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   log(`image-search-gateway bench — node ${process.version}, ${os.cpus().length} cores, store ${values.store}`);
 
   await runIngestBench({ images: values.quick ? 60 : 300, concurrency: 8, log });
+  await (await import('./views-bench')).runViewsBench({ images: values.quick ? 32 : 120, queries: values.quick ? 32 : 100, log });
   await (await import('./clip-bench')).runClipBench({ images: values.quick ? 32 : 96, queries: values.quick ? 10 : 30, concurrency: 32, log }); // 32 in flight: the batch size of the bare run
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-store-bench-'));

@@ -11,6 +11,7 @@ import type { LoadedModel } from './embed/runner';
 import { rankLabels, type LabelScore } from './embed/zero-shot';
 import { checkImage, clampRegion, decodeImage, detectSubject, detectSubjects } from './image';
 import { toTensor } from './image/tensor';
+import { decodeForViews, viewTensors, type ViewName } from './image/views';
 import type { ImageLimits } from './image/types';
 import type { ImageRecord, Library, LibraryMode, LibraryRef, Region, Tags } from './records';
 import { LIBRARY_MODES } from './records';
@@ -282,6 +283,18 @@ export class Engine {
     }
     const [{ vector }, vectors] = await Promise.all([this.embedImage(model, image, false), Promise.all(labels.map((l) => embedText(l)))]);
     return rankLabels(vector, labels, vectors);
+  }
+
+  /**
+   * The vectors of several views of one image (see core/image/views.ts), in the order asked: one decode,
+   * one batched model run. The first step of indexing a picture by its views.
+   */
+  async embedViews(input: ImageInput, views: readonly ViewName[], modelName = this.models.defaultModel): Promise<Float32Array[]> {
+    const model = await this.models.get(modelName);
+    const checked = await checkImage(input.bytes, input.limits);
+    const spec = model.manifest.visual.preprocess;
+    const pixels = await decodeImage(checked, { region: input.region }, (image) => decodeForViews(image, spec));
+    return model.embedImages(await viewTensors(pixels, views, spec));
   }
 
   /** Subject regions of an image (largest first), for vendors that report them. */

@@ -1,7 +1,7 @@
 /**
  * The embedded store's memory-mapped snapshots: a restart answers as before; writes made over a mapped
- * snapshot (kept beside it) survive a save and a restart. Filtered searches reuse a filter's candidate set
- * until the library changes.
+ * snapshot (kept beside it) survive a save and a restart. A filter searched again after a tag change, a
+ * delete and an insert sees each of them (whatever the store derived from the first search is kept in step).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -86,7 +86,7 @@ describe('embedded store: memory-mapped snapshots', () => {
   });
 });
 
-describe('filtered search: candidate sets reused across searches', () => {
+describe('filtered search: the same filter again after writes', () => {
   it('sees a tag change, a delete and an insert between two searches with the same filter', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-cand-'));
     const store = await openEmbeddedStore({ dir });

@@ -1,7 +1,7 @@
 /** The embedded store: the shared contract, plus its ANN path, index snapshots and crash durability. */
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clusteredVectors, type ClusteredData } from '../../bench/store-bench';
@@ -428,6 +428,19 @@ describe('embedded store: stored originals live in files beside SQLite', () => {
     check.close();
   });
 
+  it('never sweeps a file written while the sweep runs, before its row commits', async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    for (let i = 0; i < 40; i++) await store.upsertImages(REF, [{ record: rec(`old${i}`), vector: vec(), image: Buffer.from(`old ${i}`) }]);
+    await store.close();
+    store = await openEmbeddedStore({ dir }); // the sweep starts; writes go on at once
+    await Promise.all(Array.from({ length: 40 }, (_, i) => store.upsertImages(REF, [{ record: rec(`new${i}`), vector: vec(), image: Buffer.from(`new ${i}`) }])));
+    expect(await store.whenSwept()).toBe(0);
+    for (let i = 0; i < 40; i++) expect((await store.getImageBytes(REF, `new${i}`))?.toString()).toBe(`new ${i}`);
+    expect(imageFiles()).toHaveLength(80);
+    await store.close();
+  });
+
   it('removes at the next open the files a crash left unreferenced, and keeps every referenced one', async () => {
     let store = await openEmbeddedStore({ dir });
     await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
@@ -437,7 +450,6 @@ describe('embedded store: stored originals live in files beside SQLite', () => {
     mkdirSync(path.join(dir, 'images', 'ff'), { recursive: true });
     const orphan = path.join(dir, 'images', 'ff', 'ff0000000000000000000000');
     writeFileSync(orphan, 'never committed');
-    utimesSync(orphan, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     store = await openEmbeddedStore({ dir });
     expect(await store.whenSwept()).toBe(1);
     expect(existsSync(orphan)).toBe(false);

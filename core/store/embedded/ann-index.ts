@@ -127,7 +127,9 @@ export class AnnIndex {
       return;
     }
     this.delta ??= newIndex(this.dim, this.params, this.madeFor);
-    this.delta.add(bigKeys, vectors, keys.length > 64 ? THREADS : 1);
+    // One thread: concurrent inserts into a new, tiny graph can leave a vector unreachable (seen as a
+    // flaky miss of an image's own vector); the delta stays small, so this costs little.
+    this.delta.add(bigKeys, vectors, 1);
     for (const key of keys) this.deltaKeys.add(key);
   }
 

@@ -115,13 +115,13 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       this.releaseLock();
       throw e;
     }
-    this.sweepImageFiles(Date.now());
+    this.sweepImageFiles();
   }
 
   /** In the background: removes image files a crash left unreferenced (image-files.ts). */
-  private sweepImageFiles(openedAt: number): void {
+  private sweepImageFiles(): void {
     const referenced = this.db.prepare('SELECT 1 FROM image_files WHERE file = ?').pluck();
-    this.swept = this.files.sweep((name) => this.closed || referenced.get(name) !== undefined, openedAt).catch(() => 0);
+    this.swept = this.files.sweep((name) => this.closed || referenced.get(name) !== undefined).catch(() => 0);
   }
 
   /** Resolves how many unreferenced image files the sweep at open removed, once it has finished. */
@@ -648,7 +648,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     try {
       const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
       const vectors = new LibraryVectors(lib.dimension ?? 1, count);
-      const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.put(row.image_key, imageFromRow(row), blobToVector(row.vector));
+      const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.putStored(row.image_key, imageFromRow(row), row.vector);
       if (lib.dimension !== null) {
         for (let after = 0; ; ) {
           const rows = this.sql.loadChunk.all(lib.lib_id, after, LOAD_CHUNK) as Array<ImageRecordRow & { vector: Buffer }>;

@@ -18,6 +18,8 @@ const folderOf = (name: string) => name.slice(0, 2);
 
 export class ImageFiles {
   private readonly made = new Set<string>();
+  /** While a sweep runs: the names this process writes, which the sweep must never take for leftovers. */
+  private writtenDuringSweep?: Set<string>;
 
   constructor(
     readonly dir: string,
@@ -29,6 +31,7 @@ export class ImageFiles {
   /** Writes the bytes under a new name and resolves the name once they are on disk. */
   async write(bytes: Buffer): Promise<string> {
     const name = randomBytes(12).toString('hex');
+    this.writtenDuringSweep?.add(name);
     const folder = path.join(this.dir, folderOf(name));
     if (!this.made.has(folder)) {
       await fs.promises.mkdir(folder, { recursive: true });
@@ -73,21 +76,25 @@ export class ImageFiles {
   }
 
   /**
-   * Removes the files older than `before` (ms since epoch) that `isReferenced` does not know: leftovers
-   * of writes whose transaction never committed, or of removals a crash interrupted. Newer files may
-   * belong to a write in flight. Asynchronous folder by folder, so it never holds the event loop long.
+   * Removes the files that `isReferenced` does not know and that this process did not write: leftovers
+   * of writes whose transaction never committed, or of removals a crash interrupted. (A file this process
+   * writes is unreferenced until its transaction commits; file times are too coarse to tell those apart.)
+   * Asynchronous folder by folder, so it never holds the event loop long.
    */
-  async sweep(isReferenced: (name: string) => boolean, before: number): Promise<number> {
+  async sweep(isReferenced: (name: string) => boolean): Promise<number> {
+    const mine = (this.writtenDuringSweep = new Set());
     let removed = 0;
-    for (const folder of await fs.promises.readdir(this.dir)) {
-      const names = await fs.promises.readdir(path.join(this.dir, folder)).catch(() => [] as string[]);
-      for (const name of names) {
-        const file = path.join(this.dir, folder, name);
-        const stat = await fs.promises.stat(file).catch(() => undefined);
-        if (!stat || stat.mtimeMs >= before || isReferenced(name)) continue;
-        await fs.promises.rm(file, { force: true });
-        removed++;
+    try {
+      for (const folder of await fs.promises.readdir(this.dir)) {
+        const names = await fs.promises.readdir(path.join(this.dir, folder)).catch(() => [] as string[]);
+        for (const name of names) {
+          if (mine.has(name) || isReferenced(name)) continue;
+          await fs.promises.rm(path.join(this.dir, folder, name), { force: true });
+          removed++;
+        }
       }
+    } finally {
+      this.writtenDuringSweep = undefined;
     }
     return removed;
   }

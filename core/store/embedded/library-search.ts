@@ -38,15 +38,28 @@ export function searchLibrary(
   if (lib.size === 0 || options.need <= 0) return { hits: [], path: 'exact' };
   let mask: Uint8Array | undefined;
   let matched = lib.size;
-  let candidates: FilterCandidates | undefined;
   if (options.filter) {
-    candidates = candidatesOf(lib, options.filter);
-    mask = candidates.mask;
-    matched = candidates.slots.length;
+    mask = new Uint8Array(lib.size);
+    matched = 0;
+    const filter = options.filter;
+    const test = (slot: number) => {
+      if (matches(filter, lib.records[slot].tags)) {
+        mask![slot] = 1;
+        matched++;
+      }
+    };
+    // With an `=` or `in` that must hold, only the images carrying those values are tested (tag-index.ts).
+    const candidates = lib.tagIndex.candidates(filter, () => lib.tagsByKey());
+    if (candidates) {
+      for (const key of candidates) {
+        const slot = lib.slotOfKey(key);
+        if (slot !== undefined) test(slot);
+      }
+    } else for (let slot = 0; slot < lib.size; slot++) test(slot);
     if (matched === 0) return { hits: [], path: 'exact-filtered' };
   }
-  if (candidates && (matched < plan.annThreshold || !plan.ann)) {
-    return { hits: exactOverSlots(lib, query, options, candidates.slots), path: 'exact-filtered' };
+  if (mask && (matched < plan.annThreshold || !plan.ann)) {
+    return { hits: exactOverMask(lib, query, options, mask), path: 'exact-filtered' };
   }
   if (!plan.ann || lib.size < plan.annThreshold) {
     return { hits: exactOverAll(lib, query, options), path: 'exact' };
@@ -54,53 +67,6 @@ export function searchLibrary(
   // Unfiltered: batched with concurrent queries (AnnIndex.searchSoon). A filtered search stays in one
   // piece, because its mask is by slot and a write in between may move slots.
   return mask ? annSearch(lib, query, options, plan.ann, mask, matched) : annSearchBatched(lib, query, options, plan.ann);
-}
-
-/** The images a filter admits, as a mask over slots and as the list of those slots. */
-interface FilterCandidates {
-  generation: number;
-  mask: Uint8Array;
-  slots: Int32Array;
-}
-
-/** Per library, the candidate sets of the filters searched lately (a filter's JSON is its key). */
-const candidateCache = new WeakMap<LibraryVectors, Map<string, FilterCandidates>>();
-const CANDIDATE_SETS_PER_LIBRARY = 8;
-
-/**
- * The filter's candidate set, evaluated once over the records and reused by every search with the same
- * filter until the library changes (its generation moves): a selective filter then costs its matches,
- * not a pass of the filter over every record per query.
- */
-function candidatesOf(lib: LibraryVectors, filter: Filter): FilterCandidates {
-  let cache = candidateCache.get(lib);
-  if (!cache) candidateCache.set(lib, (cache = new Map()));
-  const key = JSON.stringify(filter);
-  const cached = cache.get(key);
-  cache.delete(key); // re-inserted below: the map's order is least recently used first
-  if (cached && cached.generation === lib.generation) {
-    cache.set(key, cached);
-    return cached;
-  }
-  const mask = new Uint8Array(lib.size);
-  const list: number[] = [];
-  for (let slot = 0; slot < lib.size; slot++) {
-    if (matches(filter, lib.records[slot].tags)) {
-      mask[slot] = 1;
-      list.push(slot);
-    }
-  }
-  const entry = { generation: lib.generation, mask, slots: Int32Array.from(list) };
-  cache.set(key, entry);
-  if (cache.size > CANDIDATE_SETS_PER_LIBRARY) cache.delete(cache.keys().next().value!);
-  return entry;
-}
-
-function exactOverSlots(lib: LibraryVectors, query: Float32Array, options: CollectOptions, slots: Int32Array): Scored[] {
-  const collector = new Collector(options);
-  const { dim, matrix, records } = lib;
-  for (const slot of slots) collector.offer(slot, dot(query, matrix, slot * dim, dim), records[slot]);
-  return collector.results();
 }
 
 function exactOverMask(lib: LibraryVectors, query: Float32Array, options: CollectOptions, mask: Uint8Array): Scored[] {

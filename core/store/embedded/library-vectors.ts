@@ -4,16 +4,17 @@
  * slots [0, size) are always live and the matrix can be scanned or handed to usearch as it is.
  * Loaded from SQLite on first need; kept in step with every committed write.
  */
-import type { ImageRecord } from '../../records';
+import type { ImageRecord, Tags } from '../../records';
+import { TagIndex } from './tag-index';
 
 export class LibraryVectors {
   size = 0;
-  /** Bumped by every change of a record or a slot: what was derived from the records (filter candidate sets) is stale. */
-  generation = 0;
   matrix: Float32Array;
   /** Image key (SQLite image_key, the usearch key) per slot. */
   keys: number[] = [];
   records: ImageRecord[] = [];
+  /** Images by tag value, for the fields filters have asked about (tag-index.ts). */
+  readonly tagIndex = new TagIndex();
   private readonly slotByKey = new Map<number, number>();
   private readonly slotById = new Map<string, number>();
 
@@ -38,33 +39,52 @@ export class LibraryVectors {
 
   /** Inserts or overwrites the image stored under `key` (an overwrite keeps its key). */
   put(key: number, record: ImageRecord, vector: Float32Array): void {
-    this.generation++;
+    const slot = this.place(key, record); // first: it may grow (replace) the matrix
+    this.matrix.set(vector, slot * this.dim);
+  }
+
+  /** put() with the vector as stored (little-endian float32 bytes), copied into place with no array between. */
+  putStored(key: number, record: ImageRecord, bytes: Uint8Array): void {
+    const slot = this.place(key, record);
+    new Uint8Array(this.matrix.buffer, slot * this.dim * 4, this.dim * 4).set(bytes.subarray(0, this.dim * 4));
+  }
+
+  /** The slot of `key` for `record`, a new one at the end for a new key. */
+  private place(key: number, record: ImageRecord): number {
     let slot = this.slotByKey.get(key);
+    let previous: ImageRecord | undefined;
     if (slot === undefined) {
       slot = this.size++;
       this.ensureCapacity(this.size);
       this.keys[slot] = key;
       this.slotByKey.set(key, slot);
     } else {
-      const previous = this.records[slot];
+      previous = this.records[slot];
       if (previous.id !== record.id) this.slotById.delete(previous.id);
     }
+    this.tagIndex.put(key, record.tags, previous?.tags);
     this.records[slot] = record;
     this.slotById.set(record.id, slot);
-    this.matrix.set(vector, slot * this.dim);
+    return slot;
   }
 
   /** Replaces the record of an existing image (tags/extra update); the vector stays. */
   replaceRecord(key: number, record: ImageRecord): void {
     const slot = this.slotByKey.get(key);
-    if (slot !== undefined) this.records[slot] = record;
-    this.generation++;
+    if (slot === undefined) return;
+    this.tagIndex.put(key, record.tags, this.records[slot].tags);
+    this.records[slot] = record;
+  }
+
+  /** Every image's key and tags (to index a tag field the first time a filter asks for it). */
+  *tagsByKey(): Iterable<[number, Tags]> {
+    for (let slot = 0; slot < this.size; slot++) yield [this.keys[slot], this.records[slot].tags];
   }
 
   remove(key: number): boolean {
     const slot = this.slotByKey.get(key);
     if (slot === undefined) return false;
-    this.generation++;
+    this.tagIndex.remove(key, this.records[slot].tags);
     const last = this.size - 1;
     this.slotByKey.delete(key);
     this.slotById.delete(this.records[slot].id);

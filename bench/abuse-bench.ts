@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { peakRssMiB, startGatewayProcess } from './gateway-process';
+import { quantile } from './stats';
 
 const OPERATOR = '/api/v1/operators/image-search';
 
@@ -60,7 +61,6 @@ function bmpBomb(width: number, height: number): Buffer {
   return file;
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 /**
  * Polls health every 20 ms from a thread of its own: the attacking requests keep this process's event loop

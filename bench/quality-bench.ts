@@ -26,6 +26,7 @@ import { Engine } from '../core/engine';
 import { DEFAULT_VIEWS, type ViewName } from '../core/image/views';
 import { openStore } from '../core/store/open-store';
 import { addWithViews } from './views-bench';
+import { quantile } from './stats';
 
 /** Debian packages with photographs. gnome-backgrounds, mate-backgrounds and plasma-workspace-wallpapers
  * are deliberately absent: they are reserved for a held-out check nobody tunes on. */
@@ -249,9 +250,6 @@ interface Figures {
   p99: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function runOnce(
   engine: Engine,
@@ -312,8 +310,8 @@ async function runOnce(
     unrelated: sum / count,
     vectorsPerImage: views ? views.length : 1,
     ingestPerSecond: db.length / ingestSeconds,
-    p50: percentile(times, 50),
-    p99: percentile(times, 99),
+    p50: quantile(times, 0.5),
+    p99: quantile(times, 0.99),
   };
 }
 

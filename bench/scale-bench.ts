@@ -28,6 +28,7 @@ import { QdrantStore } from '../core/store/qdrant';
 import type { VectorStore } from '../core/store/vector-store';
 import { prng } from '../tests/helpers/prng';
 import { clusteredVectors } from './store-bench';
+import { quantile } from './stats';
 
 const DIM = 512;
 const K = 10;
@@ -51,10 +52,6 @@ interface Truth {
 // ---------------------------------------------------------------------------------------------------
 // Shared figures
 
-const quantile = (xs: number[], q: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-};
 
 function recall(found: number[][], truth: number[][]): number {
   let hit = 0;

@@ -17,6 +17,7 @@ import { openEmbeddedStore, type EmbeddedStore } from '../core/store/embedded';
 import { QdrantStore } from '../core/store/qdrant';
 import type { VectorStore } from '../core/store/vector-store';
 import type { LibraryRef } from '../core/records';
+import { quantile } from './stats';
 
 export interface StoreBenchRow {
   size: number;
@@ -174,9 +175,6 @@ function groundTruth(data: ClusteredData, n: number, queries: Float32Array[]): s
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
 
 export async function runStoreBench(opts: StoreBenchOptions): Promise<StoreBenchRow[]> {
   const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -253,10 +251,10 @@ export async function runStoreBench(opts: StoreBenchOptions): Promise<StoreBench
     const row: StoreBenchRow = {
       size,
       buildSeconds,
-      p50ms: percentile(latencies, 0.5),
-      p99ms: percentile(latencies, 0.99),
+      p50ms: quantile(latencies, 0.5),
+      p99ms: quantile(latencies, 0.99),
       recallAt10: found / (queries.length * K),
-      exactP50ms: percentile(exactLatencies, 0.5),
+      exactP50ms: quantile(exactLatencies, 0.5),
     };
     rows.push(row);
     log(

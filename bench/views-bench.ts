@@ -13,6 +13,7 @@ import { DEFAULT_VIEWS, type ViewName } from '../core/image/views';
 import type { LibraryRef } from '../core/records';
 import { openStore } from '../core/store/open-store';
 import { makeScene } from '../tests/helpers/synthetic-images';
+import { quantile } from './stats';
 
 /**
  * Indexes pictures by their views: one decode and one batched model run per picture (Engine.embedViews),
@@ -31,7 +32,6 @@ export async function addWithViews(engine: Engine, ref: LibraryRef, pictures: Ar
   );
 }
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 export async function runViewsBench(opts: { images: number; queries: number; log: (line: string) => void }): Promise<void> {
   const pictures = await Promise.all(Array.from({ length: opts.images }, async (_, i) => ({ id: `p${i}`, bytes: await makeScene(5000 + i, 1024, 768) })));

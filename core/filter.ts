@@ -46,7 +46,8 @@ export function compareTag(tag: TagValue, value: TagValue): number | undefined {
   return tag < value ? -1 : tag > value ? 1 : 0;
 }
 
-function toNumber(v: string | number): number | undefined {
+/** A number, or a non-blank string that is a finite number, as a number (how filters compare numbers). */
+export function toNumber(v: string | number): number | undefined {
   if (typeof v === 'number') return v;
   if (v.trim() === '') return undefined;
   const n = Number(v);

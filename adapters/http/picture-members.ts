@@ -3,10 +3,9 @@
  * raw body before the handler runs (core/image/predecoded.ts), found without parsing the JSON.
  */
 import type { Request, Response } from 'express';
+import { isDataUri } from '../../core/image';
 import { decodeBase64InSlices, registerPredecoded, releasePredecoded } from '../../core/image/predecoded';
 import { longLiterals } from './json-text';
-
-const DATA_URI_START = /^\s*data:/i;
 
 /**
  * Decodes the pictures of a JSON body (long string literals of the API's picture members) before the
@@ -24,7 +23,7 @@ export async function predecodePictures(req: Request, res: Response, pictureFiel
     const member = memberName(raw, start - 1);
     if (member === undefined || !pictureFields.has(member)) continue;
     const head = raw.toString('latin1', start, start + 1024);
-    const header = DATA_URI_START.test(head) && head.includes(',') ? head.slice(0, head.indexOf(',') + 1) : '';
+    const header = isDataUri(head) && head.includes(',') ? head.slice(0, head.indexOf(',') + 1) : '';
     const bytes = await decodeBase64InSlices(raw, start + header.length, end);
     if (!bytes) continue;
     const standIn = registerPredecoded(bytes);

@@ -9,14 +9,14 @@
  * query may look it up by: a number under `n:`; a string under `s:` and, when numeric, `sn:` (its number);
  * a boolean under `b:`. A number query reads `n:` and `sn:`; a string query `s:` and, when numeric, `n:`.
  */
-import type { Filter } from '../../filter';
+import { toNumber, type Filter } from '../../filter';
 import type { Tags, TagValue } from '../../records';
 
 /** The keys a stored tag value is filed under. */
 function storedKeys(value: TagValue): string[] {
   if (typeof value === 'boolean') return [`b:${value}`];
   if (typeof value === 'number') return [`n:${value}`];
-  const n = numeric(value);
+  const n = toNumber(value);
   return n === undefined ? [`s:${value}`] : [`s:${value}`, `sn:${n}`];
 }
 
@@ -24,15 +24,8 @@ function storedKeys(value: TagValue): string[] {
 function queryKeys(value: TagValue): string[] {
   if (typeof value === 'boolean') return [`b:${value}`];
   if (typeof value === 'number') return [`n:${value}`, `sn:${value}`];
-  const n = numeric(value);
+  const n = toNumber(value);
   return n === undefined ? [`s:${value}`] : [`s:${value}`, `n:${n}`];
-}
-
-/** As filter.ts's toNumber: a non-blank string that is a finite number. */
-function numeric(text: string): number | undefined {
-  if (text.trim() === '') return undefined;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : undefined;
 }
 
 export class TagIndex {

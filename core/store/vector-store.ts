@@ -66,6 +66,9 @@ export interface TaskRecord {
   createdAt: number;
   updatedAt: number;
   state: unknown;
+  /** The series the task is filed under (e.g. one library's dumps) and its number in it (1, 2, ...). */
+  scope?: string;
+  seq?: number;
 }
 
 export interface VectorStore {
@@ -98,6 +101,16 @@ export interface VectorStore {
   getTask(tenant: string, id: string): Promise<TaskRecord | undefined>;
   /** Tasks not yet finished, of every tenant (resumed at start). */
   listUnfinishedTasks(): Promise<TaskRecord[]>;
+  /** A tenant's tasks filed under `scope`, by `seq`. */
+  listTasks(tenant: string, scope: string): Promise<TaskRecord[]>;
+  /** Removes a task record (a task withdrawn before it ran); resolves false when it did not exist. */
+  deleteTask(tenant: string, id: string): Promise<boolean>;
+
+  /**
+   * The next number (1, 2, ...) of a tenant's sequence, atomically: no two callers, in any process sharing
+   * the store, ever get the same number. reset(tenant) starts the tenant's sequences again.
+   */
+  nextSequence(tenant: string, scope: string): Promise<number>;
 
   /** Every tenant that has a library or a task, sorted (store migration walks them). */
   listTenants(): Promise<string[]>;
@@ -105,10 +118,9 @@ export interface VectorStore {
   /**
    * Records a one-time token (a request nonce) until `expiresAt` (ms since epoch): resolves true for the
    * first claim and false for every later one before it expires, across all processes sharing the store.
-   * Only stores several processes share implement it (qdrant); with one process, memory does the job.
    */
-  claimOnce?(scope: string, token: string, expiresAt: number): Promise<boolean>;
+  claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean>;
 
-  /** Removes every library, image and task of one tenant, or of all tenants. */
+  /** Removes every library, image and task (and sequence) of one tenant, or of all tenants (and every claim). */
   reset(tenant?: string): Promise<void>;
 }

@@ -523,6 +523,53 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         expect(await store.getTask(T1, 't1')).toEqual(done);
         expect((await store.listUnfinishedTasks()).map((t) => `${t.tenant}/${t.id}`).sort()).toEqual([`${T1}/t2`, `${T2}/t3`]);
       });
+
+      it('files tasks under a scope with their number, lists a scope by number, deletes one', async () => {
+        await store.putTask({ ...task(T1, 'b', 'running'), scope: 'lib-a', seq: 2 });
+        await store.putTask({ ...task(T1, 'a', 'succeeded'), scope: 'lib-a', seq: 1 });
+        await store.putTask({ ...task(T1, 'c', 'pending'), scope: 'lib-b', seq: 1 });
+        await store.putTask({ ...task(T2, 'd', 'pending'), scope: 'lib-a', seq: 1 });
+        await store.putTask(task(T1, 'e', 'pending'));
+        expect(await store.getTask(T1, 'b')).toEqual({ ...task(T1, 'b', 'running'), scope: 'lib-a', seq: 2 });
+        expect((await store.listTasks(T1, 'lib-a')).map((t) => [t.id, t.seq])).toEqual([['a', 1], ['b', 2]]);
+        expect(await store.listTasks(T1, 'lib-c')).toEqual([]);
+        expect(await store.deleteTask(T1, 'b')).toBe(true);
+        expect(await store.deleteTask(T1, 'b')).toBe(false);
+        expect((await store.listTasks(T1, 'lib-a')).map((t) => t.id)).toEqual(['a']);
+        expect(await store.getTask(T1, 'e')).toEqual(task(T1, 'e', 'pending'));
+      });
+
+      it('hands out each number of a sequence once, even to concurrent callers, per tenant and scope', async () => {
+        const numbers = await Promise.all(Array.from({ length: 12 }, () => store.nextSequence(T1, 'lib-a')));
+        expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+        expect(await store.nextSequence(T1, 'lib-a')).toBe(13);
+        expect(await store.nextSequence(T1, 'lib-b')).toBe(1);
+        expect(await store.nextSequence(T2, 'lib-a')).toBe(1);
+        await store.reset(T1);
+        expect(await store.nextSequence(T1, 'lib-a')).toBe(1);
+        expect(await store.nextSequence(T2, 'lib-a')).toBe(2);
+        await store.reset();
+        expect(await store.nextSequence(T2, 'lib-a')).toBe(1);
+      });
+    });
+
+    describe('one-time claims', () => {
+      it('grants a token once until it expires, to one of concurrent claimants, per scope', async () => {
+        const until = Date.now() + 60_000;
+        const claims = await Promise.all(Array.from({ length: 6 }, () => store.claimOnce('nonce', 'n-1', until)));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(await store.claimOnce('nonce', 'n-1', until)).toBe(false);
+        expect(await store.claimOnce('nonce', 'n-2', until)).toBe(true);
+        expect(await store.claimOnce('other', 'n-1', until)).toBe(true);
+      });
+
+      it('grants an expired token again; reset() forgets every claim', async () => {
+        expect(await store.claimOnce('nonce', 'old', Date.now() - 1)).toBe(true);
+        expect(await store.claimOnce('nonce', 'old', Date.now() + 60_000)).toBe(true);
+        expect(await store.claimOnce('nonce', 'old', Date.now() + 60_000)).toBe(false);
+        await store.reset();
+        expect(await store.claimOnce('nonce', 'old', Date.now() + 60_000)).toBe(true);
+      });
     });
 
     describe('tenants', () => {

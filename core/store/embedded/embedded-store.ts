@@ -42,6 +42,7 @@ import { LibraryVectors } from './library-vectors';
 import { LibraryRuntime, type AnnStatus, type RuntimeHost } from './library-runtime';
 import { searchLibrary } from './library-search';
 import { configureConnection, migrate } from './schema';
+import { EmbeddedTasks } from './task-store';
 
 export interface EmbeddedStoreOptions {
   /** Data directory (created if missing): store.sqlite, its WAL, and ann/ snapshots. */
@@ -90,6 +91,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   private closed = false;
   private swept: Promise<number> = Promise.resolve(0);
   private readonly sql: Record<string, Statement>;
+  private readonly tasks: EmbeddedTasks;
 
   private constructor(options: EmbeddedStoreOptions) {
     fs.mkdirSync(options.dir, { recursive: true });
@@ -106,6 +108,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       configureConnection(this.db, options.synchronous ?? 'normal');
       migrate(this.db);
       this.sql = this.prepareStatements();
+      this.tasks = new EmbeddedTasks(this.db);
       const row = this.db.prepare("SELECT value FROM meta WHERE key = 'write_version'").get() as
         | { value: string }
         | undefined;
@@ -173,12 +176,6 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       libraryExists: p('SELECT 1 FROM libraries WHERE lib_id = ?').pluck(),
       changedSince: p('SELECT image_key FROM images WHERE lib_id = ? AND version > ?'),
       deletedSince: p('SELECT image_key FROM image_tombstones WHERE lib_id = ? AND version > ?'),
-      putTask: p(`INSERT INTO tasks (tenant, id, kind, status, created_at, updated_at, state)
-        VALUES (@tenant, @id, @kind, @status, @created_at, @updated_at, @state)
-        ON CONFLICT (tenant, id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
-          created_at = excluded.created_at, updated_at = excluded.updated_at, state = excluded.state`),
-      getTask: p('SELECT * FROM tasks WHERE tenant = ? AND id = ?'),
-      unfinishedTasks: p("SELECT * FROM tasks WHERE status IN ('pending', 'running') ORDER BY created_at, tenant, id"),
     };
   }
 
@@ -701,30 +698,41 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Tasks
+  // Tasks and one-time claims (task-store.ts)
 
   async putTask(task: TaskRecord): Promise<void> {
     this.checkOpen();
-    this.sql.putTask.run({
-      tenant: task.tenant,
-      id: task.id,
-      kind: task.kind,
-      status: task.status,
-      created_at: task.createdAt,
-      updated_at: task.updatedAt,
-      state: JSON.stringify(task.state ?? null),
-    });
+    this.tasks.putTask(task);
   }
 
   async getTask(tenant: string, id: string): Promise<TaskRecord | undefined> {
     this.checkOpen();
-    const row = this.sql.getTask.get(tenant, id) as TaskRow | undefined;
-    return row ? taskFromRow(row) : undefined;
+    return this.tasks.getTask(tenant, id);
+  }
+
+  async deleteTask(tenant: string, id: string): Promise<boolean> {
+    this.checkOpen();
+    return this.tasks.deleteTask(tenant, id);
   }
 
   async listUnfinishedTasks(): Promise<TaskRecord[]> {
     this.checkOpen();
-    return (this.sql.unfinishedTasks.all() as TaskRow[]).map(taskFromRow);
+    return this.tasks.listUnfinishedTasks();
+  }
+
+  async listTasks(tenant: string, scope: string): Promise<TaskRecord[]> {
+    this.checkOpen();
+    return this.tasks.listTasks(tenant, scope);
+  }
+
+  async nextSequence(tenant: string, scope: string): Promise<number> {
+    this.checkOpen();
+    return this.tasks.nextSequence(tenant, scope);
+  }
+
+  async claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean> {
+    this.checkOpen();
+    return this.tasks.claimOnce(scope, token, expiresAt);
   }
 
   async listTenants(): Promise<string[]> {
@@ -748,14 +756,15 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     if (tenant === undefined) {
       this.db.transaction(() => {
         files = this.db.prepare('SELECT file FROM image_files').pluck().all() as string[];
-        for (const table of ['image_files', 'image_bytes', 'images', 'image_tombstones', 'libraries', 'tasks']) {
+        for (const table of ['image_files', 'image_bytes', 'images', 'image_tombstones', 'libraries']) {
           this.db.exec(`DELETE FROM ${table}`);
         }
+        this.tasks.reset();
       })();
     } else {
       this.db.transaction(() => {
         files = this.deleteLibraryRows(libIds);
-        this.db.prepare('DELETE FROM tasks WHERE tenant = ?').run(tenant);
+        this.tasks.reset(tenant);
       })();
     }
     await Promise.all(libIds.map((id) => this.dropRuntime(id)));
@@ -780,27 +789,3 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
 function dimensionError(got: number, want: number): InvalidArgumentError {
   return new InvalidArgumentError('vector', `vector has dimension ${got}, library has ${want}`);
 }
-
-interface TaskRow {
-  tenant: string;
-  id: string;
-  kind: string;
-  status: TaskRecord['status'];
-  created_at: number;
-  updated_at: number;
-  state: string | null;
-}
-
-function taskFromRow(row: TaskRow): TaskRecord {
-  return {
-    tenant: row.tenant,
-    id: row.id,
-    kind: row.kind,
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    state: row.state === null ? null : JSON.parse(row.state),
-  };
-}
-
-

@@ -92,6 +92,25 @@ const MIGRATIONS: string[] = [
   `
   CREATE INDEX images_by_lib ON images (lib_id, image_key);
   `,
+  // Tasks filed in numbered series, the sequences that number them, and one-time claims (task-store.ts).
+  `
+  ALTER TABLE tasks ADD COLUMN scope TEXT;
+  ALTER TABLE tasks ADD COLUMN seq INTEGER;
+  CREATE INDEX tasks_by_scope ON tasks (tenant, scope, seq);
+  CREATE TABLE sequences (
+    tenant TEXT NOT NULL,
+    scope  TEXT NOT NULL,
+    last   INTEGER NOT NULL,
+    PRIMARY KEY (tenant, scope)
+  );
+  CREATE TABLE claims (
+    scope      TEXT NOT NULL,
+    token      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, token)
+  );
+  CREATE INDEX claims_by_expiry ON claims (expires_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

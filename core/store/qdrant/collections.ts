@@ -51,7 +51,7 @@ function clusterSettings(options: QdrantStoreOptions): Partial<CreateCollectionA
   return out;
 }
 
-export const META_INDEXES: Record<string, FieldSchema> = { kind: 'keyword', tenant: 'keyword', status: 'keyword', expires_at: 'float' };
+export const META_INDEXES: Record<string, FieldSchema> = { kind: 'keyword', tenant: 'keyword', status: 'keyword', scope: 'keyword', expires_at: 'float' };
 export const BLOB_INDEXES: Record<string, FieldSchema> = { lib: { type: 'keyword', is_tenant: true }, tenant: 'keyword' };
 export const IMAGE_INDEXES: Record<string, FieldSchema> = Object.fromEntries(
   IMAGE_KEYWORD_INDEXES.map((k) => [k, k === 'lib' ? { type: 'keyword', is_tenant: true } : 'keyword']),

@@ -54,6 +54,8 @@ export function pointId(...parts: string[]): string {
 export const libraryPointId = (tenant: string, name: string) => pointId('library', tenant, name);
 export const taskPointId = (tenant: string, id: string) => pointId('task', tenant, id);
 export const tokenPointId = (scope: string, token: string) => pointId('once', scope, token);
+/** Number `n` of a tenant's sequence, claimed once; n = 0 is the hint of the last number handed out. */
+export const sequencePointId = (tenant: string, scope: string, n: number) => pointId('seq', tenant, scope, String(n));
 export const imagePointId = (libKey: string, id: string) => pointId('image', libKey, id);
 
 /** The placeholder vector of meta and blob points. */
@@ -205,10 +207,14 @@ export interface TaskPayload {
   created_at: number;
   updated_at: number;
   state: string; // JSON
+  scope?: string;
+  seq?: number;
 }
 
 export function taskPayload(t: TaskRecord): TaskPayload {
+  const series = t.scope === undefined ? {} : { scope: t.scope, ...(t.seq === undefined ? {} : { seq: t.seq }) };
   return {
+    ...series,
     kind: 'task',
     tenant: t.tenant,
     id: t.id,
@@ -229,6 +235,8 @@ export function taskFromPayload(p: TaskPayload): TaskRecord {
     createdAt: p.created_at,
     updatedAt: p.updated_at,
     state: JSON.parse(p.state) as unknown,
+    ...(p.scope === undefined ? {} : { scope: p.scope }),
+    ...(p.seq === undefined ? {} : { seq: p.seq }),
   };
 }
 
@@ -239,6 +247,18 @@ export interface TokenPayload {
   /** Random per claim: whoever reads its own owner back made the claim. */
   owner: string;
   expires_at: number;
+}
+
+/** A number of a tenant's sequence (n > 0, claimed once), or the hint of the last one handed out (n = 0). */
+export interface SequencePayload {
+  kind: 'seq';
+  tenant: string;
+  scope: string;
+  n: number;
+  /** n > 0: random per claim, as for tokens. */
+  owner?: string;
+  /** n = 0: the last number handed out, as far as this hint knows (never more than the truth). */
+  last?: number;
 }
 
 /** Payload fields with a keyword index in the image collections (`lib` is the tenant key). */

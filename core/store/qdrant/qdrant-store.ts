@@ -41,12 +41,14 @@ import {
   tagFields,
   taskFromPayload,
   taskPayload,
+  sequencePointId,
   taskPointId,
   tokenPointId,
   UNIT_VECTOR,
   type BlobPayload,
   type ImagePayload,
   type LibraryPayload,
+  type SequencePayload,
   type TaskPayload,
   type TokenPayload,
 } from './layout';
@@ -565,6 +567,49 @@ export class QdrantStore implements VectorStore {
       .sort((a, b) => a.createdAt - b.createdAt || cmp(a.tenant, b.tenant) || cmp(a.id, b.id));
   }
 
+  async listTasks(tenant: string, scope: string): Promise<TaskRecord[]> {
+    await this.ensureMeta();
+    const points = await this.scrollAll<TaskPayload>(this.meta, {
+      must: [
+        { key: 'kind', match: { value: 'task' } },
+        { key: 'tenant', match: { value: tenant } },
+        { key: 'scope', match: { value: scope } },
+      ],
+    });
+    return points
+      .map((p) => taskFromPayload(p.payload as TaskPayload))
+      .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0) || a.createdAt - b.createdAt || cmp(a.id, b.id));
+  }
+
+  async deleteTask(tenant: string, id: string): Promise<boolean> {
+    await this.ensureMeta();
+    const pid = taskPointId(tenant, id);
+    if ((await this.retrieve(this.meta, [pid], false, false)).length === 0) return false;
+    await this.write(() => this.client.delete(this.meta, { wait: true, ordering: 'strong', points: [pid] }));
+    return true;
+  }
+
+  /**
+   * Qdrant has no atomic counter, so each number is a point created insert-only: the caller whose owner
+   * mark is read back holds it; the others try the next number. A hint point remembers roughly where the
+   * sequence stands, so a caller starts near the end instead of probing from 1.
+   */
+  async nextSequence(tenant: string, scope: string): Promise<number> {
+    await this.ensureMeta();
+    const hintId = sequencePointId(tenant, scope, 0);
+    const [hint] = await this.retrieve<SequencePayload>(this.meta, [hintId]);
+    let n = ((hint?.payload as SequencePayload | undefined)?.last ?? 0) + 1;
+    for (;;) {
+      const payload: SequencePayload = { kind: 'seq', tenant, scope, n };
+      if (await this.insertOnce(sequencePointId(tenant, scope, n), payload, false)) break;
+      n++;
+    }
+    // Best effort: a hint left behind by a slower writer only costs a later caller a few probes.
+    const last: SequencePayload = { kind: 'seq', tenant, scope, n: 0, last: n };
+    await this.write(() => this.client.upsert(this.meta, { wait: true, points: [{ id: hintId, vector: UNIT_VECTOR, payload: { ...last } }] }));
+    return n;
+  }
+
   async listTenants(): Promise<string[]> {
     await this.ensureMeta();
     const points = await this.scrollAll<{ tenant: string }>(
@@ -585,20 +630,28 @@ export class QdrantStore implements VectorStore {
     const now = Date.now();
     const held = existing?.payload as TokenPayload | undefined;
     if (held && held.expires_at > now) return false;
+    // A live token is never overwritten; an expired one is replaced.
+    const claimed = await this.insertOnce(id, { kind: 'once', scope, token, expires_at: expiresAt }, held !== undefined);
+    this.sweepTokens(now);
+    return claimed;
+  }
+
+  /**
+   * Writes a point carrying a fresh owner mark (insert-only unless `replace`) and reads it back: true when
+   * the mark read is ours, so of concurrent writers exactly one wins.
+   */
+  private async insertOnce(id: string, payload: Omit<TokenPayload, 'owner'> | SequencePayload, replace: boolean): Promise<boolean> {
     const owner = randomUUID();
-    const payload: TokenPayload = { kind: 'once', scope, token, owner, expires_at: expiresAt };
     await this.write(() =>
       this.client.upsert(this.meta, {
         wait: true,
         ordering: 'strong',
-        // A live token is never overwritten; an expired one is replaced.
-        update_mode: held ? 'upsert' : 'insert_only',
-        points: [{ id, vector: UNIT_VECTOR, payload: { ...payload } }],
+        update_mode: replace ? 'upsert' : 'insert_only',
+        points: [{ id, vector: UNIT_VECTOR, payload: { ...payload, owner } }],
       }),
     );
-    const [after] = await this.retrieve<TokenPayload>(this.meta, [id]);
-    this.sweepTokens(now);
-    return (after?.payload as TokenPayload | undefined)?.owner === owner;
+    const [after] = await this.retrieve<{ owner?: string }>(this.meta, [id]);
+    return (after?.payload as { owner?: string } | undefined)?.owner === owner;
   }
 
   private sweepTokens(now: number): void {
@@ -646,7 +699,7 @@ export class QdrantStore implements VectorStore {
     const images = collections.map((c) => c.name).filter((n) => isImagesCollection(this.options.collectionPrefix, n));
     const metaFilter: QdrantFilter =
       tenant === undefined
-        ? { must: [{ key: 'kind', match: { any: ['library', 'task', 'once'] } }] }
+        ? { must: [{ key: 'kind', match: { any: ['library', 'task', 'once', 'seq'] } }] }
         : { must: [{ key: 'tenant', match: { value: tenant } }] };
     // Points, not collections, are deleted: other gateway processes keep using the collections they know.
     const everything: QdrantFilter = { must_not: [{ is_empty: { key: 'lib' } }] };

@@ -2,9 +2,13 @@
  * Background tasks (batch imports, dumps) that survive restarts. A task is a persisted record whose
  * `state` belongs to the handler of its kind; the handler saves progress through `save` as it goes, and
  * a task left unfinished by a crash or a stop is resumed from its last saved state when the runner starts.
+ *
+ * A task may be filed in a numbered series (a scope, e.g. one library's dumps): its number comes from the
+ * store's atomic sequence, so processes sharing one store never hand out the same number, and no lock in
+ * this process is needed.
  */
 import { randomUUID } from 'node:crypto';
-import { NotFoundError } from './errors';
+import { AlreadyExistsError, NotFoundError } from './errors';
 import type { TaskRecord, VectorStore } from './store/vector-store';
 
 export interface TaskContext<S> {
@@ -17,6 +21,16 @@ export interface TaskContext<S> {
 
 /** Runs a task to the end from whatever state it was saved in; throws to fail it. */
 export type TaskHandler<S> = (ctx: TaskContext<S>) => Promise<S>;
+
+/** Where a new task is filed: a series numbered 1, 2, ... per tenant and scope. */
+export interface TaskFiling {
+  scope: string;
+  /**
+   * At most one unfinished task of this kind in the scope: a second is refused with AlreadyExistsError
+   * ('task', scope). Of creators racing (in any process), at most one gets through.
+   */
+  exclusive?: boolean;
+}
 
 export interface TaskRunnerOptions {
   /** Tasks running at once; more wait their turn. */
@@ -40,14 +54,31 @@ export class TaskRunner {
     this.handlers.set(kind, handler);
   }
 
-  /** Persists a new pending task and schedules it; resolves once it is durable. */
-  async create<S>(tenant: string, kind: string, state: S): Promise<TaskRecord> {
+  /** Persists a new pending task (filed and numbered when `filing` says where) and schedules it; resolves once it is durable. */
+  async create<S>(tenant: string, kind: string, state: S, filing?: TaskFiling): Promise<TaskRecord> {
     if (!this.handlers.has(kind)) throw new Error(`no handler for task kind '${kind}'`);
+    const rival = async (self?: string) => (await this.list(tenant, filing!.scope)).some((t) => t.kind === kind && isUnfinished(t) && t.id !== self);
+    if (filing?.exclusive && (await rival())) throw alreadyRunning(kind, filing.scope);
     const now = Date.now();
     const task: TaskRecord = { tenant, id: randomUUID(), kind, status: 'pending', createdAt: now, updatedAt: now, state };
+    if (filing) {
+      task.scope = filing.scope;
+      task.seq = await this.store.nextSequence(tenant, filing.scope);
+    }
     await this.store.putTask(task);
+    // Another creator got past the first check at the same time. Each checks again after its own write,
+    // so at least one of two sees the other and withdraws (both may): never two running.
+    if (filing?.exclusive && (await rival(task.id))) {
+      await this.store.deleteTask(tenant, task.id);
+      throw alreadyRunning(kind, filing.scope);
+    }
     this.schedule(task);
     return task;
+  }
+
+  /** A tenant's tasks filed under `scope`, by number. */
+  list(tenant: string, scope: string): Promise<TaskRecord[]> {
+    return this.store.listTasks(tenant, scope);
   }
 
   async get(tenant: string, id: string): Promise<TaskRecord> {
@@ -118,4 +149,12 @@ export class TaskRunner {
       await put('failed', { ...(task.state as object), error: message }).catch(() => undefined);
     }
   }
+}
+
+function isUnfinished(task: TaskRecord): boolean {
+  return task.status === 'pending' || task.status === 'running';
+}
+
+function alreadyRunning(kind: string, scope: string): AlreadyExistsError {
+  return new AlreadyExistsError('task', scope, `a ${kind} task is already running in '${scope}'`);
 }

@@ -285,9 +285,7 @@ export async function DumpMeta({ deps, tenant, params }: Call): Promise<Body> {
   const p = validateParams<{ InstanceName: string }>('DumpMeta', params);
   const ref = { tenant, name: p.InstanceName };
   await instance(deps, tenant, p.InstanceName);
-  const { Id } = await startTask<DumpState>(deps.engine, deps.tasks, ref, DUMP_TASK_KIND, { instance: p.InstanceName }, (running) =>
-    running.length > 0 ? new AlibabaError('Console.TaskAlreadyExist') : undefined,
-  );
+  const { Id } = await startTask<DumpState>(deps.tasks, ref, DUMP_TASK_KIND, { instance: p.InstanceName }, true);
   return { Success: true, Data: { DumpMetaStatus: 'PROCESSING', Id: String(Id) } };
 }
 
@@ -305,7 +303,7 @@ export async function DumpMetaList({ deps, tenant, params, baseUrl }: Call): Pro
   const p = validateParams<{ InstanceName: string; Id?: number; PageNumber: number; PageSize: number }>('DumpMetaList', params);
   const ref = { tenant, name: p.InstanceName };
   await instance(deps, tenant, p.InstanceName);
-  const all = (await listTasks(deps.engine, deps.tasks, ref, DUMP_TASK_KIND)).filter((t) => p.Id === undefined || t.Id === p.Id);
+  const all = (await listTasks(deps.tasks, ref, DUMP_TASK_KIND)).filter((t) => p.Id === undefined || t.Id === p.Id);
   const DumpMetaList = page(all, p.PageNumber, p.PageSize).map(({ Id, task }) => {
     const state = task.state as DumpState;
     const item: Body = { Id, Status: vendorStatus(task), Msg: taskMsg(task), Code: '0', UtcCreate: String(task.createdAt), UtcModified: task.updatedAt };
@@ -320,7 +318,7 @@ export async function IncreaseInstance({ deps, tenant, params }: Call): Promise<
   const ref = { tenant, name: p.InstanceName };
   await instance(deps, tenant, p.InstanceName);
   const state: IncrementState = { instance: p.InstanceName, bucketName: p.BucketName, path: p.Path, callbackAddress: p.CallbackAddress, next_line: 0, errors: [] };
-  const { Id } = await startTask(deps.engine, deps.tasks, ref, INCREMENT_TASK_KIND, state);
+  const { Id } = await startTask(deps.tasks, ref, INCREMENT_TASK_KIND, state);
   return { Success: true, Data: { IncrementStatus: 'PROCESSING', Id: String(Id) } };
 }
 
@@ -328,7 +326,7 @@ export async function IncreaseList({ deps, tenant, params, baseUrl }: Call): Pro
   const p = validateParams<{ InstanceName: string; Id?: number; BucketName?: string; Path?: string; PageNumber: number; PageSize: number }>('IncreaseList', params);
   const ref = { tenant, name: p.InstanceName };
   await instance(deps, tenant, p.InstanceName);
-  const all = (await listTasks(deps.engine, deps.tasks, ref, INCREMENT_TASK_KIND)).filter(({ Id, task }) => {
+  const all = (await listTasks(deps.tasks, ref, INCREMENT_TASK_KIND)).filter(({ Id, task }) => {
     const s = task.state as IncrementState;
     return (p.Id === undefined || Id === p.Id) && (p.BucketName === undefined || s.bucketName === p.BucketName) && (p.Path === undefined || s.path === p.Path);
   });

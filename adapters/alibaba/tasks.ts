@@ -1,7 +1,7 @@
 /**
  * DumpMeta and IncreaseInstance as persisted tasks (core/tasks.ts), and the per-instance list the *List
- * actions page through. The vendor numbers tasks per instance (Id 1, 2, ...); the task runner names them
- * by UUID, so each instance keeps an index record (numeric Id → task) in the task store.
+ * actions page through. The vendor numbers tasks per instance (Id 1, 2, ...): each instance's tasks are
+ * filed in one series of the task runner (core/tasks.ts), whose numbers come from the store atomically.
  *
  * Meta files are JSON lines, one image each, in the increment.meta format (so a dump can be imported
  * again): {"operator":"ADD","item_id","pic_list":[PicName],"cat_id","cust_content","int_attr".."str_attr4"}.
@@ -14,6 +14,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine, NewImage } from '../../core/engine';
+import { AlreadyExistsError } from '../../core/errors';
 import type { LibraryRef } from '../../core/records';
 import type { TaskHandler, TaskRunner } from '../../core/tasks';
 import type { TaskRecord } from '../../core/store/vector-store';
@@ -26,7 +27,7 @@ import { resolveRegion } from './image';
 
 export const DUMP_TASK_KIND = 'alibaba.dump-meta';
 export const INCREMENT_TASK_KIND = 'alibaba.increase-instance';
-const INDEX_KIND = 'alibaba.task-index';
+type TaskKind = typeof DUMP_TASK_KIND | typeof INCREMENT_TASK_KIND;
 
 export interface DumpState {
   instance: string;
@@ -48,17 +49,6 @@ export interface IncrementState {
   error?: string;
 }
 
-interface IndexEntry {
-  Id: number;
-  taskId: string;
-  kind: typeof DUMP_TASK_KIND | typeof INCREMENT_TASK_KIND;
-}
-
-interface IndexState {
-  nextId: number;
-  entries: IndexEntry[];
-}
-
 export interface TaskDirs {
   /** Where meta dumps and error reports are written. */
   outputDir: string;
@@ -66,64 +56,31 @@ export interface TaskDirs {
   importDir: string;
 }
 
-// ---- the per-instance index ------------------------------------------------------------------------
+// ---- the per-instance numbering --------------------------------------------------------------------
 
-/** Serialises index updates per instance within this process. */
-const locks = new Map<string, Promise<unknown>>();
-
-function indexId(instance: string): string {
-  return `alibaba-task-index\u001f${instance}`;
+/** Each instance's tasks form one series (dumps and increments together), numbered by the task store. */
+function seriesOf(instance: string): string {
+  return `alibaba-instance\u001f${instance}`;
 }
 
-async function readIndex(engine: Engine, ref: LibraryRef): Promise<IndexState> {
-  const record = await engine.store.getTask(ref.tenant, indexId(ref.name));
-  return (record?.state as IndexState | undefined) ?? { nextId: 1, entries: [] };
-}
-
-/** Creates a task and files it under the instance's next Id, unless `refuse` says no. */
-export async function startTask<S>(
-  engine: Engine,
-  tasks: TaskRunner,
-  ref: LibraryRef,
-  kind: IndexEntry['kind'],
-  state: S,
-  refuse?: (running: TaskRecord[]) => AlibabaError | undefined,
-): Promise<{ Id: number; task: TaskRecord }> {
-  const key = `${ref.tenant}\u001f${ref.name}`;
-  const run = (locks.get(key) ?? Promise.resolve()).then(async () => {
-    const index = await readIndex(engine, ref);
-    const running = await Promise.all(
-      index.entries.filter((e) => e.kind === kind).map((e) => tasks.get(ref.tenant, e.taskId).catch(() => undefined)),
-    );
-    const denial = refuse?.(running.filter((t): t is TaskRecord => t !== undefined && (t.status === 'pending' || t.status === 'running')));
-    if (denial) throw denial;
-    const task = await tasks.create(ref.tenant, kind, state);
-    const Id = index.nextId;
-    const now = Date.now();
-    await engine.store.putTask({
-      tenant: ref.tenant,
-      id: indexId(ref.name),
-      kind: INDEX_KIND,
-      status: 'succeeded',
-      createdAt: now,
-      updatedAt: now,
-      state: { nextId: Id + 1, entries: [...index.entries, { Id, taskId: task.id, kind }] } satisfies IndexState,
-    });
-    return { Id, task };
-  });
-  locks.set(key, run.catch(() => undefined));
-  return run;
+/** Creates a task under the instance's next Id; `exclusive`: refused (Console.TaskAlreadyExist) while one of its kind runs. */
+export async function startTask<S>(tasks: TaskRunner, ref: LibraryRef, kind: TaskKind, state: S, exclusive = false): Promise<{ Id: number; task: TaskRecord }> {
+  try {
+    const task = await tasks.create(ref.tenant, kind, state, { scope: seriesOf(ref.name), exclusive });
+    return { Id: task.seq!, task };
+  } catch (e) {
+    if (e instanceof AlreadyExistsError && e.resource === 'task') throw new AlibabaError('Console.TaskAlreadyExist');
+    throw e;
+  }
 }
 
 /** The instance's tasks of one kind, newest first, with their numeric Ids. */
-export async function listTasks(engine: Engine, tasks: TaskRunner, ref: LibraryRef, kind: IndexEntry['kind']): Promise<Array<{ Id: number; task: TaskRecord }>> {
-  const index = await readIndex(engine, ref);
-  const found = await Promise.all(
-    index.entries
-      .filter((e) => e.kind === kind)
-      .map(async (e) => ({ Id: e.Id, task: await tasks.get(ref.tenant, e.taskId).catch(() => undefined) })),
-  );
-  return found.filter((x): x is { Id: number; task: TaskRecord } => x.task !== undefined).sort((a, b) => b.Id - a.Id);
+export async function listTasks(tasks: TaskRunner, ref: LibraryRef, kind: TaskKind): Promise<Array<{ Id: number; task: TaskRecord }>> {
+  const filed = await tasks.list(ref.tenant, seriesOf(ref.name));
+  return filed
+    .filter((t) => t.kind === kind && t.seq !== undefined)
+    .map((task) => ({ Id: task.seq!, task }))
+    .sort((a, b) => b.Id - a.Id);
 }
 
 /** PROCESSING | SUCCESS | FAIL, the vendor's words for a task's status. */

@@ -25,6 +25,7 @@ import { ModelRegistry } from '../core/embed/registry';
 import { Engine } from '../core/engine';
 import { DEFAULT_VIEWS, type ViewName } from '../core/image/views';
 import { openStore } from '../core/store/open-store';
+import type { VectorStore } from '../core/store/vector-store';
 import { addWithViews } from './views-bench';
 import { quantile } from './stats';
 
@@ -253,6 +254,7 @@ interface Figures {
 
 async function runOnce(
   engine: Engine,
+  store: VectorStore,
   pictures: Array<{ name: string; jpeg: Buffer }>,
   db: Array<{ id: string; picture: string; jpeg: Buffer }>,
   queries: Array<{ edit: Edit; picture: string; jpeg: Buffer }>,
@@ -272,7 +274,7 @@ async function runOnce(
       for (const r of results) if (!r.ok) throw r.error;
     }
   } else {
-    for (let i = 0; i < db.length; i += 8) await addWithViews(engine, ref, db.slice(i, i + 8).map((d) => ({ id: d.id, bytes: d.jpeg })), views);
+    for (let i = 0; i < db.length; i += 8) await addWithViews(engine, store, ref, db.slice(i, i + 8).map((d) => ({ id: d.id, bytes: d.jpeg })), views);
   }
   const ingestSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
@@ -280,7 +282,7 @@ async function runOnce(
   const times: number[] = [];
   for (const q of queries) {
     const t0 = process.hrtime.bigint();
-    const hits = await search(engine, ref, q.jpeg, queryViews, 100);
+    const hits = await search(engine, store, ref, q.jpeg, queryViews, 100);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     const rank = hits.findIndex((h) => h.record.itemId === q.picture) + 1;
     const e = perEdit.get(q.edit.name) ?? { r1: 0, r10: 0, map: 0, n: 0, strength: q.edit.strength };
@@ -295,7 +297,7 @@ async function runOnce(
   let sum = 0;
   let count = 0;
   for (const p of pictures) {
-    const hits = await search(engine, ref, p.jpeg, queryViews, 1000);
+    const hits = await search(engine, store, ref, p.jpeg, queryViews, 1000);
     for (const h of hits) {
       const picture = db.find((d) => d.id === h.record.itemId)!.picture;
       if (picture !== p.name) {
@@ -316,13 +318,13 @@ async function runOnce(
 }
 
 /** One search, or with query views one per view merged by picture (best score wins). */
-async function search(engine: Engine, ref: { tenant: string; name: string }, jpeg: Buffer, queryViews: readonly ViewName[] | undefined, limit: number) {
+async function search(engine: Engine, store: VectorStore, ref: { tenant: string; name: string }, jpeg: Buffer, queryViews: readonly ViewName[] | undefined, limit: number) {
   if (!queryViews) return (await engine.searchByImage([ref], { bytes: jpeg, limits: {} }, { limit, distinctItem: true })).hits;
   const library = await engine.getLibrary(ref);
   const vectors = await engine.embedViews({ bytes: jpeg, limits: {} }, queryViews);
   const best = new Map<string, { record: { itemId?: string }; score: number }>();
   for (const v of vectors) {
-    for (const h of await engine.store.search([library], v, { limit, distinctItem: true })) {
+    for (const h of await store.search([library], v, { limit, distinctItem: true })) {
       const key = h.record.itemId ?? h.record.id;
       if ((best.get(key)?.score ?? -2) < h.similarity) best.set(key, { record: h.record, score: h.similarity });
     }
@@ -381,8 +383,8 @@ async function main(): Promise<void> {
     log(`bench:quality — ${kept.length} distinct photographs from Debian packages (${all.length} files), ${values.half} half: ${pictures.length} pictures, ${db.length - pictures.length} crop distractors, ${queries.length} queries`);
     log(`model: default (${models.defaultModel}); database views: ${dbViews.join(', ')}; query views: ${queryViews?.join(', ') ?? 'whole'}`);
 
-    const without = await runOnce(engine, pictures, db, queries.map((q) => q), undefined, 'plain');
-    const withViews = values.views === 'off' ? undefined : await runOnce(engine, pictures, db, queries, dbViews, 'views', queryViews);
+    const without = await runOnce(engine, store, pictures, db, queries.map((q) => q), undefined, 'plain');
+    const withViews = values.views === 'off' ? undefined : await runOnce(engine, store, pictures, db, queries, dbViews, 'views', queryViews);
 
     const cell = (x: number) => x.toFixed(3).padStart(6);
     log('');

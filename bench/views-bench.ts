@@ -12,6 +12,7 @@ import { Engine } from '../core/engine';
 import { DEFAULT_VIEWS, type ViewName } from '../core/image/views';
 import type { LibraryRef } from '../core/records';
 import { openStore } from '../core/store/open-store';
+import type { VectorStore } from '../core/store/vector-store';
 import { makeScene } from '../tests/helpers/synthetic-images';
 import { quantile } from './stats';
 
@@ -20,11 +21,11 @@ import { quantile } from './stats';
  * one record per view grouped by itemId, so a search with distinctItem answers one hit per picture with
  * its best view's score. (The store does not hold views of one record yet; see docs/models.md.)
  */
-export async function addWithViews(engine: Engine, ref: LibraryRef, pictures: Array<{ id: string; bytes: Buffer }>, views: readonly ViewName[]): Promise<void> {
+export async function addWithViews(engine: Engine, store: VectorStore, ref: LibraryRef, pictures: Array<{ id: string; bytes: Buffer }>, views: readonly ViewName[]): Promise<void> {
   const library = await engine.getLibrary(ref);
   const vectors = await Promise.all(pictures.map((p) => engine.embedViews({ bytes: p.bytes, limits: {} }, views)));
   const now = Date.now();
-  await engine.store.upsertImages(
+  await store.upsertImages(
     library,
     pictures.flatMap((p, i) =>
       vectors[i].map((vector, v) => ({ record: { id: `${p.id}#${views[v]}`, itemId: p.id, tags: {}, hasImage: false, createdAt: now, updatedAt: now }, vector })),
@@ -48,7 +49,7 @@ export async function runViewsBench(opts: { images: number; queries: number; log
       const started = process.hrtime.bigint();
       for (let i = 0; i < pictures.length; i += 8) {
         const batch = pictures.slice(i, i + 8);
-        if (views) await addWithViews(engine, ref, batch, views);
+        if (views) await addWithViews(engine, store, ref, batch, views);
         else await engine.addImages(ref, batch.map((p) => ({ id: p.id, itemId: p.id, image: { bytes: p.bytes, limits: {} } })));
       }
       const ingest = pictures.length / (Number(process.hrtime.bigint() - started) / 1e9);

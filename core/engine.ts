@@ -81,11 +81,56 @@ export function scoreOf(similarity: number): number {
 const MAX_NAME_LENGTH = 256;
 const MAX_IMAGE_ID_LENGTH = 4096;
 
+/** An installed model as listings show it. */
+export interface ModelInfo {
+  name: string;
+  /** Whether it has a text tower (text search, zero-shot categories). */
+  text: boolean;
+  /** Vector dimension; null when the manifest cannot be read. */
+  dimension: number | null;
+}
+
 export class Engine {
   constructor(
-    readonly store: VectorStore,
-    readonly models: ModelRegistry,
+    private readonly store: VectorStore,
+    private readonly models: ModelRegistry,
   ) {}
+
+  // ---- tenants, models, one-time claims ----------------------------------------------------------
+
+  /** Every tenant that has a library or a task, sorted. */
+  listTenants(): Promise<string[]> {
+    return this.store.listTenants();
+  }
+
+  /** Removes every library, image and task of one tenant, or of every tenant. */
+  reset(tenant?: string): Promise<void> {
+    return this.store.reset(tenant);
+  }
+
+  /** The model libraries get when they name none. */
+  get defaultModel(): string {
+    return this.models.defaultModel;
+  }
+
+  /** The installed models, the default first (it may be a link, which folder listings skip). */
+  async describeModels(): Promise<ModelInfo[]> {
+    const names = [...new Set([this.models.defaultModel, ...this.models.names()])].filter((n) => this.models.has(n));
+    return Promise.all(
+      names.map(async (name) => {
+        const manifest = await this.models.describe(name).catch(() => undefined);
+        return { name, text: manifest?.textual !== undefined, dimension: manifest?.dimension ?? null };
+      }),
+    );
+  }
+
+  /**
+   * Claims a one-time token (a request nonce) until `expiresAt` (ms since epoch): true for the first claim,
+   * false for every later one before it expires, in every process sharing the store.
+   */
+  claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean> {
+    return this.store.claimOnce(scope, token, expiresAt);
+  }
 
   // ---- libraries -------------------------------------------------------------------------------
 

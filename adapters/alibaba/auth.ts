@@ -34,6 +34,8 @@ export interface Caller {
   tenant: string;
   accessKeyId?: string;
   signature: 'v3' | 'v1' | 'none';
+  /** Of a verified signature: its replay key (access key and nonce), for claimNonce. */
+  nonce?: string;
 }
 
 /** RFC 3986 percent-encoding as the SDK's `encode`: encodeURIComponent plus ! ' ( ) *. */
@@ -108,22 +110,21 @@ export function v1Signature(secret: string, stringToSign: string): string {
 
 // ---- replay protection -----------------------------------------------------------------------------
 
-/** Nonces seen within the skew window; older ones are forgotten (a stale date is refused anyway). */
-export class NonceCache {
-  private readonly seen = new Map<string, number>();
+/** Where nonces are claimed: engine.claimOnce, in the store every gateway process shares. */
+export interface OneTimeClaims {
+  claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean>;
+}
 
-  /** True when the nonce is new (and records it); false when it was used already. */
-  remember(key: string, now: number): boolean {
-    if (this.seen.size > 0 && this.seen.size % 1024 === 0) this.prune(now);
-    const expires = this.seen.get(key);
-    if (expires !== undefined && expires > now) return false;
-    this.seen.set(key, now + 2 * CLOCK_SKEW_MS);
-    return true;
-  }
+const NONCE_SCOPE = 'alibaba-signature-nonce';
 
-  private prune(now: number): void {
-    for (const [k, expires] of this.seen) if (expires <= now) this.seen.delete(k);
-  }
+/**
+ * Refuses a nonce seen before (SignatureNonceUsed), in any gateway process sharing the store. A nonce is
+ * remembered for as long as a request carrying it could pass the date check (by the store's clock, the
+ * real one, even where a test pins the verifier's).
+ */
+export async function claimNonce(caller: Caller, claims: OneTimeClaims): Promise<void> {
+  if (caller.nonce === undefined) return;
+  if (!(await claims.claimOnce(NONCE_SCOPE, caller.nonce, Date.now() + 2 * CLOCK_SKEW_MS))) throw new AlibabaError('SignatureNonceUsed');
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -141,10 +142,9 @@ const REQUIRED_SIGNED = ['host', 'x-acs-action', 'x-acs-version', 'x-acs-date', 
 
 export interface VerifyOptions {
   now: number;
-  nonces: NonceCache;
 }
 
-/** Authenticates a request; throws the vendor's error when it must be refused. */
+/** Authenticates a request (all but replay: claimNonce does that); throws the vendor's error when it must be refused. */
 export function authenticate(auth: AuthConfig, parts: RequestParts, opts: VerifyOptions): Caller {
   const headers = headerValues(parts.rawHeaders);
   const authorization = headers.get('authorization')?.[0];
@@ -179,10 +179,8 @@ function verifyV3(auth: AuthConfig, parts: RequestParts, headers: Map<string, st
   const { stringToSign } = v3StringToSign(parts, parsed.signedHeaders);
   if (!sameText(v3Signature(secret.secret, stringToSign), parsed.signature)) throw new AlibabaError('SignatureDoesNotMatch');
   checkDate(headers.get('x-acs-date')?.[0], opts.now);
-  if (!opts.nonces.remember(`${parsed.accessKeyId}\n${headers.get('x-acs-signature-nonce')![0]}`, opts.now)) {
-    throw new AlibabaError('SignatureNonceUsed');
-  }
-  return { tenant: secret.tenant, accessKeyId: parsed.accessKeyId, signature: 'v3' };
+  const nonce = `${parsed.accessKeyId}\n${headers.get('x-acs-signature-nonce')![0]}`;
+  return { tenant: secret.tenant, accessKeyId: parsed.accessKeyId, signature: 'v3', nonce };
 }
 
 function verifyV1(auth: AuthConfig, parts: RequestParts, signature: string, opts: VerifyOptions): Caller {
@@ -197,8 +195,7 @@ function verifyV1(auth: AuthConfig, parts: RequestParts, signature: string, opts
   const stringToSign = v1StringToSign(parts.method, [...parts.query, ...parts.form]);
   if (!sameText(v1Signature(secret.secret, stringToSign), signature)) throw new AlibabaError('SignatureDoesNotMatch');
   checkDate(param('Timestamp'), opts.now);
-  if (!opts.nonces.remember(`${accessKeyId}\n${param('SignatureNonce')}`, opts.now)) throw new AlibabaError('SignatureNonceUsed');
-  return { tenant: secret.tenant, accessKeyId, signature: 'v1' };
+  return { tenant: secret.tenant, accessKeyId, signature: 'v1', nonce: `${accessKeyId}\n${param('SignatureNonce')}` };
 }
 
 function secretOf(auth: AuthConfig, accessKeyId: string): { tenant: string; secret: string } {

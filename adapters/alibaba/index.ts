@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { AlibabaConfig, AuthConfig } from '../config';
 import { rawBody } from '../http/raw-body';
 import { injectFault, observe } from '../http/observe';
-import { authenticate, NonceCache, type RequestParts } from './auth';
+import { authenticate, claimNonce, type RequestParts } from './auth';
 import { AlibabaError, alibabaFaultCatalog, newRequestId, sendError, toAlibabaError } from './errors';
 import { API_VERSION, BODY_LIMIT, DEFAULT_REGION, OPEN_PLATFORM_VERSION } from './limits';
 import { CONSOLE_ACTIONS, GET_ACTIONS, OPERATIONS, type AlibabaDeps } from './operations';
@@ -52,7 +52,6 @@ function readBody(req: Request, res: Response): Promise<void> {
 }
 
 export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, options: AlibabaRouterOptions = {}): RequestHandler {
-  const nonces = new NonceCache();
   const now = options.now ?? Date.now;
 
   /** GET /_alibaba/files/<name>?Expires&Signature; anything else under /_alibaba answers in OSS's XML words. */
@@ -120,14 +119,19 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
       if (isAction(action)) observe(res, 'alibaba', action);
       const parts: RequestParts = { method: req.method, query, form, rawHeaders: req.rawHeaders, body };
 
+      const verify = async () => {
+        const caller = authenticate(auth, parts, { now: now() });
+        await claimNonce(caller, deps.engine);
+        return caller;
+      };
       if (action === 'AuthorizeFileUpload' && version === OPEN_PLATFORM_VERSION) {
-        const caller = authenticate(auth, parts, { now: now(), nonces });
+        const caller = await verify();
         res.status(200).json({ RequestId: requestId, ...uploadTicket(caller.tenant) });
         return;
       }
       if (!isAction(action) || (req.method === 'GET' && !GET_ACTIONS.has(action))) throw new AlibabaError('InvalidAction.NotFound');
       if (version !== API_VERSION) throw new AlibabaError('InvalidVersion');
-      const caller = authenticate(auth, parts, { now: now(), nonces });
+      const caller = await verify();
       const params = mergeParams(query, form);
       observe(res, 'alibaba', action, caller.tenant);
       await injectFault(res);

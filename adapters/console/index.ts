@@ -63,16 +63,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   });
 
   api.get('/session', async (_req, res) => {
-    // The default model first; names() lists real folders only, so a symlinked default is added here.
-    const registry = deps.engine.models;
-    const names = [...new Set([registry.defaultModel, ...registry.names()])].filter((n) => registry.has(n));
-    const models = await Promise.all(
-      names.map(async (name) => {
-        const manifest = await deps.engine.models.describe(name).catch(() => undefined);
-        return { name, text: manifest?.textual !== undefined, dimension: manifest?.dimension ?? null };
-      }),
-    );
-    res.json({ tenant: res.locals.tenant, auth: deps.authMode, models });
+    res.json({ tenant: res.locals.tenant, auth: deps.authMode, models: await deps.engine.describeModels() });
   });
 
   api.get('/thumbnail', async (req: Request, res: Response) => {

@@ -100,7 +100,7 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
   async function reset(tenant: string | undefined): Promise<{ reset: string; ms: number }> {
     const started = performance.now();
     if (deps.resetState) await deps.resetState(tenant);
-    else await deps.engine.store.reset(tenant);
+    else await deps.engine.reset(tenant);
     requestLog.clear(tenant === undefined ? undefined : label(tenant));
     if (tenant === undefined) injector.clear();
     deps.log.info({ tenant: tenant === undefined ? '*' : label(tenant) }, 'state reset');

@@ -102,7 +102,7 @@ export class GatewayMetrics {
     if (!engine) return Promise.resolve([]);
     return (this.sizes ??= (async () => {
       const out: Array<[string, string, number]> = [];
-      for (const tenant of await engine.store.listTenants()) {
+      for (const tenant of await engine.listTenants()) {
         for (const library of await engine.listLibraries(tenant)) out.push([this.tenantLabel(tenant), library.name, library.imageCount]);
       }
       return out;

@@ -15,7 +15,7 @@ import { ClientBuilder } from '@huaweicloud/huaweicloud-sdk-core/ClientBuilder';
 import type { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient';
 import * as qiniu from 'qiniu';
 import type { AuthConfig, GatewayConfig } from '../../adapters/config';
-import { authenticate as alibabaAuthenticate, NonceCache } from '../../adapters/alibaba/auth';
+import { authenticate as alibabaAuthenticate } from '../../adapters/alibaba/auth';
 import { ERRORS as ALIBABA_ERRORS } from '../../adapters/alibaba/errors';
 import { parseForm } from '../../adapters/alibaba/params';
 import { authenticate as huaweiAuthenticate } from '../../adapters/huawei/auth';
@@ -99,7 +99,7 @@ function verify(r: Received): string {
     if (authorization.startsWith('ACS3-')) {
       const q = r.url.indexOf('?');
       const parts = { method: r.method, query: q < 0 ? [] : parseForm(r.url.slice(q + 1)), form: parseForm(r.body.toString('utf8')), rawHeaders: r.rawHeaders, body: r.body };
-      return alibabaAuthenticate(VENDOR_AUTH, parts, { now: Date.now(), nonces: new NonceCache() }).tenant;
+      return alibabaAuthenticate(VENDOR_AUTH, parts, { now: Date.now() }).tenant;
     }
     if (authorization.startsWith('SDK-HMAC-SHA256')) {
       const result = huaweiAuthenticate({ auth: VENDOR_AUTH, iam: new Iam(VENDOR_AUTH) }, { method: r.method, url: r.url, rawHeaders: r.rawHeaders, body: r.body });

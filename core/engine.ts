@@ -12,7 +12,7 @@ import { rankLabels, type LabelScore } from './embed/zero-shot';
 import { checkImage, clampRegion, decodeImage, detectSubject, detectSubjects } from './image';
 import { toTensor } from './image/tensor';
 import { decodeForViews, viewTensors, type ViewName } from './image/views';
-import type { ImageLimits } from './image/types';
+import type { CheckedImage, ImageLimits } from './image/types';
 import type { ImageRecord, Library, LibraryMode, LibraryRef, Region, Tags } from './records';
 import { LIBRARY_MODES } from './records';
 import type { ImageSelector, ListPage, VectorStore } from './store/vector-store';
@@ -24,6 +24,20 @@ export interface ImageInput {
   /** Embed only this rectangle (pixels of the oriented image). */
   region?: Region;
 }
+
+/**
+ * An image checked once (Engine.prepareImage): format sniffed, header read, the caller's limits applied,
+ * pixels not yet decoded. Every step that takes an image (subject detection, category prediction, add,
+ * search, compare) takes it as is, so a request that does several checks the image once.
+ */
+export interface PreparedImage {
+  readonly checked: CheckedImage;
+  /** Embed only this rectangle (pixels of the oriented image); spread a prepared image to set one. */
+  readonly region?: Region;
+}
+
+/** Either an image to check or one already checked. */
+export type ImageSource = ImageInput | PreparedImage;
 
 export interface NewLibrary {
   name: string;
@@ -42,7 +56,7 @@ export interface NewImage {
   uri?: string;
   tags?: Tags;
   extra?: Record<string, unknown>;
-  image: ImageInput;
+  image: ImageSource;
   /** Keep the original bytes so they can be returned later. */
   keepImage?: boolean;
 }
@@ -68,10 +82,10 @@ export interface SearchResult {
   noSubject?: boolean;
 }
 
-export interface ImageSearchInput extends ImageInput {
+export type ImageSearchInput = ImageSource & {
   /** Detect the main subject first (item_search does it by default). */
   detectSubject?: boolean;
-}
+};
 
 /** Similarity (inner product of unit vectors, -1..1) as the score every API shows (0..1). */
 export function scoreOf(similarity: number): number {
@@ -135,7 +149,7 @@ export class Engine {
   // ---- libraries -------------------------------------------------------------------------------
 
   async createLibrary(tenant: string, spec: NewLibrary): Promise<Library> {
-    checkName('library_name', spec.name);
+    checkLibraryName(spec.name);
     if (!LIBRARY_MODES.includes(spec.mode)) {
       throw new InvalidArgumentError('mode', `mode must be one of ${LIBRARY_MODES.join(', ')}`);
     }
@@ -185,7 +199,7 @@ export class Engine {
    * good ones are written in one transaction, so the batch is acknowledged whole or not at all.
    */
   async addImages(ref: LibraryRef, images: NewImage[]): Promise<AddResult[]> {
-    const library = await this.getLibrary(ref);
+    const library = await this.library(ref);
     const model = await this.models.get(library.model);
     const now = Date.now();
     const results = await Promise.all(
@@ -212,7 +226,7 @@ export class Engine {
       }),
     );
     const writes = results.flatMap((r, i) =>
-      r.ok ? [{ record: r.record, vector: r.vector!, image: images[i].keepImage ? images[i].image.bytes : undefined }] : [],
+      r.ok ? [{ record: r.record, vector: r.vector!, image: images[i].keepImage ? bytesOf(images[i].image) : undefined }] : [],
     );
     if (writes.length > 0) {
       await this.checkCapacity(library, writes.map((w) => w.record.id));
@@ -225,14 +239,14 @@ export class Engine {
   }
 
   async getImage(ref: LibraryRef, id: string): Promise<ImageRecord> {
-    await this.getLibrary(ref);
+    await this.library(ref);
     const image = await this.store.getImage(ref, id);
     if (!image) throw new NotFoundError('image', id);
     return image;
   }
 
   async getImages(ref: LibraryRef, ids: string[]): Promise<ImageRecord[]> {
-    await this.getLibrary(ref);
+    await this.library(ref);
     return this.store.getImages(ref, ids);
   }
 
@@ -242,24 +256,24 @@ export class Engine {
   }
 
   async updateImage(ref: LibraryRef, id: string, patch: { tags?: Tags; extra?: Record<string, unknown> }): Promise<void> {
-    const library = await this.getLibrary(ref);
+    const library = await this.library(ref);
     if (patch.tags) checkTags(library, patch.tags);
     if (!(await this.store.updateImage(ref, id, patch))) throw new NotFoundError('image', id);
   }
 
   /** Deletes the selected images and resolves their ids (empty when none matched). */
   async deleteImages(ref: LibraryRef, selector: ImageSelector): Promise<string[]> {
-    await this.getLibrary(ref);
+    await this.library(ref);
     return this.store.deleteImages(ref, selector);
   }
 
   async listImages(ref: LibraryRef, options: { cursor?: string; limit: number; filter?: Filter; itemId?: string }): Promise<ListPage> {
-    await this.getLibrary(ref);
+    await this.library(ref);
     return this.store.listImages(ref, options);
   }
 
   async countImages(ref: LibraryRef, filter?: Filter): Promise<number> {
-    await this.getLibrary(ref);
+    await this.library(ref);
     return this.store.countImages(ref, filter);
   }
 
@@ -277,7 +291,7 @@ export class Engine {
   /** Search with the vector of an image already in a library. */
   async searchByStoredImage(ref: LibraryRef, id: string, query: SearchQuery, targets: LibraryRef[] = [ref]): Promise<SearchResult> {
     const libraries = await this.librariesOf(targets);
-    await this.getLibrary(ref);
+    await this.library(ref);
     const vector = await this.store.getVector(ref, id);
     if (!vector) throw new NotFoundError('image', id);
     return { hits: await this.searchVector(libraries, vector, query) };
@@ -308,7 +322,7 @@ export class Engine {
   }
 
   /** Similarity of two images under one model, as a score in [0, 1]. */
-  async compareImages(a: ImageInput, b: ImageInput, modelName = this.models.defaultModel): Promise<number> {
+  async compareImages(a: ImageSource, b: ImageSource, modelName = this.models.defaultModel): Promise<number> {
     const model = await this.models.get(modelName);
     const [va, vb] = await Promise.all([this.embedImage(model, a, false), this.embedImage(model, b, false)]);
     return scoreOf(dot(va.vector, vb.vector));
@@ -319,7 +333,7 @@ export class Engine {
    * tower) scored against the image, best first. Throws NotSupportedError (cause 'model') when the
    * model has no text tower, so callers can fall back to their own default.
    */
-  async predictCategories(image: ImageInput, labels: string[], modelName = this.models.defaultModel): Promise<LabelScore[]> {
+  async predictCategories(image: ImageSource, labels: string[], modelName = this.models.defaultModel): Promise<LabelScore[]> {
     if (labels.length === 0) throw new InvalidArgumentError('labels', 'at least one label is required');
     const model = await this.models.get(modelName);
     const embedText = model.embedText;
@@ -334,17 +348,25 @@ export class Engine {
    * The vectors of several views of one image (see core/image/views.ts), in the order asked: one decode,
    * one batched model run. The first step of indexing a picture by its views.
    */
-  async embedViews(input: ImageInput, views: readonly ViewName[], modelName = this.models.defaultModel): Promise<Float32Array[]> {
+  async embedViews(input: ImageSource, views: readonly ViewName[], modelName = this.models.defaultModel): Promise<Float32Array[]> {
     const model = await this.models.get(modelName);
-    const checked = await checkImage(input.bytes, input.limits);
+    const { checked, region } = await this.prepared(input);
     const spec = model.manifest.visual.preprocess;
-    const pixels = await decodeImage(checked, { region: input.region }, (image) => decodeForViews(image, spec));
+    const pixels = await decodeImage(checked, { region }, (image) => decodeForViews(image, spec));
     return model.embedImages(await viewTensors(pixels, views, spec));
   }
 
+  /**
+   * Checks an image against the caller's limits once, without decoding it (ImageInvalidError when it is
+   * refused); the result is taken by every method that takes an image.
+   */
+  async prepareImage(input: ImageInput): Promise<PreparedImage> {
+    return { checked: await checkImage(input.bytes, input.limits), region: input.region };
+  }
+
   /** Subject regions of an image (largest first), for vendors that report them. */
-  async detectSubjects(image: ImageInput, max = 5): Promise<Region[]> {
-    return detectSubjects(await checkImage(image.bytes, image.limits), max);
+  async detectSubjects(image: ImageSource, max = 5): Promise<Region[]> {
+    return detectSubjects((await this.prepared(image)).checked, max);
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -361,9 +383,21 @@ export class Engine {
     return hits.map((h) => ({ library: h.library, record: h.record, score: scoreOf(h.similarity) }));
   }
 
+  /**
+   * The library of a ref. A Library the adapter has just read (getLibrary) may stand for its ref: it is
+   * not read again, so one request reads its library once.
+   */
+  private library(ref: LibraryRef | Library): Promise<Library> {
+    return 'model' in ref && 'mode' in ref ? Promise.resolve(ref) : this.getLibrary(ref);
+  }
+
+  private async prepared(image: ImageSource): Promise<PreparedImage> {
+    return 'checked' in image ? image : this.prepareImage(image);
+  }
+
   private async librariesOf(refs: LibraryRef[]): Promise<Library[]> {
-    if (refs.length === 0) throw new InvalidArgumentError('library_name', 'at least one library is required');
-    return Promise.all(refs.map((r) => this.getLibrary(r)));
+    if (refs.length === 0) throw new InvalidArgumentError('libraries', 'at least one library is required');
+    return Promise.all(refs.map((r) => this.library(r)));
   }
 
   /**
@@ -372,12 +406,12 @@ export class Engine {
    */
   private async embedImage(
     model: LoadedModel,
-    input: ImageInput,
+    input: ImageSource,
     detect: boolean,
     requireSubject = false,
   ): Promise<{ vector: Float32Array; region?: Region; noSubject?: boolean }> {
-    const checked = await checkImage(input.bytes, input.limits);
-    let region = input.region;
+    const { checked, region: given } = await this.prepared(input);
+    let region = given;
     if (!region && detect) {
       region = await detectSubject(checked);
       if (!region && requireSubject) return { vector: new Float32Array(0), noSubject: true };
@@ -398,6 +432,10 @@ export class Engine {
   }
 }
 
+function bytesOf(image: ImageSource): Buffer {
+  return 'checked' in image ? image.checked.bytes : image.bytes;
+}
+
 function sharedModel(libraries: Library[]): string {
   const model = libraries[0].model;
   if (libraries.some((l) => l.model !== model)) {
@@ -406,16 +444,17 @@ function sharedModel(libraries: Library[]): string {
   return model;
 }
 
-function checkName(field: string, name: string): void {
+/** Errors name engine concepts (field 'library', 'id', 'libraries'); adapters put them in their own words. */
+function checkLibraryName(name: string): void {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH || /[\u0000-\u001f]/.test(name)) {
-    throw new InvalidArgumentError(field, `${field} must be 1-${MAX_NAME_LENGTH} characters without control characters`);
+    throw new InvalidArgumentError('library', `library name must be 1-${MAX_NAME_LENGTH} characters without control characters`);
   }
 }
 
 /** Image ids are opaque to the engine (adapters compose them from vendor keys): any non-empty text. */
 function checkImageId(id: string): void {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_IMAGE_ID_LENGTH || id.includes('\u0000')) {
-    throw new InvalidArgumentError('image_id', `image ids must be 1-${MAX_IMAGE_ID_LENGTH} characters without NUL`);
+    throw new InvalidArgumentError('id', `image ids must be 1-${MAX_IMAGE_ID_LENGTH} characters without NUL`);
   }
 }
 

@@ -26,6 +26,7 @@ export type ImageInvalidReason =
   | 'too_many_bytes' // more bytes than the caller allows
   | 'too_many_pixels' // pixel-bomb guard
   | 'has_alpha' // an alpha channel, where the caller refuses one
+  | 'rotated' // an EXIF rotation flag, where the caller refuses one
   | 'fetch_failed' // a URL source could not be downloaded
   | 'fetch_refused'; // a URL source points where the SSRF guard does not allow
 

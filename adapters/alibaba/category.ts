@@ -4,10 +4,9 @@
  * instance's model has a text tower (a CLIP model, docs/models.md) and `engine` is passed; otherwise the
  * image is filed under 88888888 ("Other").
  */
-import type { Engine } from '../../core/engine';
+import type { Engine, PreparedImage } from '../../core/engine';
 import { isEngineError } from '../../core/errors';
 import type { Library } from '../../core/records';
-import { IMAGE_LIMITS } from './limits';
 
 export const OTHER_CATEGORY = 88888888;
 
@@ -38,8 +37,8 @@ export interface CategoryContext {
   library: Library;
   /** CategoryId as the request gave it. */
   given?: number;
-  /** The query or added image. */
-  image?: Buffer;
+  /** The query or added image, as checked for the request. */
+  image?: PreparedImage;
   /** For zero-shot prediction (engine.predictCategories); without it, no prediction. */
   engine?: Pick<Engine, 'predictCategories'>;
 }
@@ -64,9 +63,9 @@ export async function chooseCategory(ctx: CategoryContext): Promise<number> {
 }
 
 /** The best category by zero-shot CLIP, or undefined when the library's model has no text tower. */
-async function predictCategory(engine: Pick<Engine, 'predictCategories'>, library: Library, image: Buffer): Promise<number | undefined> {
+async function predictCategory(engine: Pick<Engine, 'predictCategories'>, library: Library, image: PreparedImage): Promise<number | undefined> {
   try {
-    const [best] = await engine.predictCategories({ bytes: image, limits: IMAGE_LIMITS }, PREDICTABLE.map((c) => categoryPrompt(c.Name)), library.model);
+    const [best] = await engine.predictCategories(image, PREDICTABLE.map((c) => categoryPrompt(c.Name)), library.model);
     return PREDICTABLE[best.index].Id;
   } catch (e) {
     if (isEngineError(e) && e.kind === 'not_supported') return undefined;

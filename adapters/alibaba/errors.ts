@@ -145,6 +145,8 @@ function imageCode(e: ImageInvalidError): ErrorCode {
       return 'InvalidPicUrl';
     case 'fetch_failed':
       return 'PictureError';
+    case 'rotated':
+      return 'IncorrectOrientation';
     default:
       return 'InvalidPicContent'; // empty, bad_encoding, corrupt, too_many_bytes
   }
@@ -153,7 +155,7 @@ function imageCode(e: ImageInvalidError): ErrorCode {
 /** The error for an image parameter; `field` names PrimaryPicContent / SecondaryPicContent for Compare. */
 export function imageError(e: ImageInvalidError, field = 'PicContent'): AlibabaError {
   const code = imageCode(e);
-  if (field === 'PicContent' || code === 'UnsupportedPicFormat' || code === 'UnsupportedPicPixels') return new AlibabaError(code);
+  if (field === 'PicContent' || code === 'UnsupportedPicFormat' || code === 'UnsupportedPicPixels' || code === 'IncorrectOrientation') return new AlibabaError(code);
   return new AlibabaError(PARAM_ERRORS[field].invalid);
 }
 

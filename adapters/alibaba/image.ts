@@ -1,14 +1,16 @@
 /**
  * Images as Alibaba requests carry them: `PicContent` as Base64, or as an http(s) URL (the *Advance flow
  * passes the URL of the object it just uploaded, which is read back from the upload store; other URLs go
- * through core's SSRF-guarded fetcher). Regions are "x1,x2,y1,y2" strings.
+ * through core's SSRF-guarded fetcher). A picture is checked once (engine.prepareImage) and that prepared
+ * image serves region resolution, category prediction and the add or search. Regions are "x1,x2,y1,y2" strings.
  */
+import type { Engine, PreparedImage } from '../../core/engine';
 import { ImageInvalidError } from '../../core/errors';
-import { checkImage, decodeImageData, detectSubjects } from '../../core/image';
-import { readJpegHeader } from '../../core/image/jpeg-header';
+import { decodeImageData } from '../../core/image';
+import type { ImageLimits } from '../../core/image/types';
 import type { Region } from '../../core/records';
 import { AlibabaError, imageError } from './errors';
-import { IMAGE_LIMITS } from './limits';
+import { PICTURE_LIMITS } from './limits';
 
 export interface ImageSources {
   /** Bytes of an object uploaded through the *Advance flow, by its URL; undefined when not one. */
@@ -21,16 +23,18 @@ const URL_VALUE = /^https?:\/\//i;
 /** The image bytes of PicContent (or Primary/SecondaryPicContent, named by `field`). */
 export async function pictureBytes(value: string, field: string, tenant: string, sources: ImageSources): Promise<Buffer> {
   try {
-    const bytes = URL_VALUE.test(value)
-      ? ((await sources.uploaded(value, tenant)) ?? (await sources.fetch(value)))
-      : decodeImageData(value, { allowDataUri: false });
-    // "The image cannot contain rotation settings": EXIF orientation is read from JPEG headers only.
-    if ((readJpegHeader(bytes)?.orientation ?? 1) > 1) throw new AlibabaError('IncorrectOrientation');
-    return bytes;
+    return URL_VALUE.test(value) ? ((await sources.uploaded(value, tenant)) ?? (await sources.fetch(value))) : decodeImageData(value, { allowDataUri: false });
   } catch (e) {
     if (e instanceof ImageInvalidError) throw imageError(e, field);
     throw e;
   }
+}
+
+/** A request's picture checked once (PICTURE_LIMITS unless told otherwise); refusals in the vendor's words. */
+export function preparePicture(engine: Pick<Engine, 'prepareImage'>, bytes: Buffer, limits: ImageLimits = PICTURE_LIMITS): Promise<PreparedImage> {
+  return engine.prepareImage({ bytes, limits }).catch((e) => {
+    throw e instanceof ImageInvalidError ? imageError(e) : e;
+  });
 }
 
 /** "x1,x2,y1,y2" → a region (x2 > x1, y2 > y1, else InvalidRegion). */
@@ -55,17 +59,15 @@ export interface ResolvedRegion {
  * The region an image is embedded from: `Region` when given (whatever Crop says), else with Crop the main
  * detected subject, else (or when nothing stands out) the whole image.
  */
-export async function resolveRegion(bytes: Buffer, crop: boolean, regionText: string | undefined): Promise<ResolvedRegion> {
-  const checked = await checkImage(bytes, IMAGE_LIMITS).catch((e) => {
-    throw e instanceof ImageInvalidError ? imageError(e) : e;
-  });
-  const whole: Region = { left: 0, top: 0, width: checked.width, height: checked.height };
+export async function resolveRegion(engine: Pick<Engine, 'detectSubjects'>, image: PreparedImage, crop: boolean, regionText: string | undefined): Promise<ResolvedRegion> {
+  const { width, height } = image.checked;
+  const whole: Region = { left: 0, top: 0, width, height };
   if (regionText !== undefined) {
     const region = parseRegion(regionText);
-    if (region.left >= checked.width || region.top >= checked.height) throw new AlibabaError('InvalidRegion');
+    if (region.left >= width || region.top >= height) throw new AlibabaError('InvalidRegion');
     return { region, multi: [region] };
   }
   if (!crop) return { region: whole, multi: [whole] };
-  const subjects = await detectSubjects(checked, 5);
+  const subjects = await engine.detectSubjects(image, 5);
   return subjects.length > 0 ? { region: subjects[0], multi: subjects } : { region: whole, multi: [whole] };
 }

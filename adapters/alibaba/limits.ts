@@ -25,6 +25,12 @@ export const IMAGE_LIMITS: ImageLimits = {
   maxHeight: 4096,
 };
 
+/**
+ * A request's picture (PicContent, Primary/SecondaryPicContent): IMAGE_LIMITS, and "the image cannot contain
+ * rotation settings" (§3), refused before anything else. Pictures of an increment or an import are not held to it.
+ */
+export const PICTURE_LIMITS: ImageLimits = { ...IMAGE_LIMITS, refuseRotation: true };
+
 /** A form body holds at most two 4 MB images as Base64 (CompareSimilarByImage) plus the other fields. */
 export const BODY_LIMIT = 12 * 1024 * 1024;
 

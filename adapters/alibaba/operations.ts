@@ -5,7 +5,8 @@
  * compare answer `Msg`, add/delete/update `Message`; `Code` is the number 0 except inside the task lists,
  * where it is the string "0"; CheckImageExists gives `Auctions` as one object.
  */
-import type { Engine, SearchQuery, SearchResult } from '../../core/engine';
+import type { Engine, PreparedImage, SearchQuery, SearchResult } from '../../core/engine';
+import { ImageInvalidError } from '../../core/errors';
 import type { UrlFetcher } from '../../core/image/fetch';
 import type { ImageRecord, Library, LibraryRef, Region } from '../../core/records';
 import type { TaskRunner } from '../../core/tasks';
@@ -13,12 +14,12 @@ import type { TaskRecord } from '../../core/store/vector-store';
 import { ALL_CATEGORIES, chooseCategory, isProductInstance, OTHER_CATEGORY } from './category';
 import { AlibabaError } from './errors';
 import { parseFilter } from './filter';
-import { formatRegion, pictureBytes, resolveRegion, type ImageSources } from './image';
+import { formatRegion, pictureBytes, preparePicture, resolveRegion, type ImageSources } from './image';
 import { alibabaExtra, alibabaKeys, attributeTags, auctionOf, imageId, type AlibabaExtra, type AttributeParams } from './keys';
 import {
   CAPACITY_UNIT,
   DEFAULT_CAPACITY_UNITS,
-  IMAGE_LIMITS,
+  PICTURE_LIMITS,
   MAX_RESULT_WINDOW,
   META_URL_TTL_MS,
   NEVER_EXPIRES_MS,
@@ -132,19 +133,18 @@ export async function AddImage({ deps, tenant, params }: Call): Promise<Body> {
   const p = validateParams<
     { InstanceName: string; ProductId: string; PicName: string; PicContent: string; CategoryId?: number; Crop: boolean; Region?: string; CustomContent?: string } & AttributeParams
   >('AddImage', params);
-  const ref = { tenant, name: p.InstanceName };
   const library = await instance(deps, tenant, p.InstanceName);
-  const bytes = await pictureBytes(p.PicContent, 'PicContent', tenant, sources(deps));
-  const { region, multi } = await resolveRegion(bytes, p.Crop, p.Region);
-  const CategoryId = await chooseCategory({ library, given: p.CategoryId, image: bytes, engine: deps.engine });
+  const image = await preparePicture(deps.engine, await pictureBytes(p.PicContent, 'PicContent', tenant, sources(deps)));
+  const { region, multi } = await resolveRegion(deps.engine, image, p.Crop, p.Region);
+  const CategoryId = await chooseCategory({ library, given: p.CategoryId, image, engine: deps.engine });
   const extra: AlibabaExtra & { Region: string } = { CategoryId, Region: formatRegion(region) };
   if (p.CustomContent !== undefined) extra.CustomContent = p.CustomContent;
-  await deps.engine.addImage(ref, {
+  await deps.engine.addImage(library, {
     id: imageId(p.ProductId, p.PicName),
     itemId: p.ProductId,
     tags: attributeTags(p),
     extra: { alibaba: extra },
-    image: { bytes, limits: IMAGE_LIMITS, region },
+    image: { ...image, region },
   });
   return { Code: 0, Message: 'success', Success: true, PicInfo: picInfo(CategoryId, region, multi) };
 }
@@ -188,15 +188,15 @@ export async function CheckImageExists({ deps, tenant, params }: Call): Promise<
 
 export async function SearchImageByPic({ deps, tenant, params }: Call): Promise<Body> {
   const p = validateParams<SearchParams & { PicContent: string; Crop: boolean; Region?: string }>('SearchImageByPic', params);
-  const ref = { tenant, name: p.InstanceName };
   const query = searchQuery(p);
   const library = await instance(deps, tenant, p.InstanceName);
   const started = Date.now();
-  const bytes = await pictureBytes(p.PicContent, 'PicContent', tenant, sources(deps));
-  const { region, multi } = await resolveRegion(bytes, p.Crop, p.Region);
-  const categoryId = await chooseCategory({ library, given: p.CategoryId, image: bytes, engine: deps.engine });
-  const result = await deps.engine.searchByImage([ref], { bytes, limits: IMAGE_LIMITS, region, detectSubject: false }, query);
-  return searchAnswer(deps, ref, query, started, result, picInfo(categoryId, region, multi), true);
+  // One check of the picture and one read of the instance serve every step below.
+  const image = await preparePicture(deps.engine, await pictureBytes(p.PicContent, 'PicContent', tenant, sources(deps)));
+  const { region, multi } = await resolveRegion(deps.engine, image, p.Crop, p.Region);
+  const categoryId = await chooseCategory({ library, given: p.CategoryId, image, engine: deps.engine });
+  const result = await deps.engine.searchByImage([library], { ...image, region, detectSubject: false }, query);
+  return searchAnswer(deps, library, query, started, result, picInfo(categoryId, region, multi), true);
 }
 
 export async function SearchImageByName({ deps, tenant, params }: Call): Promise<Body> {
@@ -242,21 +242,25 @@ export async function SearchImageByFilter({ deps, tenant, params }: Call): Promi
 export async function CompareSimilarByImage({ deps, tenant, params }: Call): Promise<Body> {
   const p = validateParams<{ InstanceName: string; PrimaryPicContent: string; SecondaryPicContent: string }>('CompareSimilarByImage', params);
   const library = await instance(deps, tenant, p.InstanceName);
-  const [a, b] = await Promise.all([
-    pictureBytes(p.PrimaryPicContent, 'PrimaryPicContent', tenant, sources(deps)),
-    pictureBytes(p.SecondaryPicContent, 'SecondaryPicContent', tenant, sources(deps)),
-  ]);
-  const similarity = await deps.engine
-    .compareImages({ bytes: a, limits: IMAGE_LIMITS }, { bytes: b, limits: IMAGE_LIMITS }, library.model)
-    .catch(async (e) => {
-      // Tell which of the two images was refused.
-      for (const [bytes, field] of [[a, 'PrimaryPicContent'], [b, 'SecondaryPicContent']] as const) {
-        await resolveRegion(bytes, false, undefined).catch(() => {
-          throw new AlibabaError(field === 'PrimaryPicContent' ? 'InvalidPrimaryPicContent' : 'InvalidSecondaryPicContent');
-        });
-      }
-      throw e;
-    });
+  // Each picture in turn, as the vendor reads them: its bytes, then its rotation flag; then any other refusal,
+  // which names the picture refused.
+  const fields = ['PrimaryPicContent', 'SecondaryPicContent'] as const;
+  const fetched = await Promise.allSettled(fields.map((field) => pictureBytes(p[field], field, tenant, sources(deps))));
+  const checks = await Promise.allSettled(
+    fetched.map((f) => (f.status === 'fulfilled' ? deps.engine.prepareImage({ bytes: f.value, limits: PICTURE_LIMITS }) : Promise.reject(f.reason))),
+  );
+  fetched.forEach((f, i) => {
+    if (f.status === 'rejected') throw f.reason;
+    const check = checks[i];
+    if (check.status === 'rejected' && check.reason instanceof ImageInvalidError && check.reason.reason === 'rotated') throw new AlibabaError('IncorrectOrientation');
+  });
+  checks.forEach((check, i) => {
+    if (check.status === 'fulfilled') return;
+    if (!(check.reason instanceof ImageInvalidError)) throw check.reason;
+    throw new AlibabaError(i === 0 ? 'InvalidPrimaryPicContent' : 'InvalidSecondaryPicContent');
+  });
+  const [first, second] = checks.map((c) => (c as PromiseFulfilledResult<PreparedImage>).value);
+  const similarity = await deps.engine.compareImages(first, second, library.model);
   return { Code: 0, Msg: 'success', Success: true, Score: score(similarity) };
 }
 

@@ -23,7 +23,7 @@ import { chooseCategory } from './category';
 import { AlibabaError, toAlibabaError, type ErrorCode } from './errors';
 import { alibabaExtra, alibabaKeys, ATTRIBUTES, imageId } from './keys';
 import { IMAGE_LIMITS, INCREMENT_BATCH_LINES, INCREMENT_META_FILE, INCREMENT_META_MAX_BYTES } from './limits';
-import { resolveRegion } from './image';
+import { preparePicture, resolveRegion } from './image';
 
 export const DUMP_TASK_KIND = 'alibaba.dump-meta';
 export const INCREMENT_TASK_KIND = 'alibaba.increase-instance';
@@ -219,19 +219,20 @@ async function applyLine(engine: Engine, ref: LibraryRef, inFolder: (name: strin
     const file = await inFolder(pic).catch(() => {
       throw new LineError('InvalidPicList');
     });
-    const bytes = await readFile(file);
-    const { region } = await resolveRegion(bytes, line.crop !== false, typeof line.region === 'string' ? line.region : undefined);
+    // Increment pictures keep IMAGE_LIMITS only (a rotation flag is not refused here).
+    const image = await preparePicture(engine, await readFile(file), IMAGE_LIMITS);
+    const { region } = await resolveRegion(engine, image, line.crop !== false, typeof line.region === 'string' ? line.region : undefined);
     const given = Number.isInteger(line.cat_id) ? (line.cat_id as number) : typeof line.cat_id === 'string' && /^\d+$/.test(line.cat_id) ? Number(line.cat_id) : undefined;
-    const CategoryId = await chooseCategory({ library, given, image: bytes, engine });
+    const CategoryId = await chooseCategory({ library, given, image, engine });
     images.push({
       id: imageId(productId, pic),
       itemId: productId,
       tags,
       extra: { alibaba: { CategoryId, ...(typeof line.cust_content === 'string' ? { CustomContent: line.cust_content } : {}) } },
-      image: { bytes, limits: IMAGE_LIMITS, region },
+      image: { ...image, region },
     });
   }
-  const results = await engine.addImages(ref, images);
+  const results = await engine.addImages(library, images);
   const failed = results.find((r) => !r.ok);
   if (failed && !failed.ok) throw failed.error;
 }

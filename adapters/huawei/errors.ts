@@ -161,7 +161,7 @@ const FIELD_CODES: Record<string, { missing: ServiceCode; type: ServiceCode; val
   offset: { missing: IS.badOffset, type: IS.badOffset, value: IS.badOffset },
   file: { missing: IS.pathMissing, type: IS.wrongType, value: IS.badBase64 },
   tags: { missing: IS.tagsMissing, type: IS.wrongType, value: IS.tooManyTags },
-  library_name: { missing: IS.invalidInstanceName, type: IS.invalidInstanceName, value: IS.invalidInstanceName },
+  library: { missing: IS.invalidInstanceName, type: IS.invalidInstanceName, value: IS.invalidInstanceName },
   region: { missing: IS.wrongType, type: IS.wrongType, value: IS.wrongType },
 };
 
@@ -189,6 +189,7 @@ function fromImage(e: ImageInvalidError): ServiceCode {
       return IS.badBase64;
     case 'bad_format':
     case 'has_alpha': // never asked of Huawei images; a format the caller refuses
+    case 'rotated': // never asked of Huawei images either
       return IS.badFormat;
     case 'corrupt':
       return IS.damaged;

@@ -8,7 +8,7 @@
  */
 import { BodyAbortedError, BodyTooLargeError } from '../http/raw-body';
 import { InjectedFault, type FaultCatalog } from '../http/observe';
-import { isEngineError, type EngineError, type NotFoundError, type NotSupportedError } from '../../core/errors';
+import { isEngineError, type EngineError, type InvalidArgumentError, type NotFoundError, type NotSupportedError } from '../../core/errors';
 
 export interface OperatorError {
   http: number;
@@ -40,10 +40,15 @@ export function modeNotSupportedMessage(library: string, mode: string): string {
   return `Image library '${library}' is in ${mode} mode and does not support text-to-image search.`;
 }
 
+/** An engine message with the engine's field in this API's name for it (library → library_name). */
+function ownWords(e: InvalidArgumentError): string {
+  return e.field === 'library' ? e.message.replace(/^library name\b/, 'library_name') : e.message;
+}
+
 function fromEngine(e: EngineError): OperatorError {
   switch (e.kind) {
     case 'invalid_argument':
-      return { http: 400, status: STATUS.invalidParameter, message: e.message };
+      return { http: 400, status: STATUS.invalidParameter, message: ownWords(e as InvalidArgumentError) };
     case 'image_invalid':
       return { http: 400, status: STATUS.invalidImage, message: e.message };
     case 'not_found': {

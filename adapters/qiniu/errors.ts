@@ -9,7 +9,7 @@
  * the codes 599 (unknown internal error), 612 (no such entry), 571 (overload). Every other message is the
  * project's (UNVERIFIED), in the same short lower-case style; docs/compatibility/qiniu.md lists them all.
  */
-import { isEngineError, type EngineError, type ImageInvalidError, type ImageInvalidReason, type NotFoundError, type QuotaExceededError } from '../../core/errors';
+import { isEngineError, type EngineError, type ImageInvalidError, type InvalidArgumentError, type ImageInvalidReason, type NotFoundError, type QuotaExceededError } from '../../core/errors';
 import { BodyAbortedError, BodyTooLargeError } from '../http/raw-body';
 import { InjectedFault, type FaultCatalog } from '../http/observe';
 import { ADD_MAX_ITEMS, IMAGE_LIMITS, LIST_LIMIT_MAX, SEARCH_LIMIT_MAX, SEARCH_MAX_GROUPS } from './limits';
@@ -70,7 +70,13 @@ const IMAGE_MESSAGES: Record<ImageInvalidReason, string> = {
   fetch_failed: 'fetch uri failed',
   fetch_refused: 'fetch uri refused: the address is not allowed',
   has_alpha: 'image must not contain an alpha channel',
+  rotated: 'image must not carry an EXIF rotation flag', // never asked of Qiniu images
 };
+
+/** An engine message in the words this API has always answered with (a refused group id: "library_name ..."). */
+function ownWords(err: InvalidArgumentError): string {
+  return err.field === 'library' ? err.message.replace(/^library name\b/, 'library_name') : err.message;
+}
 
 function fromEngine(err: EngineError): QiniuError {
   switch (err.kind) {
@@ -82,7 +88,7 @@ function fromEngine(err: EngineError): QiniuError {
     case 'already_exists':
       return ERRORS.groupAlreadyExists;
     case 'invalid_argument':
-      return e(406, err.message);
+      return e(406, ownWords(err as InvalidArgumentError));
     case 'image_invalid':
       return e(400, IMAGE_MESSAGES[(err as ImageInvalidError).reason] ?? 'invalid image');
     case 'quota_exceeded':

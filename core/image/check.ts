@@ -10,7 +10,7 @@ import { ImageInvalidError, InvalidArgumentError, isEngineError } from '../error
 import type { Region } from '../records';
 import { assertBmpData, readBmpHeader, type BmpHeader } from './bmp';
 import { decodeBudget } from './decode-budget';
-import { readJpegHeader } from './jpeg-header';
+import { readJpegHeader, type JpegHeader } from './jpeg-header';
 import { assertPnmData, readPnmHeader, type PnmHeader } from './pnm';
 import { decodeOffThread } from './raw-decode-pool';
 import { sniffFormat } from './sniff';
@@ -24,6 +24,10 @@ export interface OpenImageOptions {
 /** Checks an image against the caller's limits without decoding its pixels. */
 export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promise<CheckedImage> {
   if (!bytes || bytes.length === 0) throw new ImageInvalidError('empty', 'image is empty (0 bytes)');
+  const format = sniffFormat(bytes);
+  // Read once: for the rotation rule, which comes before every other, and for the header below.
+  const jpeg = format === 'jpeg' && limits.refuseRotation ? readJpegHeader(bytes) : undefined;
+  if ((jpeg?.orientation ?? 1) > 1) throw new ImageInvalidError('rotated', `image has an EXIF rotation flag (orientation ${jpeg!.orientation})`);
   if (limits.maxBytes !== undefined && bytes.length > limits.maxBytes) {
     throw new ImageInvalidError(
       'too_many_bytes',
@@ -32,7 +36,6 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promi
   }
 
   const accepted = limits.formats ?? DEFAULT_IMAGE_FORMATS;
-  const format = sniffFormat(bytes);
   if (!format) {
     throw new ImageInvalidError('bad_format', `not a recognised image format (accepted: ${accepted.join(', ')})`);
   }
@@ -40,7 +43,7 @@ export async function checkImage(bytes: Buffer, limits: ImageLimits = {}): Promi
     throw new ImageInvalidError('bad_format', `image format ${format} is not accepted (accepted: ${accepted.join(', ')})`);
   }
 
-  const header = await readHeader(bytes, format);
+  const header = await readHeader(bytes, format, jpeg);
   const { width: storedWidth, height: storedHeight, orientation } = header;
 
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
@@ -81,6 +84,7 @@ async function alphaInUse(bytes: Buffer, header: { width: number; height: number
 async function readHeader(
   bytes: Buffer,
   format: ImageFormat,
+  jpegRead?: JpegHeader,
 ): Promise<{ width: number; height: number; orientation?: number; alpha?: boolean; bmp?: BmpHeader; pnm?: PnmHeader }> {
   if (format === 'bmp') {
     const bmp = readBmpHeader(bytes); // throws corrupt / bad_format itself
@@ -91,7 +95,7 @@ async function readHeader(
     return { width: pnm.width, height: pnm.height, pnm };
   }
   if (format === 'jpeg') {
-    const jpeg = readJpegHeader(bytes);
+    const jpeg = jpegRead ?? readJpegHeader(bytes);
     if (jpeg) return jpeg;
   }
   let meta: Metadata;

@@ -23,6 +23,8 @@ export interface ImageLimits {
   maxPixels?: number;
   /** Refuse images with an alpha channel (PNG, WebP, TIFF, BMP alpha masks; not a GIF's transparent index). */
   refuseAlpha?: boolean;
+  /** Refuse a JPEG whose EXIF orientation is not 1, before any other check (the caller wants no rotation flags). */
+  refuseRotation?: boolean;
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;

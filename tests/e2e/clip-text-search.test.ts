@@ -109,10 +109,11 @@ test('zero-shot categories: the engine ranks category names against an image', a
 });
 
 test('Alibaba CategoryId: a product instance on a CLIP model takes the zero-shot choice; without a text tower, Other', async () => {
-  const image = await productImage('#1f4fd0', 'square');
+  const bytes = await productImage('#1f4fd0', 'square');
+  const image = await gw.engine.prepareImage({ bytes, limits: {} });
   const library = await gw.engine.createLibrary('ali', { name: 'products', mode: 'item_search', model: TINY_CLIP });
   const candidates = ALL_CATEGORIES.filter((c) => c.Id !== OTHER_CATEGORY);
-  const [best] = await gw.engine.predictCategories({ bytes: image, limits: {} }, candidates.map((c) => categoryPrompt(c.Name)), TINY_CLIP);
+  const [best] = await gw.engine.predictCategories({ bytes, limits: {} }, candidates.map((c) => categoryPrompt(c.Name)), TINY_CLIP);
   expect(await chooseCategory({ library, image, engine: gw.engine })).toBe(candidates[best.index].Id);
   expect(await chooseCategory({ library, image, engine: gw.engine, given: 4 })).toBe(4);
   const plain = await gw.engine.createLibrary('ali', { name: 'plain', mode: 'item_search' });

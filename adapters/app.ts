@@ -2,7 +2,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Engine } from '../core/engine';
-import type { UrlFetcher } from '../core/image';
+import type { UrlFetcher } from '../core/net/fetch';
 import type { TaskRunner } from '../core/tasks';
 import type { GatewayConfig } from './config';
 import { createControlPlane, GatewayMetrics } from './control';

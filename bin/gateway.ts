@@ -22,7 +22,7 @@ import { Engine } from '../core/engine';
 import { ModelRegistry } from '../core/embed/registry';
 import { AlreadyExistsError } from '../core/errors';
 import { decodeBudget } from '../core/image/decode-budget';
-import { createUrlFetcher } from '../core/image/fetch';
+import { createUrlFetcher } from '../core/net/fetch';
 import type { LibraryMode } from '../core/records';
 import { openStore } from '../core/store/open-store';
 import { TaskRunner } from '../core/tasks';

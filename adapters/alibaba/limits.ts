@@ -34,8 +34,7 @@ export const PICTURE_LIMITS: ImageLimits = { ...IMAGE_LIMITS, refuseRotation: tr
 /** A form body holds at most two 4 MB images as Base64 (CompareSimilarByImage) plus the other fields. */
 export const BODY_LIMIT = 12 * 1024 * 1024;
 
-/** Num 1..100 (default 10), Start 0..499 (default 0), Start + Num ≤ 500. §3 */
-export const MAX_NUM = 100;
+/** Num 1..100 (default 10) is in the schema (_common.json); Start 0..499 (default 0), Start + Num ≤ 500. §3 */
 export const MAX_RESULT_WINDOW = 500;
 
 /**
@@ -55,9 +54,6 @@ export const DEFAULT_CAPACITY_UNITS = 10;
 /** Detail.UtcExpireTime for instances that never expire (project-defined: 2100-01-01). */
 export const NEVER_EXPIRES_MS = 4_102_444_800_000;
 
-/** DumpMetaList / IncreaseList paging: PageNumber ≥ 1 (default 1), PageSize 1..30 (default 10). §4.11 */
-export const DEFAULT_PAGE_SIZE = 10;
-export const MAX_PAGE_SIZE = 30;
 
 /** MetaUrl is valid for 2 hours. §4.11 */
 export const META_URL_TTL_MS = 2 * 60 * 60 * 1000;

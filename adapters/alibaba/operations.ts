@@ -7,7 +7,7 @@
  */
 import type { Engine, PreparedImage, SearchQuery, SearchResult } from '../../core/engine';
 import { ImageInvalidError } from '../../core/errors';
-import type { UrlFetcher } from '../../core/image/fetch';
+import type { UrlFetcher } from '../../core/net/fetch';
 import type { ImageRecord, Library, LibraryRef, Region } from '../../core/records';
 import type { TaskRunner } from '../../core/tasks';
 import type { TaskRecord } from '../../core/store/vector-store';

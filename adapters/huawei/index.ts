@@ -10,7 +10,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Engine } from '../../core/engine';
-import type { UrlFetcher } from '../../core/image/fetch';
+import type { UrlFetcher } from '../../core/net/fetch';
 import type { GatewayConfig } from '../config';
 import { parseJsonBody, rawBody, BodyTooLargeError } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';

@@ -7,7 +7,7 @@
 import type { Engine, SearchQuery, SearchResult } from '../../core/engine';
 import { InvalidArgumentError } from '../../core/errors';
 import { decodeImageData } from '../../core/image';
-import type { UrlFetcher } from '../../core/image/fetch';
+import type { UrlFetcher } from '../../core/net/fetch';
 import type { ImageRecord, Library, LibraryRef, Region } from '../../core/records';
 import { validator } from '../http/validate';
 import instanceCreateSchema from '../../schemas/huawei/instance-create.json';

@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Engine, NewImage } from '../../core/engine';
 import { isEngineError, NotFoundError } from '../../core/errors';
 import { decodeBase64Strict } from '../../core/image';
-import type { UrlFetcher } from '../../core/image/fetch';
+import type { UrlFetcher } from '../../core/net/fetch';
 import type { ImageLimits } from '../../core/image/types';
 import type { LibraryRef } from '../../core/records';
 import { ManifestError, type ManifestEntry } from './manifest';

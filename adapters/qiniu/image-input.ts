@@ -3,7 +3,7 @@
  * Data URI with exactly the vendor's prefix. Anything else (raw Base64, other data: media types, other
  * schemes) is refused with the same error.
  */
-import type { UrlFetcher } from '../../core/image';
+import type { UrlFetcher } from '../../core/net/fetch';
 import { decodeBase64Strict } from '../../core/image';
 import { ERRORS, fail } from './errors';
 import { qetag } from './etag';

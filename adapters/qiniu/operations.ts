@@ -5,7 +5,7 @@
  */
 import type { Engine, NewImage, SearchResult } from '../../core/engine';
 import { InvalidArgumentError, isEngineError, NotFoundError } from '../../core/errors';
-import type { UrlFetcher } from '../../core/image';
+import type { UrlFetcher } from '../../core/net/fetch';
 import type { Library, LibraryRef } from '../../core/records';
 import { validator } from '../http/validate';
 import groupSearchSchema from '../../schemas/qiniu/group-search.json';

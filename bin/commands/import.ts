@@ -25,7 +25,7 @@ import { IMAGE_LIMITS as QINIU_IMAGE_LIMITS } from '../../adapters/qiniu/limits'
 import { ModelRegistry } from '../../core/embed/registry';
 import { Engine } from '../../core/engine';
 import { AlreadyExistsError, isEngineError } from '../../core/errors';
-import { createUrlFetcher } from '../../core/image/fetch';
+import { createUrlFetcher } from '../../core/net/fetch';
 import type { ImageLimits } from '../../core/image/types';
 import { LIBRARY_MODES, type LibraryMode } from '../../core/records';
 import { openStore } from '../../core/store/open-store';

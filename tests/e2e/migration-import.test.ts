@@ -15,7 +15,7 @@ import { imageView } from '../../adapters/qiniu/keys';
 import { exportCommand } from '../../bin/commands/export';
 import { importCommand, openEngine } from '../../bin/commands/import';
 import { loadSettings } from '../../bin/config';
-import { createUrlFetcher } from '../../core/image/fetch';
+import { createUrlFetcher } from '../../core/net/fetch';
 import { productImage, type Shape } from '../helpers/product-images';
 import { startImageServer } from '../helpers/qiniu';
 

@@ -3,7 +3,7 @@ import https from 'node:https';
 import { imageErrorOf } from '../helpers/image-errors';
 import type { AddressInfo } from 'node:net';
 import { ImageInvalidError } from '../../core/errors';
-import { createUrlFetcher, isBlockedAddress } from '../../core/image';
+import { createUrlFetcher, isBlockedAddress } from '../../core/net/fetch';
 
 const IMAGE = Buffer.alloc(1000, 7);
 const BIG = Buffer.alloc(10_000, 1);

@@ -1,5 +1,5 @@
 /**
- * Fetching image sources given as URLs, guarded against SSRF: only http(s); every address a host
+ * Fetching what requests name by URL (image sources, import files), guarded against SSRF: only http(s); every address a host
  * resolves to must be public (not loopback, private, link-local — incl. the 169.254.169.254 metadata
  * service —, CGNAT, multicast, reserved, nor an IPv6 form embedding one of those) unless allow-listed.
  * The connection goes to the address that was checked (a custom `lookup`), so a second DNS answer cannot
@@ -10,6 +10,8 @@ import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+// A fetch that fails is an image source that cannot be read (ImageInvalidError fetch_failed / fetch_refused):
+// what every caller reports, for an import file as for a picture.
 import { ImageInvalidError } from '../errors';
 
 export interface UrlFetcherOptions {

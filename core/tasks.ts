@@ -9,7 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AlreadyExistsError, NotFoundError } from './errors';
-import type { TaskRecord, VectorStore } from './store/vector-store';
+import type { TaskRecord, TaskStore } from './store/task-store';
+
+export type { TaskRecord } from './store/task-store';
 
 export interface TaskContext<S> {
   readonly task: Readonly<TaskRecord> & { state: S };
@@ -46,7 +48,7 @@ export class TaskRunner {
   private active = 0;
 
   constructor(
-    private readonly store: VectorStore,
+    private readonly store: TaskStore,
     private readonly options: TaskRunnerOptions = {},
   ) {}
 

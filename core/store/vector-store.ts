@@ -8,6 +8,9 @@
  */
 import type { Filter } from '../filter';
 import type { ImageRecord, Library, LibraryRef, Tags } from '../records';
+import type { TaskStore } from './task-store';
+
+export type { TaskRecord, TaskStore } from './task-store';
 
 export interface ImageWrite {
   record: ImageRecord;
@@ -57,21 +60,7 @@ export interface SearchHit {
   similarity: number;
 }
 
-/** A persisted background task (batch import, dump, ...). `state` is owned by whoever runs the task. */
-export interface TaskRecord {
-  tenant: string;
-  id: string;
-  kind: string;
-  status: 'pending' | 'running' | 'succeeded' | 'failed';
-  createdAt: number;
-  updatedAt: number;
-  state: unknown;
-  /** The series the task is filed under (e.g. one library's dumps) and its number in it (1, 2, ...). */
-  scope?: string;
-  seq?: number;
-}
-
-export interface VectorStore {
+export interface VectorStore extends TaskStore {
   readonly name: string;
   close(): Promise<void>;
 
@@ -97,29 +86,8 @@ export interface VectorStore {
   /** Best matches across the given libraries (all of the same dimension), best first. */
   search(refs: LibraryRef[], query: Float32Array, options: SearchOptions): Promise<SearchHit[]>;
 
-  putTask(task: TaskRecord): Promise<void>;
-  getTask(tenant: string, id: string): Promise<TaskRecord | undefined>;
-  /** Tasks not yet finished, of every tenant (resumed at start). */
-  listUnfinishedTasks(): Promise<TaskRecord[]>;
-  /** A tenant's tasks filed under `scope`, by `seq`. */
-  listTasks(tenant: string, scope: string): Promise<TaskRecord[]>;
-  /** Removes a task record (a task withdrawn before it ran); resolves false when it did not exist. */
-  deleteTask(tenant: string, id: string): Promise<boolean>;
-
-  /**
-   * The next number (1, 2, ...) of a tenant's sequence, atomically: no two callers, in any process sharing
-   * the store, ever get the same number. reset(tenant) starts the tenant's sequences again.
-   */
-  nextSequence(tenant: string, scope: string): Promise<number>;
-
   /** Every tenant that has a library or a task, sorted (store migration walks them). */
   listTenants(): Promise<string[]>;
-
-  /**
-   * Records a one-time token (a request nonce) until `expiresAt` (ms since epoch): resolves true for the
-   * first claim and false for every later one before it expires, across all processes sharing the store.
-   */
-  claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean>;
 
   /** Removes every library, image and task (and sequence) of one tenant, or of all tenants (and every claim). */
   reset(tenant?: string): Promise<void>;

@@ -20,7 +20,8 @@ import {
   taskPayload,
 } from '../../core/store/qdrant/layout';
 import { qdrantOptions } from '../../core/store/qdrant/options';
-import { decodeCursor, encodeCursor, QdrantStore } from '../../core/store/qdrant/qdrant-store';
+import { decodePointCursor as decodeCursor, encodePointCursor as encodeCursor } from '../../core/store/cursor';
+import { QdrantStore } from '../../core/store/qdrant/qdrant-store';
 import type { TaskRecord } from '../../core/store/vector-store';
 import { describeStoreContract, randomUnitVector, seededRandom } from './store-contract';
 

@@ -35,12 +35,12 @@ import {
   type ImageRecordRow,
   type LibraryRow,
 } from './codec';
-import { decodeCursor, encodeCursor } from './cursor';
 import { acquireDirLock } from './dir-lock';
 import { ImageFiles } from './image-files';
 import { LibraryVectors } from './library-vectors';
 import { LibraryRuntime, type AnnStatus, type RuntimeHost } from './library-runtime';
 import { searchLibrary } from './library-search';
+import { decodeKeyCursor, encodeKeyCursor } from '../cursor';
 import { configureConnection, migrate } from './schema';
 import { EmbeddedTasks } from './task-store';
 
@@ -108,7 +108,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       configureConnection(this.db, options.synchronous ?? 'normal');
       migrate(this.db);
       this.sql = this.prepareStatements();
-      this.tasks = new EmbeddedTasks(this.db);
+      this.tasks = new EmbeddedTasks(this.db, () => this.checkOpen());
       const row = this.db.prepare("SELECT value FROM meta WHERE key = 'write_version'").get() as
         | { value: string }
         | undefined;
@@ -518,7 +518,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     if (!Number.isInteger(options.limit) || options.limit < 1) {
       throw new InvalidArgumentError('limit', 'limit must be a positive integer');
     }
-    const after = options.cursor === undefined ? 0 : decodeCursor(options.cursor);
+    const after = options.cursor === undefined ? 0 : decodeKeyCursor(options.cursor);
     const where = ['lib_id = ?', 'image_key > ?'];
     const params: unknown[] = [lib.lib_id, after];
     if (options.itemId !== undefined) {
@@ -541,7 +541,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       images.push(record);
       lastKey = row.image_key;
     }
-    return more ? { images, nextCursor: encodeCursor(lastKey) } : { images };
+    return more ? { images, nextCursor: encodeKeyCursor(lastKey) } : { images };
   }
 
   async countImages(ref: LibraryRef, filter?: Filter): Promise<number> {
@@ -700,38 +700,31 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   // ---------------------------------------------------------------------------------------------
   // Tasks and one-time claims (task-store.ts)
 
-  async putTask(task: TaskRecord): Promise<void> {
-    this.checkOpen();
-    this.tasks.putTask(task);
+  putTask(task: TaskRecord): Promise<void> {
+    return this.tasks.putTask(task);
   }
 
-  async getTask(tenant: string, id: string): Promise<TaskRecord | undefined> {
-    this.checkOpen();
+  getTask(tenant: string, id: string): Promise<TaskRecord | undefined> {
     return this.tasks.getTask(tenant, id);
   }
 
-  async deleteTask(tenant: string, id: string): Promise<boolean> {
-    this.checkOpen();
+  deleteTask(tenant: string, id: string): Promise<boolean> {
     return this.tasks.deleteTask(tenant, id);
   }
 
-  async listUnfinishedTasks(): Promise<TaskRecord[]> {
-    this.checkOpen();
+  listUnfinishedTasks(): Promise<TaskRecord[]> {
     return this.tasks.listUnfinishedTasks();
   }
 
-  async listTasks(tenant: string, scope: string): Promise<TaskRecord[]> {
-    this.checkOpen();
+  listTasks(tenant: string, scope: string): Promise<TaskRecord[]> {
     return this.tasks.listTasks(tenant, scope);
   }
 
-  async nextSequence(tenant: string, scope: string): Promise<number> {
-    this.checkOpen();
+  nextSequence(tenant: string, scope: string): Promise<number> {
     return this.tasks.nextSequence(tenant, scope);
   }
 
-  async claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean> {
-    this.checkOpen();
+  claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean> {
     return this.tasks.claimOnce(scope, token, expiresAt);
   }
 

@@ -4,18 +4,22 @@
  * the data directory lock (dir-lock.ts) keeps every other process out.
  */
 import type Database from 'better-sqlite3';
-import type { TaskRecord } from '../vector-store';
+import type { TaskRecord, TaskStore } from '../task-store';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
 /** Expired claims are swept at most once per this many claims. */
 const CLAIM_SWEEP_EVERY = 1024;
 
-export class EmbeddedTasks {
+export class EmbeddedTasks implements TaskStore {
   private readonly sql: Record<string, Statement>;
   private claimsSinceSweep = 0;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** Throws once the store is closed. */
+    private readonly checkOpen: () => void,
+  ) {
     const p = (s: string) => db.prepare(s);
     this.sql = {
       putTask: p(`INSERT INTO tasks (tenant, id, kind, status, created_at, updated_at, state, scope, seq)
@@ -36,7 +40,8 @@ export class EmbeddedTasks {
     };
   }
 
-  putTask(task: TaskRecord): void {
+  async putTask(task: TaskRecord): Promise<void> {
+    this.checkOpen();
     this.sql.putTask.run({
       tenant: task.tenant,
       id: task.id,
@@ -50,28 +55,34 @@ export class EmbeddedTasks {
     });
   }
 
-  getTask(tenant: string, id: string): TaskRecord | undefined {
+  async getTask(tenant: string, id: string): Promise<TaskRecord | undefined> {
+    this.checkOpen();
     const row = this.sql.getTask.get(tenant, id) as TaskRow | undefined;
     return row ? taskFromRow(row) : undefined;
   }
 
-  deleteTask(tenant: string, id: string): boolean {
+  async deleteTask(tenant: string, id: string): Promise<boolean> {
+    this.checkOpen();
     return this.sql.deleteTask.run(tenant, id).changes > 0;
   }
 
-  listUnfinishedTasks(): TaskRecord[] {
+  async listUnfinishedTasks(): Promise<TaskRecord[]> {
+    this.checkOpen();
     return (this.sql.unfinishedTasks.all() as TaskRow[]).map(taskFromRow);
   }
 
-  listTasks(tenant: string, scope: string): TaskRecord[] {
+  async listTasks(tenant: string, scope: string): Promise<TaskRecord[]> {
+    this.checkOpen();
     return (this.sql.tasksOfScope.all(tenant, scope) as TaskRow[]).map(taskFromRow);
   }
 
-  nextSequence(tenant: string, scope: string): number {
+  async nextSequence(tenant: string, scope: string): Promise<number> {
+    this.checkOpen();
     return this.sql.nextSequence.get(tenant, scope) as number;
   }
 
-  claimOnce(scope: string, token: string, expiresAt: number, now = Date.now()): boolean {
+  async claimOnce(scope: string, token: string, expiresAt: number, now = Date.now()): Promise<boolean> {
+    this.checkOpen();
     if (++this.claimsSinceSweep >= CLAIM_SWEEP_EVERY) {
       this.claimsSinceSweep = 0;
       this.sql.sweepClaims.run(now);

@@ -39,20 +39,14 @@ import {
   pointId,
   recordFromPayload,
   tagFields,
-  taskFromPayload,
-  taskPayload,
-  sequencePointId,
-  taskPointId,
-  tokenPointId,
   UNIT_VECTOR,
   type BlobPayload,
   type ImagePayload,
   type LibraryPayload,
-  type SequencePayload,
-  type TaskPayload,
-  type TokenPayload,
 } from './layout';
+import { decodePointCursor, encodePointCursor } from '../cursor';
 import { qdrantOptions, type QdrantStoreOptions } from './options';
+import { QdrantTasks } from './task-store';
 
 type PointId = string | number;
 interface Point<P> {
@@ -66,8 +60,6 @@ interface Point<P> {
 const SCROLL_PAGE = 1000;
 /** Bytes of base64 per blob upsert request (Qdrant's default request limit is 32 MiB). */
 const BLOB_REQUEST_BYTES = 16 * 1024 * 1024;
-/** Expired one-time tokens are swept at most this often per process. */
-const TOKEN_SWEEP_MS = 60_000;
 /** Image payload fields a record needs (the typed tag views `f` are for filters only). */
 const RECORD_PAYLOAD = { exclude: ['f'] };
 
@@ -80,7 +72,7 @@ export class QdrantStore implements VectorStore {
   private readonly collections: Collections;
   private readonly meta: string;
   private readonly blobs: string;
-  private lastTokenSweep = 0;
+  private readonly tasks: QdrantTasks;
   private closed = false;
 
   constructor(options: Partial<QdrantStoreOptions> & { url: string }) {
@@ -90,6 +82,14 @@ export class QdrantStore implements VectorStore {
     this.collections = new Collections(this.client, this.options);
     this.meta = metaCollection(collectionPrefix);
     this.blobs = blobsCollection(collectionPrefix);
+    this.tasks = new QdrantTasks({
+      client: this.client,
+      meta: this.meta,
+      ensureMeta: () => this.ensureMeta(),
+      write: (run) => this.write(run),
+      retrieve: (collection, ids, withVector, withPayload) => this.retrieve(collection, ids, withVector, withPayload),
+      scrollAll: (collection, filter, withPayload) => this.scrollAll(collection, filter, withPayload),
+    });
   }
 
   /** Creates the client; the server is first contacted by the first operation (a gateway can start before Qdrant). */
@@ -374,7 +374,7 @@ export class QdrantStore implements VectorStore {
   async listImages(ref: LibraryRef, options: ListOptions): Promise<ListPage> {
     const lib = await this.requireLibrary(ref);
     if (!Number.isInteger(options.limit) || options.limit < 1) throw new InvalidArgumentError('limit', 'limit must be a positive integer');
-    let offset: PointId | undefined = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    let offset: PointId | undefined = options.cursor === undefined ? undefined : decodePointCursor(options.cursor);
     if (!lib.collection) return { images: [] };
     const compiled = compileFilter(options.filter);
     if (compiled.kind === 'none') return { images: [] };
@@ -395,7 +395,7 @@ export class QdrantStore implements VectorStore {
       if (offset === undefined) break;
     }
     const images = found.slice(0, options.limit).map((p) => recordFromPayload(p.payload as ImagePayload));
-    return found.length > options.limit ? { images, nextCursor: encodeCursor(found[options.limit].id) } : { images };
+    return found.length > options.limit ? { images, nextCursor: encodePointCursor(found[options.limit].id) } : { images };
   }
 
   async countImages(ref: LibraryRef, filter?: Filter): Promise<number> {
@@ -535,79 +535,34 @@ export class QdrantStore implements VectorStore {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Tasks
+  // Tasks and one-time claims (task-store.ts)
 
-  async putTask(task: TaskRecord): Promise<void> {
-    await this.ensureMeta();
-    await this.write(() =>
-      this.client.upsert(this.meta, {
-        wait: true,
-        ordering: 'medium',
-        points: [{ id: taskPointId(task.tenant, task.id), vector: UNIT_VECTOR, payload: { ...taskPayload(task) } }],
-      }),
-    );
+  putTask(task: TaskRecord): Promise<void> {
+    return this.tasks.putTask(task);
   }
 
-  async getTask(tenant: string, id: string): Promise<TaskRecord | undefined> {
-    await this.ensureMeta();
-    const [point] = await this.retrieve<TaskPayload>(this.meta, [taskPointId(tenant, id)]);
-    return point ? taskFromPayload(point.payload as TaskPayload) : undefined;
+  getTask(tenant: string, id: string): Promise<TaskRecord | undefined> {
+    return this.tasks.getTask(tenant, id);
   }
 
-  async listUnfinishedTasks(): Promise<TaskRecord[]> {
-    await this.ensureMeta();
-    const points = await this.scrollAll<TaskPayload>(this.meta, {
-      must: [
-        { key: 'kind', match: { value: 'task' } },
-        { key: 'status', match: { any: ['pending', 'running'] } },
-      ],
-    });
-    return points
-      .map((p) => taskFromPayload(p.payload as TaskPayload))
-      .sort((a, b) => a.createdAt - b.createdAt || cmp(a.tenant, b.tenant) || cmp(a.id, b.id));
+  listUnfinishedTasks(): Promise<TaskRecord[]> {
+    return this.tasks.listUnfinishedTasks();
   }
 
-  async listTasks(tenant: string, scope: string): Promise<TaskRecord[]> {
-    await this.ensureMeta();
-    const points = await this.scrollAll<TaskPayload>(this.meta, {
-      must: [
-        { key: 'kind', match: { value: 'task' } },
-        { key: 'tenant', match: { value: tenant } },
-        { key: 'scope', match: { value: scope } },
-      ],
-    });
-    return points
-      .map((p) => taskFromPayload(p.payload as TaskPayload))
-      .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0) || a.createdAt - b.createdAt || cmp(a.id, b.id));
+  listTasks(tenant: string, scope: string): Promise<TaskRecord[]> {
+    return this.tasks.listTasks(tenant, scope);
   }
 
-  async deleteTask(tenant: string, id: string): Promise<boolean> {
-    await this.ensureMeta();
-    const pid = taskPointId(tenant, id);
-    if ((await this.retrieve(this.meta, [pid], false, false)).length === 0) return false;
-    await this.write(() => this.client.delete(this.meta, { wait: true, ordering: 'strong', points: [pid] }));
-    return true;
+  deleteTask(tenant: string, id: string): Promise<boolean> {
+    return this.tasks.deleteTask(tenant, id);
   }
 
-  /**
-   * Qdrant has no atomic counter, so each number is a point created insert-only: the caller whose owner
-   * mark is read back holds it; the others try the next number. A hint point remembers roughly where the
-   * sequence stands, so a caller starts near the end instead of probing from 1.
-   */
-  async nextSequence(tenant: string, scope: string): Promise<number> {
-    await this.ensureMeta();
-    const hintId = sequencePointId(tenant, scope, 0);
-    const [hint] = await this.retrieve<SequencePayload>(this.meta, [hintId]);
-    let n = ((hint?.payload as SequencePayload | undefined)?.last ?? 0) + 1;
-    for (;;) {
-      const payload: SequencePayload = { kind: 'seq', tenant, scope, n };
-      if (await this.insertOnce(sequencePointId(tenant, scope, n), payload, false)) break;
-      n++;
-    }
-    // Best effort: a hint left behind by a slower writer only costs a later caller a few probes.
-    const last: SequencePayload = { kind: 'seq', tenant, scope, n: 0, last: n };
-    await this.write(() => this.client.upsert(this.meta, { wait: true, points: [{ id: hintId, vector: UNIT_VECTOR, payload: { ...last } }] }));
-    return n;
+  nextSequence(tenant: string, scope: string): Promise<number> {
+    return this.tasks.nextSequence(tenant, scope);
+  }
+
+  claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean> {
+    return this.tasks.claimOnce(scope, token, expiresAt);
   }
 
   async listTenants(): Promise<string[]> {
@@ -618,47 +573,6 @@ export class QdrantStore implements VectorStore {
       { include: ['tenant'] },
     );
     return [...new Set(points.map((p) => (p.payload as { tenant: string }).tenant))].sort();
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // One-time tokens (request nonces shared by every gateway process)
-
-  async claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean> {
-    await this.ensureMeta();
-    const id = tokenPointId(scope, token);
-    const [existing] = await this.retrieve<TokenPayload>(this.meta, [id]);
-    const now = Date.now();
-    const held = existing?.payload as TokenPayload | undefined;
-    if (held && held.expires_at > now) return false;
-    // A live token is never overwritten; an expired one is replaced.
-    const claimed = await this.insertOnce(id, { kind: 'once', scope, token, expires_at: expiresAt }, held !== undefined);
-    this.sweepTokens(now);
-    return claimed;
-  }
-
-  /**
-   * Writes a point carrying a fresh owner mark (insert-only unless `replace`) and reads it back: true when
-   * the mark read is ours, so of concurrent writers exactly one wins.
-   */
-  private async insertOnce(id: string, payload: Omit<TokenPayload, 'owner'> | SequencePayload, replace: boolean): Promise<boolean> {
-    const owner = randomUUID();
-    await this.write(() =>
-      this.client.upsert(this.meta, {
-        wait: true,
-        ordering: 'strong',
-        update_mode: replace ? 'upsert' : 'insert_only',
-        points: [{ id, vector: UNIT_VECTOR, payload: { ...payload, owner } }],
-      }),
-    );
-    const [after] = await this.retrieve<{ owner?: string }>(this.meta, [id]);
-    return (after?.payload as { owner?: string } | undefined)?.owner === owner;
-  }
-
-  private sweepTokens(now: number): void {
-    if (now - this.lastTokenSweep < TOKEN_SWEEP_MS) return;
-    this.lastTokenSweep = now;
-    const filter: QdrantFilter = { must: [{ key: 'kind', match: { value: 'once' } }, { key: 'expires_at', range: { lt: now } }] };
-    this.client.delete(this.meta, { wait: false, filter }).catch(() => undefined);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -721,10 +635,6 @@ export class QdrantStore implements VectorStore {
   }
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function chunkByBytes<T>(items: T[], size: (item: T) => number, max: number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
@@ -741,16 +651,4 @@ function chunkByBytes<T>(items: T[], size: (item: T) => number, max: number): T[
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-/** List cursors: the id of the first point of the next page (scroll order is point-id order). */
-export function encodeCursor(id: PointId): string {
-  return Buffer.from(`q${id}`, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^q([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(text);
-  if (!match) throw new InvalidArgumentError('cursor', 'invalid cursor');
-  return match[1];
 }

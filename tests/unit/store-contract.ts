@@ -10,6 +10,7 @@ import { prng } from '../helpers/prng';
 import { f, matches, type Filter } from '../../core/filter';
 import type { ImageRecord, Library, LibraryRef, Tags } from '../../core/records';
 import type { ImageWrite, SearchHit, TaskRecord, VectorStore } from '../../core/store/vector-store';
+import { describeTaskStoreContract } from './task-store-contract';
 
 export interface StoreHarness {
   store: VectorStore;
@@ -506,72 +507,6 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
       });
     });
 
-    describe('tasks', () => {
-      it('puts, overwrites, gets and lists unfinished tasks of every tenant', async () => {
-        await store.putTask(task(T1, 't1', 'pending', NOW + 1));
-        await store.putTask(task(T1, 't2', 'running', NOW + 2));
-        await store.putTask(task(T2, 't1', 'succeeded', NOW + 3));
-        await store.putTask(task(T2, 't3', 'pending', NOW + 4));
-        await store.putTask(task(T1, 't4', 'failed', NOW + 5));
-        expect(await store.getTask(T1, 't1')).toEqual(task(T1, 't1', 'pending', NOW + 1));
-        expect(await store.getTask(T2, 't1')).toEqual(task(T2, 't1', 'succeeded', NOW + 3));
-        expect(await store.getTask(T1, 't3')).toBeUndefined();
-        const unfinished = await store.listUnfinishedTasks();
-        expect(unfinished.map((t) => `${t.tenant}/${t.id}`).sort()).toEqual([`${T1}/t1`, `${T1}/t2`, `${T2}/t3`]);
-        const done = { ...task(T1, 't1', 'succeeded', NOW + 1), updatedAt: NOW + 10, state: { done: 9 } };
-        await store.putTask(done);
-        expect(await store.getTask(T1, 't1')).toEqual(done);
-        expect((await store.listUnfinishedTasks()).map((t) => `${t.tenant}/${t.id}`).sort()).toEqual([`${T1}/t2`, `${T2}/t3`]);
-      });
-
-      it('files tasks under a scope with their number, lists a scope by number, deletes one', async () => {
-        await store.putTask({ ...task(T1, 'b', 'running'), scope: 'lib-a', seq: 2 });
-        await store.putTask({ ...task(T1, 'a', 'succeeded'), scope: 'lib-a', seq: 1 });
-        await store.putTask({ ...task(T1, 'c', 'pending'), scope: 'lib-b', seq: 1 });
-        await store.putTask({ ...task(T2, 'd', 'pending'), scope: 'lib-a', seq: 1 });
-        await store.putTask(task(T1, 'e', 'pending'));
-        expect(await store.getTask(T1, 'b')).toEqual({ ...task(T1, 'b', 'running'), scope: 'lib-a', seq: 2 });
-        expect((await store.listTasks(T1, 'lib-a')).map((t) => [t.id, t.seq])).toEqual([['a', 1], ['b', 2]]);
-        expect(await store.listTasks(T1, 'lib-c')).toEqual([]);
-        expect(await store.deleteTask(T1, 'b')).toBe(true);
-        expect(await store.deleteTask(T1, 'b')).toBe(false);
-        expect((await store.listTasks(T1, 'lib-a')).map((t) => t.id)).toEqual(['a']);
-        expect(await store.getTask(T1, 'e')).toEqual(task(T1, 'e', 'pending'));
-      });
-
-      it('hands out each number of a sequence once, even to concurrent callers, per tenant and scope', async () => {
-        const numbers = await Promise.all(Array.from({ length: 12 }, () => store.nextSequence(T1, 'lib-a')));
-        expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-        expect(await store.nextSequence(T1, 'lib-a')).toBe(13);
-        expect(await store.nextSequence(T1, 'lib-b')).toBe(1);
-        expect(await store.nextSequence(T2, 'lib-a')).toBe(1);
-        await store.reset(T1);
-        expect(await store.nextSequence(T1, 'lib-a')).toBe(1);
-        expect(await store.nextSequence(T2, 'lib-a')).toBe(2);
-        await store.reset();
-        expect(await store.nextSequence(T2, 'lib-a')).toBe(1);
-      });
-    });
-
-    describe('one-time claims', () => {
-      it('grants a token once until it expires, to one of concurrent claimants, per scope', async () => {
-        const until = Date.now() + 60_000;
-        const claims = await Promise.all(Array.from({ length: 6 }, () => store.claimOnce('nonce', 'n-1', until)));
-        expect(claims.filter(Boolean)).toHaveLength(1);
-        expect(await store.claimOnce('nonce', 'n-1', until)).toBe(false);
-        expect(await store.claimOnce('nonce', 'n-2', until)).toBe(true);
-        expect(await store.claimOnce('other', 'n-1', until)).toBe(true);
-      });
-
-      it('grants an expired token again; reset() forgets every claim', async () => {
-        expect(await store.claimOnce('nonce', 'old', Date.now() - 1)).toBe(true);
-        expect(await store.claimOnce('nonce', 'old', Date.now() + 60_000)).toBe(true);
-        expect(await store.claimOnce('nonce', 'old', Date.now() + 60_000)).toBe(false);
-        await store.reset();
-        expect(await store.claimOnce('nonce', 'old', Date.now() + 60_000)).toBe(true);
-      });
-    });
-
     describe('tenants', () => {
       it('lists every tenant with a library or a task, sorted, once', async () => {
         expect(await store.listTenants()).toEqual([]);
@@ -646,5 +581,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         expect(ids(await store.search([L1], query, { limit: 1 }))).toEqual(['after']);
       });
     });
+
+    // Tasks and one-time claims: their own part, with their own suite.
+    describeTaskStoreContract(name, open);
   });
 }

@@ -9,8 +9,7 @@ import type { Engine, PreparedImage, SearchQuery, SearchResult } from '../../cor
 import { ImageInvalidError } from '../../core/errors';
 import type { UrlFetcher } from '../../core/net/fetch';
 import type { ImageRecord, Library, LibraryRef, Region } from '../../core/records';
-import type { TaskRunner } from '../../core/tasks';
-import type { TaskRecord } from '../../core/store/vector-store';
+import type { TaskRecord, TaskRunner } from '../../core/tasks';
 import { ALL_CATEGORIES, chooseCategory, isProductInstance, OTHER_CATEGORY } from './category';
 import { AlibabaError } from './errors';
 import { parseFilter } from './filter';

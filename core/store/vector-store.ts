@@ -1,15 +1,20 @@
 /**
- * The one storage interface of the engine. Every implementation (embedded, qdrant) passes the same
- * contract suite in tests/unit/store-contract.ts.
+ * The one storage interface of the engine, in three parts along its jobs: records and vectors (here:
+ * libraries, images, their vectors, search), image bytes (image-bytes.ts) and tasks with one-time claims
+ * (task-store.ts), plus what concerns the whole (tenants, reset, close). Each backend (embedded, qdrant) is
+ * split the same way, and every one passes the same contract suite (tests/unit/store-contract.ts, with
+ * task-store-contract.ts for the tasks part).
  *
  * Vectors are L2-normalised Float32Arrays of the library's model dimension; similarity is the inner
- * product (= cosine). A store keeps records, vectors, optional original image bytes and task records,
- * durably: when a write promise resolves, the write survives a crash of the process.
+ * product (= cosine). Everything is kept durably: when a write promise resolves, the write survives a
+ * crash of the process.
  */
 import type { Filter } from '../filter';
 import type { ImageRecord, Library, LibraryRef, Tags } from '../records';
+import type { ImageBytesStore } from './image-bytes';
 import type { TaskStore } from './task-store';
 
+export type { ImageBytesStore } from './image-bytes';
 export type { TaskRecord, TaskStore } from './task-store';
 
 export interface ImageWrite {
@@ -60,10 +65,8 @@ export interface SearchHit {
   similarity: number;
 }
 
-export interface VectorStore extends TaskStore {
-  readonly name: string;
-  close(): Promise<void>;
-
+/** Records and vectors: libraries, their images (records and vectors) and search. */
+export interface RecordStore {
   createLibrary(library: Library): Promise<void>; // AlreadyExistsError if present
   getLibrary(ref: LibraryRef): Promise<Library | undefined>;
   listLibraries(tenant: string): Promise<Library[]>;
@@ -74,7 +77,6 @@ export interface VectorStore extends TaskStore {
   upsertImages(ref: LibraryRef, writes: ImageWrite[]): Promise<void>;
   getImage(ref: LibraryRef, id: string): Promise<ImageRecord | undefined>;
   getImages(ref: LibraryRef, ids: string[]): Promise<ImageRecord[]>;
-  getImageBytes(ref: LibraryRef, id: string): Promise<Buffer | undefined>;
   getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined>;
   /** Replaces (not merges) the tags and extra of an existing image; false when it does not exist. */
   updateImage(ref: LibraryRef, id: string, patch: { tags?: Tags; extra?: Record<string, unknown> }): Promise<boolean>;
@@ -85,6 +87,11 @@ export interface VectorStore extends TaskStore {
 
   /** Best matches across the given libraries (all of the same dimension), best first. */
   search(refs: LibraryRef[], query: Float32Array, options: SearchOptions): Promise<SearchHit[]>;
+}
+
+export interface VectorStore extends RecordStore, ImageBytesStore, TaskStore {
+  readonly name: string;
+  close(): Promise<void>;
 
   /** Every tenant that has a library or a task, sorted (store migration walks them). */
   listTenants(): Promise<string[]>;

@@ -1,8 +1,9 @@
 /**
  * A Qdrant that keeps points, for the parts of the Qdrant store that need no vector search: its meta
- * collection (libraries, tasks, sequences, one-time tokens). It answers the REST calls those parts make —
+ * collection (libraries, tasks, sequences, one-time tokens) and kept image bytes. It answers the REST calls those parts make —
  * collections exist / create / index / list, upsert (with update_mode and update_filter as Qdrant documents
- * them), retrieve, scroll (filters by qdrant-semantics.ts, pages in point-id order), delete by ids or filter
+ * them), set payload, retrieve, scroll (filters by qdrant-semantics.ts, pages in point-id order), delete by
+ * ids or filter
  * — each request applied whole before the next, as Qdrant applies the updates of one shard. Anything else
  * is answered 501, so a test never passes on a call this model does not know.
  */
@@ -56,6 +57,11 @@ export async function startPointsQdrant(): Promise<FakeQdrant> {
       const page = from < 0 ? [] : all.slice(from, from + (body.limit ?? 10));
       const next = from < 0 ? undefined : all[from + page.length];
       return ok({ points: page.map(([id, payload]) => ({ id, payload })), next_page_offset: next ? next[0] : null });
+    }
+    if (rest === 'points/payload' && req.method === 'POST') {
+      const ids = body.points ? (body.points as Array<string | number>).map(String) : matching(c, body.filter).map(([id]) => id);
+      for (const id of ids) if (c.has(id)) c.set(id, { ...c.get(id), ...structuredClone(body.payload) });
+      return done;
     }
     if (rest === 'points/delete' && req.method === 'POST') {
       const ids = body.points ? (body.points as Array<string | number>).map(String) : matching(c, body.filter).map(([id]) => id);

@@ -6,6 +6,9 @@
  * Every write is one SQLite transaction, committed before its promise resolves; the in-memory copy and
  * the index are updated after the commit, synchronously (nothing else runs in between), and are only
  * caches: on open they are rebuilt from SQLite, so a crash between commit and cache update loses nothing.
+ *
+ * This class holds the records-and-vectors part and composes the other two, on the same database: image
+ * bytes (image-bytes.ts) and tasks with one-time claims (task-store.ts).
  */
 import Database from 'better-sqlite3';
 import * as fs from 'fs';
@@ -36,7 +39,7 @@ import {
   type LibraryRow,
 } from './codec';
 import { acquireDirLock } from './dir-lock';
-import { ImageFiles } from './image-files';
+import { EmbeddedImageBytes } from './image-bytes';
 import { LibraryVectors } from './library-vectors';
 import { LibraryRuntime, type AnnStatus, type RuntimeHost } from './library-runtime';
 import { searchLibrary } from './library-search';
@@ -75,7 +78,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   readonly name = 'embedded';
   private readonly db: Database.Database;
   private readonly annDir: string;
-  private readonly files: ImageFiles;
+  /** The image-bytes part (image-bytes.ts): originals kept with images. */
+  private readonly files: EmbeddedImageBytes;
   readonly annThreshold: number;
   readonly hnsw: HnswParams;
   readonly indexBuild: 'background' | 'inline';
@@ -102,12 +106,12 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.persistIndexOnClose = options.persistIndexOnClose ?? true;
     this.indexBuild = options.indexBuild ?? 'background';
     this.releaseLock = acquireDirLock(options.dir);
-    this.files = new ImageFiles(path.join(options.dir, IMAGES_DIR), options.synchronous === 'full');
     try {
       this.db = new Database(path.join(options.dir, DB_FILE));
       configureConnection(this.db, options.synchronous ?? 'normal');
       migrate(this.db);
       this.sql = this.prepareStatements();
+      this.files = new EmbeddedImageBytes(this.db, path.join(options.dir, IMAGES_DIR), options.synchronous === 'full');
       this.tasks = new EmbeddedTasks(this.db, () => this.checkOpen());
       const row = this.db.prepare("SELECT value FROM meta WHERE key = 'write_version'").get() as
         | { value: string }
@@ -123,8 +127,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
 
   /** In the background: removes image files a crash left unreferenced (image-files.ts). */
   private sweepImageFiles(): void {
-    const referenced = this.db.prepare('SELECT 1 FROM image_files WHERE file = ?').pluck();
-    this.swept = this.files.sweep((name) => this.closed || referenced.get(name) !== undefined).catch(() => 0);
+    this.swept = this.files.sweep(() => this.closed);
   }
 
   /** Resolves how many unreferenced image files the sweep at open removed, once it has finished. */
@@ -152,16 +155,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
           extra = excluded.extra, has_image = excluded.has_image, created_at = excluded.created_at,
           updated_at = excluded.updated_at, version = excluded.version, vector = excluded.vector
         RETURNING image_key`),
-      fileOfKey: p('SELECT file FROM image_files WHERE image_key = ?').pluck(),
-      putFile: p('INSERT INTO image_files (image_key, file) VALUES (?, ?) ON CONFLICT (image_key) DO UPDATE SET file = excluded.file'),
-      deleteFile: p('DELETE FROM image_files WHERE image_key = ?'),
-      deleteBytes: p('DELETE FROM image_bytes WHERE image_key = ?'),
       imageById: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE lib_id = ? AND id = ?`),
       imageByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE image_key = ?`),
       vectorById: p('SELECT vector FROM images WHERE lib_id = ? AND id = ?'),
       vectorByKey: p('SELECT vector FROM images WHERE image_key = ?'),
-      bytesById: p(`SELECT f.file, b.bytes FROM images i LEFT JOIN image_files f ON f.image_key = i.image_key
-        LEFT JOIN image_bytes b ON b.image_key = i.image_key WHERE i.lib_id = ? AND i.id = ?`),
       updateImage: p(`UPDATE images SET tags = coalesce(@tags, tags), extra = CASE WHEN @set_extra THEN @extra ELSE extra END,
         updated_at = @updated_at WHERE lib_id = @lib_id AND id = @id RETURNING image_key`),
       deleteImage: p('DELETE FROM images WHERE image_key = ?'),
@@ -293,18 +290,15 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
    * Resolves the image files the rows named, to remove once the transaction has committed.
    */
   private deleteLibraryRows(libIds: number[]): string[] {
-    const filesOf = this.db.prepare('SELECT f.file FROM image_files f JOIN images i ON i.image_key = f.image_key WHERE i.lib_id = ?').pluck();
     const files: string[] = [];
     const statements = [
-      'DELETE FROM image_files WHERE image_key IN (SELECT image_key FROM images WHERE lib_id = ?)',
-      'DELETE FROM image_bytes WHERE image_key IN (SELECT image_key FROM images WHERE lib_id = ?)',
       'DELETE FROM images WHERE lib_id = ?',
       'DELETE FROM image_tombstones WHERE lib_id = ?',
       'DELETE FROM libraries WHERE lib_id = ?',
     ].map((sql) => this.db.prepare(sql));
     this.db.transaction(() => {
       for (const id of libIds) {
-        for (const file of filesOf.iterate(id) as Iterable<string>) files.push(file); // no spread: a library may hold millions
+        this.files.unlinkLibrary(id, files);
         for (const statement of statements) statement.run(id);
       }
     })();
@@ -388,11 +382,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
           version,
           vector: vectorToBlob(w.vector),
         }) as { image_key: number };
-        const previous = this.sql.fileOfKey.get(key) as string | undefined;
+        const previous = this.files.link(key, file);
         if (previous !== undefined) replaced.push(previous);
-        if (file !== undefined) this.sql.putFile.run(key, file);
-        else this.sql.deleteFile.run(key);
-        this.sql.deleteBytes.run(key); // an original an older build kept in SQLite
         const record = copyRecord({ ...r, tags: r.tags ?? {}, hasImage: file !== undefined });
         if (record.itemId === undefined) delete record.itemId;
         if (record.uri === undefined) delete record.uri;
@@ -424,9 +415,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
 
   async getImageBytes(ref: LibraryRef, id: string): Promise<Buffer | undefined> {
     const lib = this.requireLibrary(ref);
-    const row = this.sql.bytesById.get(lib.lib_id, id) as { file: string | null; bytes: Buffer | null } | undefined;
-    if (row?.file) return this.files.read(row.file);
-    return row?.bytes ?? undefined;
+    return this.files.read(lib.lib_id, id);
   }
 
   async getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined> {
@@ -470,11 +459,9 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.db.transaction(() => {
       const version = this.nextVersion();
       for (const v of victims) {
-        const file = this.sql.fileOfKey.get(v.key) as string | undefined;
+        const file = this.files.unlink(v.key);
         if (file !== undefined) files.push(file);
         this.sql.deleteImage.run(v.key);
-        this.sql.deleteFile.run(v.key);
-        this.sql.deleteBytes.run(v.key);
         // Always: a snapshot may be in the making (its watermark is older than this deletion).
         this.sql.insertTombstone.run(lib.lib_id, v.key, version);
       }
@@ -748,8 +735,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     let files: string[] = [];
     if (tenant === undefined) {
       this.db.transaction(() => {
-        files = this.db.prepare('SELECT file FROM image_files').pluck().all() as string[];
-        for (const table of ['image_files', 'image_bytes', 'images', 'image_tombstones', 'libraries']) {
+        files = this.files.unlinkAll();
+        for (const table of ['images', 'image_tombstones', 'libraries']) {
           this.db.exec(`DELETE FROM ${table}`);
         }
         this.tasks.reset();

@@ -1,8 +1,9 @@
 /**
  * The Qdrant VectorStore: everything the gateway keeps (libraries, images, vectors, kept bytes, tasks,
  * one-time tokens) lives in Qdrant, so any number of gateway processes on one Qdrant answer alike.
- * Layout in layout.ts, filters in filter-compiler.ts, failures in failures.ts; docs/operations.md says how
- * to run it.
+ * This class holds the records-and-vectors part and composes the other two: image bytes (image-bytes.ts)
+ * and tasks with one-time claims (task-store.ts). Layout in layout.ts, filters in filter-compiler.ts,
+ * failures in failures.ts; docs/operations.md says how to run it.
  *
  * Every write waits until Qdrant has applied it (`wait: true`; with write_consistency_factor = replication
  * factor, on every replica) before its promise resolves. A batch of images is one upsert request; bytes kept
@@ -36,16 +37,15 @@ import {
   libraryPayload,
   libraryPointId,
   metaCollection,
-  pointId,
   recordFromPayload,
   tagFields,
   UNIT_VECTOR,
-  type BlobPayload,
   type ImagePayload,
   type LibraryPayload,
 } from './layout';
 import { decodePointCursor, encodePointCursor } from '../cursor';
 import { qdrantOptions, type QdrantStoreOptions } from './options';
+import { QdrantImageBytes } from './image-bytes';
 import { QdrantTasks } from './task-store';
 
 type PointId = string | number;
@@ -58,12 +58,9 @@ interface Point<P> {
 
 /** Points per scroll page when the store walks a selection itself. */
 const SCROLL_PAGE = 1000;
-/** Bytes of base64 per blob upsert request (Qdrant's default request limit is 32 MiB). */
-const BLOB_REQUEST_BYTES = 16 * 1024 * 1024;
 /** Image payload fields a record needs (the typed tag views `f` are for filters only). */
 const RECORD_PAYLOAD = { exclude: ['f'] };
 
-const blobPointId = (lib: string, id: string) => pointId('blob', lib, id);
 
 export class QdrantStore implements VectorStore {
   readonly name = 'qdrant';
@@ -73,6 +70,7 @@ export class QdrantStore implements VectorStore {
   private readonly meta: string;
   private readonly blobs: string;
   private readonly tasks: QdrantTasks;
+  private readonly bytes: QdrantImageBytes;
   private closed = false;
 
   constructor(options: Partial<QdrantStoreOptions> & { url: string }) {
@@ -82,6 +80,13 @@ export class QdrantStore implements VectorStore {
     this.collections = new Collections(this.client, this.options);
     this.meta = metaCollection(collectionPrefix);
     this.blobs = blobsCollection(collectionPrefix);
+    this.bytes = new QdrantImageBytes({
+      client: this.client,
+      blobs: this.blobs,
+      ensureBlobs: () => this.ensureBlobs(),
+      write: (run) => this.write(run),
+      retrieve: (collection, ids) => this.retrieve(collection, ids),
+    });
     this.tasks = new QdrantTasks({
       client: this.client,
       meta: this.meta,
@@ -266,20 +271,7 @@ export class QdrantStore implements VectorStore {
     // Later writes of one id win within a batch, as they would one by one.
     const last = new Map<string, ImageWrite>();
     for (const w of writes) last.set(w.record.id, w);
-    const tokens = new Map<string, string>();
-    const blobs: Array<{ id: string; vector: number[]; payload: BlobPayload }> = [];
-    for (const w of last.values()) {
-      if (w.image === undefined) continue;
-      const blob = randomUUID();
-      tokens.set(w.record.id, blob);
-      blobs.push({ id: blobPointId(lib.lib, w.record.id), vector: UNIT_VECTOR, payload: { lib: lib.lib, tenant: ref.tenant, id: w.record.id, blob, data: w.image.toString('base64') } });
-    }
-    if (blobs.length > 0) {
-      await this.ensureBlobs();
-      for (const chunk of chunkByBytes(blobs, (b) => b.payload.data.length, BLOB_REQUEST_BYTES)) {
-        await this.write(() => this.client.upsert(this.blobs, { wait: true, ordering: 'medium', points: chunk.map((b) => ({ ...b, payload: { ...b.payload } })) }));
-      }
-    }
+    const tokens = await this.bytes.write(lib.lib, ref.tenant, last.values());
     const points = [...last.values()].map((w) => ({
       id: imagePointId(lib.lib, w.record.id),
       vector: Array.from(w.vector),
@@ -287,10 +279,7 @@ export class QdrantStore implements VectorStore {
     }));
     await this.write(() => this.client.upsert(collection, { wait: true, ordering: 'medium', points }));
     // Bytes an overwritten image no longer keeps: unreachable already (no token names them); reclaim the space.
-    const stale = [...last.values()].filter((w) => w.image === undefined).map((w) => blobPointId(lib.lib, w.record.id));
-    if (stale.length > 0) {
-      await this.client.delete(this.blobs, { wait: false, points: stale }).catch(() => undefined);
-    }
+    await this.bytes.forget(lib.lib, [...last.values()].filter((w) => w.image === undefined).map((w) => w.record.id));
   }
 
   private async imagePoints(ref: LibraryRef, ids: string[]): Promise<Array<Point<ImagePayload>>> {
@@ -316,11 +305,7 @@ export class QdrantStore implements VectorStore {
   async getImageBytes(ref: LibraryRef, id: string): Promise<Buffer | undefined> {
     const lib = await this.requireLibrary(ref);
     const [point] = await this.imagePoints(ref, [id]);
-    const token = (point?.payload as ImagePayload | undefined)?.blob;
-    if (token === undefined) return undefined;
-    const [blob] = await this.retrieve<BlobPayload>(this.blobs, [blobPointId(lib.lib, id)]);
-    const payload = blob?.payload as BlobPayload | undefined;
-    return payload && payload.blob === token ? Buffer.from(payload.data, 'base64') : undefined;
+    return this.bytes.read(lib.lib, id, (point?.payload as ImagePayload | undefined)?.blob);
   }
 
   async getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined> {
@@ -367,7 +352,7 @@ export class QdrantStore implements VectorStore {
     await this.write(() =>
       this.client.delete(lib.collection!, { wait: true, ordering: 'medium', points: victimIds.map((id) => imagePointId(lib.lib, id)) }),
     );
-    await this.client.delete(this.blobs, { wait: false, points: victimIds.map((id) => blobPointId(lib.lib, id)) }).catch(() => undefined);
+    await this.bytes.forget(lib.lib, victimIds);
     return victimIds;
   }
 
@@ -633,22 +618,4 @@ export class QdrantStore implements VectorStore {
   async close(): Promise<void> {
     this.closed = true;
   }
-}
-
-function chunkByBytes<T>(items: T[], size: (item: T) => number, max: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const s = size(item);
-    if (current.length > 0 && bytes + s > max) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += s;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

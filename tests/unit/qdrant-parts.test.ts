@@ -5,15 +5,19 @@
  * them. Two stores on one such Qdrant stand for two gateway processes. With QDRANT_URL set,
  * qdrant-store.test.ts runs the whole store contract against a real Qdrant.
  */
+import { describeImageBytesContract } from './image-bytes-contract';
 import { describeTaskStoreContract } from './task-store-contract';
 import { startPointsQdrant } from '../helpers/qdrant-points-fake';
 import { QdrantStore } from '../../core/store/qdrant/qdrant-store';
 
-describeTaskStoreContract('qdrant (a model of its points)', async () => {
+async function onModel() {
   const fake = await startPointsQdrant();
   const store = new QdrantStore({ url: fake.url, readRetries: 0 });
   return { store, cleanup: () => fake.close() };
-});
+}
+
+describeTaskStoreContract('qdrant (a model of its points)', onModel);
+describeImageBytesContract('qdrant (a model of its points)', onModel);
 
 test('two gateway processes on one Qdrant: one number each, one claim between them', async () => {
   const fake = await startPointsQdrant();
@@ -29,31 +33,6 @@ test('two gateway processes on one Qdrant: one number each, one claim between th
     await a.claimOnce('nonce', 'old', Date.now() - 1);
     const again = await Promise.all([a.claimOnce('nonce', 'old', until), b.claimOnce('nonce', 'old', until)]);
     expect(again.filter(Boolean)).toHaveLength(1);
-  } finally {
-    await fake.close();
-  }
-});
-
-test('image bytes (qdrant/image-bytes.ts): kept with their image, dropped when it is overwritten without them or deleted', async () => {
-  const fake = await startPointsQdrant();
-  try {
-    const store = new QdrantStore({ url: fake.url });
-    const ref = { tenant: 't', name: 'lib' };
-    await store.createLibrary({ ...ref, mode: 'general_search', model: 'm', createdAt: 1 });
-    const record = (id: string, hasImage: boolean) => ({ id, tags: {}, hasImage, createdAt: 1, updatedAt: 1 });
-    const vector = new Float32Array([1, 0, 0, 0]);
-    await store.upsertImages(ref, [
-      { record: record('a', true), vector, image: Buffer.from('bytes of a') },
-      { record: record('b', false), vector },
-    ]);
-    expect((await store.getImageBytes(ref, 'a'))?.toString()).toBe('bytes of a');
-    expect(await store.getImageBytes(ref, 'b')).toBeUndefined();
-    await store.upsertImages(ref, [{ record: record('a', false), vector }]);
-    expect(await store.getImageBytes(ref, 'a')).toBeUndefined();
-    await store.upsertImages(ref, [{ record: record('b', true), vector, image: Buffer.from('bytes of b') }]);
-    expect((await store.getImageBytes(ref, 'b'))?.toString()).toBe('bytes of b');
-    expect(await store.deleteImages(ref, { ids: ['b'] })).toEqual(['b']);
-    expect(await store.getImageBytes(ref, 'b')).toBeUndefined();
   } finally {
     await fake.close();
   }

@@ -1,6 +1,8 @@
 /**
- * The VectorStore contract: one suite every implementation runs (embedded now, qdrant later).
- * It checks the semantics written in core/store/vector-store.ts, with small deterministic vectors.
+ * The VectorStore contract: one suite every implementation runs (embedded, and qdrant with QDRANT_URL).
+ * It checks the semantics written in core/store/vector-store.ts (records and vectors, tenants, reset,
+ * durability), with small deterministic vectors, and runs the suites of the other two parts:
+ * image-bytes-contract.ts and task-store-contract.ts.
  *
  * Usage (in a *.test.ts file):
  *   describeStoreContract('embedded', async () => ({ store, reopen, cleanup }));
@@ -10,6 +12,7 @@ import { prng } from '../helpers/prng';
 import { f, matches, type Filter } from '../../core/filter';
 import type { ImageRecord, Library, LibraryRef, Tags } from '../../core/records';
 import type { ImageWrite, SearchHit, TaskRecord, VectorStore } from '../../core/store/vector-store';
+import { describeImageBytesContract } from './image-bytes-contract';
 import { describeTaskStoreContract } from './task-store-contract';
 
 export interface StoreHarness {
@@ -213,12 +216,6 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         expect(await store.getImageBytes(L1, 'missing')).toBeUndefined();
       });
 
-      it('keeps no bytes when none are given', async () => {
-        await store.upsertImages(L1, fixture(1, 2).writes);
-        expect((await store.getImage(L1, 'img-000'))?.hasImage).toBe(false);
-        expect(await store.getImageBytes(L1, 'img-000')).toBeUndefined();
-      });
-
       it('getImages returns the existing ones in the order asked', async () => {
         await store.upsertImages(L1, fixture(5, 3).writes);
         const got = await store.getImages(L1, ['img-003', 'nope', 'img-001']);
@@ -294,14 +291,6 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         const hits = await store.search([L1], fx.vectors.get('img-009')!, { limit: 50 });
         expect(ids(hits)).not.toContain('img-009');
         expect(hits).toHaveLength(11);
-      });
-
-      it('deleting an image removes its bytes', async () => {
-        await store.upsertImages(L1, [
-          { record: record('a', {}, { hasImage: true }), vector: randomUnitVector(DIM, seededRandom(3)), image: Buffer.from('abc') },
-        ]);
-        expect(await store.deleteImages(L1, { ids: ['a'] })).toEqual(['a']);
-        expect(await store.getImageBytes(L1, 'a')).toBeUndefined();
       });
 
       it('lists with a cursor, visiting every image exactly once', async () => {
@@ -582,7 +571,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
       });
     });
 
-    // Tasks and one-time claims: their own part, with their own suite.
+    // Image bytes, and tasks with one-time claims: parts of their own, with suites of their own.
+    describeImageBytesContract(name, open);
     describeTaskStoreContract(name, open);
   });
 }

@@ -3,7 +3,11 @@
 export type TagValue = string | number | boolean;
 export type Tags = Record<string, TagValue>;
 
-/** How a library embeds: whole image, detected subject first, or face/whole-image dual path. */
+/**
+ * How a library embeds: whole image, detected subject first, or face/whole-image dual path. The engine's
+ * own modes (it branches on them; every adapter creates libraries in them; stores keep them), named as the
+ * operator API names them.
+ */
 export const LIBRARY_MODES = ['general_search', 'item_search', 'adaptive_search'] as const;
 export type LibraryMode = (typeof LIBRARY_MODES)[number];
 

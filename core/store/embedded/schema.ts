@@ -118,8 +118,6 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
 /** Connection settings. WAL + synchronous=NORMAL: a committed transaction survives a crash or kill -9
  * of the process (the WAL is in the OS page cache); synchronous=FULL also survives power loss. */
 export function configureConnection(db: Database.Database, sync: 'normal' | 'full'): void {

@@ -27,6 +27,8 @@ export type TaskHandler<S> = (ctx: TaskContext<S>) => Promise<S>;
 /** Where a new task is filed: a series numbered 1, 2, ... per tenant and scope. */
 export interface TaskFiling {
   scope: string;
+  /** The lowest number the task may get (a series numbered elsewhere before goes on after it). */
+  from?: number;
   /**
    * At most one unfinished task of this kind in the scope: a second is refused with AlreadyExistsError
    * ('task', scope). Of creators racing (in any process), at most one gets through.
@@ -65,7 +67,7 @@ export class TaskRunner {
     const task: TaskRecord = { tenant, id: randomUUID(), kind, status: 'pending', createdAt: now, updatedAt: now, state };
     if (filing) {
       task.scope = filing.scope;
-      task.seq = await this.store.nextSequence(tenant, filing.scope);
+      task.seq = await this.store.nextSequence(tenant, filing.scope, filing.from);
     }
     await this.store.putTask(task);
     // Another creator got past the first check at the same time. Each checks again after its own write,

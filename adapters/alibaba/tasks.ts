@@ -14,7 +14,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine, NewImage } from '../../core/engine';
-import { AlreadyExistsError } from '../../core/errors';
+import { AlreadyExistsError, NotFoundError } from '../../core/errors';
 import type { LibraryRef } from '../../core/records';
 import type { TaskHandler, TaskRecord, TaskRunner } from '../../core/tasks';
 import { ImportPathError, resolveImportPath } from '../http/import-area';
@@ -62,10 +62,28 @@ function seriesOf(instance: string): string {
   return `alibaba-instance\u001f${instance}`;
 }
 
+/**
+ * Data written by builds before series kept each instance's numbering in an index record filed as a task:
+ * read (its tasks are still listed, new Ids go on after its last), never written.
+ */
+interface LegacyIndex {
+  nextId: number;
+  entries: Array<{ Id: number; taskId: string; kind: string }>;
+}
+
+async function legacyIndex(tasks: TaskRunner, ref: LibraryRef): Promise<LegacyIndex | undefined> {
+  const record = await tasks.get(ref.tenant, `alibaba-task-index\u001f${ref.name}`).catch((e: unknown) => {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  });
+  return record?.state as LegacyIndex | undefined;
+}
+
 /** Creates a task under the instance's next Id; `exclusive`: refused (Console.TaskAlreadyExist) while one of its kind runs. */
 export async function startTask<S>(tasks: TaskRunner, ref: LibraryRef, kind: TaskKind, state: S, exclusive = false): Promise<{ Id: number; task: TaskRecord }> {
   try {
-    const task = await tasks.create(ref.tenant, kind, state, { scope: seriesOf(ref.name), exclusive });
+    const legacy = await legacyIndex(tasks, ref);
+    const task = await tasks.create(ref.tenant, kind, state, { scope: seriesOf(ref.name), exclusive, from: legacy?.nextId });
     return { Id: task.seq!, task };
   } catch (e) {
     if (e instanceof AlreadyExistsError && e.resource === 'task') throw new AlibabaError('Console.TaskAlreadyExist');
@@ -75,11 +93,13 @@ export async function startTask<S>(tasks: TaskRunner, ref: LibraryRef, kind: Tas
 
 /** The instance's tasks of one kind, newest first, with their numeric Ids. */
 export async function listTasks(tasks: TaskRunner, ref: LibraryRef, kind: TaskKind): Promise<Array<{ Id: number; task: TaskRecord }>> {
-  const filed = await tasks.list(ref.tenant, seriesOf(ref.name));
-  return filed
-    .filter((t) => t.kind === kind && t.seq !== undefined)
-    .map((task) => ({ Id: task.seq!, task }))
-    .sort((a, b) => b.Id - a.Id);
+  const filed = (await tasks.list(ref.tenant, seriesOf(ref.name))).filter((t) => t.kind === kind && t.seq !== undefined).map((task) => ({ Id: task.seq!, task }));
+  const legacy = (await legacyIndex(tasks, ref))?.entries.filter((e) => e.kind === kind) ?? [];
+  const older = await Promise.all(
+    legacy.map(async (e) => ({ Id: e.Id, task: await tasks.get(ref.tenant, e.taskId).catch(() => undefined) })),
+  );
+  const found = older.filter((x): x is { Id: number; task: TaskRecord } => x.task !== undefined);
+  return [...filed, ...found].sort((a, b) => b.Id - a.Id);
 }
 
 /** PROCESSING | SUCCESS | FAIL, the vendor's words for a task's status. */

@@ -30,9 +30,10 @@ export interface TaskStore {
 
   /**
    * The next number (1, 2, ...) of a tenant's sequence, atomically: no two callers, in any process sharing
-   * the store, ever get the same number. reset(tenant) starts the tenant's sequences again.
+   * the store, ever get the same number. Never below `from` (default 1): a series numbered elsewhere before
+   * goes on after its last number. reset(tenant) starts the tenant's sequences again.
    */
-  nextSequence(tenant: string, scope: string): Promise<number>;
+  nextSequence(tenant: string, scope: string, from?: number): Promise<number>;
 
   /**
    * Records a one-time token (a request nonce) until `expiresAt` (ms since epoch): resolves true for the

@@ -78,6 +78,14 @@ export function describeTaskStoreContract(name: string, open: () => Promise<Task
       await store.reset();
       expect(await store.nextSequence(T2, 'lib-a')).toBe(1);
     });
+
+    it('never hands out a number below `from`, and goes on from the highest', async () => {
+      expect(await store.nextSequence(T1, 'lib-a', 5)).toBe(5);
+      expect(await store.nextSequence(T1, 'lib-a')).toBe(6);
+      expect(await store.nextSequence(T1, 'lib-a', 3)).toBe(7);
+      expect(await store.nextSequence(T1, 'lib-a', 10)).toBe(10);
+      expect(await store.nextSequence(T1, 'lib-b', 1)).toBe(1);
+    });
   });
 
   describe('one-time claims', () => {

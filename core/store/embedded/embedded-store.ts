@@ -720,8 +720,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return this.tasks.listTasks(tenant, scope);
   }
 
-  nextSequence(tenant: string, scope: string): Promise<number> {
-    return this.tasks.nextSequence(tenant, scope);
+  nextSequence(tenant: string, scope: string, from?: number): Promise<number> {
+    return this.tasks.nextSequence(tenant, scope, from);
   }
 
   claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean> {

@@ -31,8 +31,8 @@ export class EmbeddedTasks implements TaskStore {
       deleteTask: p('DELETE FROM tasks WHERE tenant = ? AND id = ?'),
       unfinishedTasks: p("SELECT * FROM tasks WHERE status IN ('pending', 'running') ORDER BY created_at, tenant, id"),
       tasksOfScope: p('SELECT * FROM tasks WHERE tenant = ? AND scope = ? ORDER BY seq, created_at, id'),
-      nextSequence: p(`INSERT INTO sequences (tenant, scope, last) VALUES (?, ?, 1)
-        ON CONFLICT (tenant, scope) DO UPDATE SET last = last + 1 RETURNING last`).pluck(),
+      nextSequence: p(`INSERT INTO sequences (tenant, scope, last) VALUES (@tenant, @scope, @from)
+        ON CONFLICT (tenant, scope) DO UPDATE SET last = max(last + 1, @from) RETURNING last`).pluck(),
       // A live claim is never taken over; an expired one is.
       claim: p(`INSERT INTO claims (scope, token, expires_at) VALUES (@scope, @token, @expires_at)
         ON CONFLICT (scope, token) DO UPDATE SET expires_at = excluded.expires_at WHERE claims.expires_at <= @now`),
@@ -76,9 +76,9 @@ export class EmbeddedTasks implements TaskStore {
     return (this.sql.tasksOfScope.all(tenant, scope) as TaskRow[]).map(taskFromRow);
   }
 
-  async nextSequence(tenant: string, scope: string): Promise<number> {
+  async nextSequence(tenant: string, scope: string, from = 1): Promise<number> {
     this.checkOpen();
-    return this.sql.nextSequence.get(tenant, scope) as number;
+    return this.sql.nextSequence.get({ tenant, scope, from: Math.max(1, Math.floor(from)) }) as number;
   }
 
   async claimOnce(scope: string, token: string, expiresAt: number, now = Date.now()): Promise<boolean> {

@@ -615,8 +615,8 @@ export class QdrantStore implements VectorStore {
     return this.tasks.deleteTask(tenant, id);
   }
 
-  nextSequence(tenant: string, scope: string): Promise<number> {
-    return this.tasks.nextSequence(tenant, scope);
+  nextSequence(tenant: string, scope: string, from?: number): Promise<number> {
+    return this.tasks.nextSequence(tenant, scope, from);
   }
 
   claimOnce(scope: string, token: string, expiresAt: number): Promise<boolean> {

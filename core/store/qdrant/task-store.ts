@@ -99,11 +99,11 @@ export class QdrantTasks implements TaskStore {
    * mark is read back holds it; the others try the next number. A hint point remembers roughly where the
    * sequence stands, so a caller starts near the end instead of probing from 1.
    */
-  async nextSequence(tenant: string, scope: string): Promise<number> {
+  async nextSequence(tenant: string, scope: string, from = 1): Promise<number> {
     await this.q.ensureMeta();
     const hintId = sequencePointId(tenant, scope, 0);
     const [hint] = await this.q.retrieve<SequencePayload>(this.q.meta, [hintId]);
-    let n = ((hint?.payload as SequencePayload | undefined)?.last ?? 0) + 1;
+    let n = Math.max(((hint?.payload as SequencePayload | undefined)?.last ?? 0) + 1, Math.max(1, Math.floor(from)));
     while (!(await this.writeOnce(sequencePointId(tenant, scope, n), { kind: 'seq', tenant, scope, n }))) n++;
     // Best effort: a hint left behind by a slower writer only costs a later caller a few probes.
     const last: SequencePayload = { kind: 'seq', tenant, scope, n: 0, last: n };

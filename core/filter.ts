@@ -1,6 +1,6 @@
 /**
- * One small filter language for every vendor: adapters parse their syntax (operator tag_filter, Alibaba
- * Filter strings, Huawei tags) into this AST; each store compiles or evaluates it.
+ * One small filter language for every vendor: each adapter parses its vendor's filter syntax into this AST;
+ * each store compiles or evaluates it.
  *
  * Semantics (the project's choice where vendors are silent; see docs/architecture.md):
  * - A positive condition (=, <, >, <=, >=, in, contains) on a field the image lacks is false; its negation

@@ -5,8 +5,7 @@ export type Tags = Record<string, TagValue>;
 
 /**
  * How a library embeds: whole image, detected subject first, or face/whole-image dual path. The engine's
- * own modes (it branches on them; every adapter creates libraries in them; stores keep them), named as the
- * operator API names them.
+ * own modes: it branches on them, every adapter creates libraries in them, and stores keep them.
  */
 export const LIBRARY_MODES = ['general_search', 'item_search', 'adaptive_search'] as const;
 export type LibraryMode = (typeof LIBRARY_MODES)[number];
@@ -22,11 +21,11 @@ export interface Library extends LibraryRef {
   /** Name of the model (a folder under the models directory); never changes after creation. */
   model: string;
   description?: string;
-  /** Tag keys the library declares (vendors such as Huawei fix them at creation); empty = any. */
+  /** Tag keys the library declares (some vendors fix them at creation); empty = any. */
   tagKeys?: string[];
   /** Maximum number of images; undefined = unlimited. */
   capacity?: number;
-  /** Fields only one vendor knows (e.g. Huawei instance level). */
+  /** Fields only one vendor knows (e.g. an instance level), under that vendor's key. */
   extra?: Record<string, unknown>;
   /**
    * The views each image is indexed by (core/image/views.ts), `whole` first; absent = the whole picture
@@ -44,13 +43,13 @@ export function vectorsPerImage(library: Pick<Library, 'views'>): number {
 export interface ImageRecord {
   /** Unique within its library. */
   id: string;
-  /** Groups several images of one product (Alibaba ProductId, operator image_id). */
+  /** Groups several images of one product (a vendor's product or item id). */
   itemId?: string;
   uri?: string;
   tags: Tags;
-  /** Fields only one vendor knows (e.g. Alibaba CustomContent). */
+  /** Fields only one vendor knows (e.g. a custom content string), under that vendor's key. */
   extra?: Record<string, unknown>;
-  /** Whether the original image bytes are kept (operator save_image). */
+  /** Whether the original image bytes are kept (NewImage.keepImage). */
   hasImage: boolean;
   createdAt: number;
   updatedAt: number;

@@ -16,7 +16,7 @@ export interface ImageLimits {
   minHeight?: number;
   maxWidth?: number;
   maxHeight?: number;
-  /** Short side at least / long side at most (Huawei states its rules this way). */
+  /** Short side at least / long side at most (some vendors state their rules this way). */
   minShortSide?: number;
   maxLongSide?: number;
   /** Pixel-bomb guard: width * height of the decoded image. Default DEFAULT_MAX_PIXELS. */

@@ -1,5 +1,5 @@
 /**
- * The store's third part: the original bytes kept with images (operator save_image and the like). They are
+ * The store's third part: the original bytes kept with images (NewImage.keepImage). They are
  * written with their record (ImageWrite.image, in the same atomic upsert) and go with it; this part reads
  * them. Each backend keeps them apart from the search data (embedded: files; qdrant: a blobs collection).
  */

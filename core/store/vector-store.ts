@@ -26,7 +26,7 @@ export interface ImageWrite {
    * (exactly that many) in a library with views, absent otherwise. The image scores by its best vector.
    */
   views?: Float32Array[];
-  /** Original image bytes to keep (operator save_image); absent = keep none. */
+  /** Original image bytes to keep (NewImage.keepImage); absent = keep none. */
   image?: Buffer;
 }
 

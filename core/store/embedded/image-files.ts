@@ -1,5 +1,5 @@
 /**
- * The stored originals of images (operator save_image, Alibaba/Huawei originals), one file each, outside
+ * The stored originals of images (added with their bytes kept), one file each, outside
  * SQLite. Writing them through the SQLite transaction cost a fifth of the main thread's time at ingest (WAL
  * writes and checkpoints of ~150 KB per image, synchronous); files are written on libuv's threads instead.
  *

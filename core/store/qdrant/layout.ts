@@ -3,7 +3,7 @@
  *
  * - `<prefix>_meta`: library records, task records and one-time tokens (a 1-dimensional placeholder
  *   vector: Qdrant points carry a vector). Payload `kind` says which.
- * - `<prefix>_blobs`: original image bytes kept by operator save_image, apart from the search payload.
+ * - `<prefix>_blobs`: original image bytes kept with images, apart from the search payload.
  * - `<prefix>_img_<model>_<dimension>`: the images of every library of one model, many libraries per
  *   collection, told apart by the `lib` payload (a keyword index marked `is_tenant`).
  *

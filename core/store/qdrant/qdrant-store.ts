@@ -634,7 +634,7 @@ export class QdrantStore implements VectorStore {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Qdrant-only operations (not part of VectorStore): the bench and operators use them.
+  // Qdrant-only operations (not part of VectorStore): the bench and maintenance commands use them.
 
   /**
    * Resolves when Qdrant has finished optimising (indexing) the library's collection, with the number of

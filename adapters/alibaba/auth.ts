@@ -122,9 +122,9 @@ const NONCE_SCOPE = 'alibaba-signature-nonce';
  * remembered for as long as a request carrying it could pass the date check (by the store's clock, the
  * real one, even where a test pins the verifier's).
  */
-export async function claimNonce(caller: Caller, claims: OneTimeClaims): Promise<void> {
-  if (caller.nonce === undefined) return;
-  if (!(await claims.claimOnce(NONCE_SCOPE, caller.nonce, Date.now() + 2 * CLOCK_SKEW_MS))) throw new AlibabaError('SignatureNonceUsed');
+export async function claimNonce(verified: Pick<Caller, 'nonce'>, claims: OneTimeClaims): Promise<void> {
+  if (verified.nonce === undefined) return;
+  if (!(await claims.claimOnce(NONCE_SCOPE, verified.nonce, Date.now() + 2 * CLOCK_SKEW_MS))) throw new AlibabaError('SignatureNonceUsed');
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;

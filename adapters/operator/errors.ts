@@ -81,9 +81,17 @@ function fromEngine(e: EngineError): OperatorError {
   }
 }
 
+/** A request refused with one of the API's own answers (e.g. 401 from auth.ts). */
+export class OperatorRefusal extends Error {
+  constructor(readonly answer: OperatorError) {
+    super(answer.message);
+  }
+}
+
 /** Any thrown value → the operator error to answer. Unknown errors are 500 without details. */
 export function toOperatorError(e: unknown): OperatorError {
   if (isEngineError(e)) return fromEngine(e);
+  if (e instanceof OperatorRefusal) return e.answer;
   if (e instanceof InjectedFault) return FAULT_ANSWERS[e.code as FaultStatus];
   if (e instanceof BodyTooLargeError) return { http: 413, status: STATUS.payloadTooLarge, message: `Request body exceeds ${e.limit} bytes.` };
   if (e instanceof BodyAbortedError) return { http: 400, status: STATUS.invalidParameter, message: e.message };

@@ -16,7 +16,7 @@ import { parseJsonBody, rawBody, BodyTooLargeError } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
 import { expressPath, faultOperations, type Identity } from '../vendor';
 import { hasHuaweiCredentials, HuaweiRefusal, identify, isAkSkRequest, type AuthContext } from './auth';
-import { documentedVariant, GATEWAY, IAM, huaweiFaultCatalog, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
+import { answerResponse, documentedVariant, GATEWAY, IAM, huaweiFaultCatalog, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
 import { Iam } from './iam';
 import { AKSK_BODY_LIMIT, IAM_BODY_LIMIT, PICTURE_FIELDS, TOKEN_BODY_LIMIT } from './limits';
 import { IAM_ROUTE, IAM_TOKENS_PATH, ROUTES } from './routes';
@@ -52,13 +52,15 @@ function sendGateway(req: Request, res: Response, error: GatewayError, documente
   const variant = documented ? documentedVariant(error) : undefined;
   if (variant) return sendAnswer(req, res, { kind: 'service', error: variant }, documented);
   noteError(res, error.code);
-  res.status(error.http).json({ error_msg: error.msg, error_code: error.code, request_id: req.id });
+  const { status, body } = answerResponse({ kind: 'gateway', error }, req.id);
+  res.status(status).json(body);
 }
 
 function sendAnswer(req: Request, res: Response, answer: Answer, documented: boolean): void {
   if (answer.kind === 'gateway') return sendGateway(req, res, answer.error, documented);
   noteError(res, answer.error.code);
-  res.status(400).json({ error_code: answer.error.code, error_msg: answer.error.msg });
+  const { status, body } = answerResponse(answer, req.id);
+  res.status(status).json(body);
 }
 
 function sendIam(res: Response, error: IamError): void {

@@ -5,7 +5,7 @@
  */
 import { decodeSegment, failureError, jsonOf, numeric } from '../migration/wire';
 import { matchRoute, type MigrationHooks } from '../vendor';
-import { toHuaweiAnswer } from './errors';
+import { answerResponse, toHuaweiAnswer } from './errors';
 import { AKSK_BODY_LIMIT, TOKEN_BODY_LIMIT } from './limits';
 import { ROUTES } from './routes';
 import { headerValue } from './signer';
@@ -31,7 +31,7 @@ export const MIGRATION: MigrationHooks = {
   succeeded: (status) => status === 200,
   sendFailure(req, res, failure) {
     const answer = toHuaweiAnswer(failureError(req, failure, MIGRATION.bodyLimit(req)));
-    if (answer.kind === 'gateway') res.status(answer.error.http).json({ error_msg: answer.error.msg, error_code: answer.error.code, request_id: req.id });
-    else res.status(400).json({ error_code: answer.error.code, error_msg: answer.error.msg });
+    const { status, body } = answerResponse(answer, req.id);
+    res.status(status).json(body);
   },
 };

@@ -101,6 +101,11 @@ export function toOperatorError(e: unknown): OperatorError {
   return { http: 500, status: STATUS.internalError, message: 'Internal server error.' };
 }
 
+/** The API's envelope of an error (every error answer, the adapter's and migration's). */
+export function errorEnvelope(error: OperatorError): { status: string; message: string; data: null } {
+  return { status: error.status, message: error.message, data: null };
+}
+
 export const ROUTE_NOT_FOUND: OperatorError = { http: 404, status: STATUS.routeNotFound, message: 'No such API.' };
 export const METHOD_NOT_ALLOWED: OperatorError = { http: 405, status: STATUS.methodNotAllowed, message: 'Method not allowed.' };
 export const UNAUTHORIZED: OperatorError = { http: 401, status: STATUS.unauthorized, message: 'A valid API key is required (Authorization: Bearer <key>).' };

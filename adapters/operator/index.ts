@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { rawBody, parseJsonBody } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
 import { expressPath, faultOperations, type Identity } from '../vendor';
-import { METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, operatorFaultCatalog, toOperatorError, type OperatorError } from './errors';
+import { errorEnvelope, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, operatorFaultCatalog, toOperatorError, type OperatorError } from './errors';
 import { BODY_LIMIT, PICTURE_FIELDS, PREFIX } from './limits';
 import type * as ops from './operations';
 import { ROUTES } from './routes';
@@ -26,7 +26,7 @@ export function operatorRouter(deps: ops.OperatorDeps, authenticate: (req: Reque
 
   const sendError = (res: Response, error: OperatorError) => {
     noteError(res, error.status);
-    res.status(error.http).json({ status: error.status, message: error.message, data: null });
+    res.status(error.http).json(errorEnvelope(error));
   };
 
   router.use((req, res, next) => {

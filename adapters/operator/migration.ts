@@ -5,7 +5,7 @@
  */
 import { jsonOf, failureError, numeric, SEP } from '../migration/wire';
 import { matchRoute, type MigrationHooks } from '../vendor';
-import { toOperatorError } from './errors';
+import { errorEnvelope, toOperatorError } from './errors';
 import { BODY_LIMIT, PREFIX } from './limits';
 import { ROUTES } from './routes';
 
@@ -25,6 +25,6 @@ export const MIGRATION: MigrationHooks = {
   succeeded: (status, body) => status === 200 && jsonOf(body)?.status === 'SUCCESS',
   sendFailure(req, res, failure) {
     const error = toOperatorError(failureError(req, failure, BODY_LIMIT));
-    res.status(error.http).json({ status: error.status, message: error.message, data: null });
+    res.status(error.http).json(errorEnvelope(error));
   },
 };

@@ -10,7 +10,7 @@ import { parseJsonBody, rawBody } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
 import { expressPath, faultOperations, type Identity } from '../vendor';
 import { authenticate as verify } from './auth';
-import { ERRORS, isInternal, qiniuFaultCatalog, toQiniuError, type QiniuError } from './errors';
+import { ERRORS, errorBody, isInternal, qiniuFaultCatalog, toQiniuError, type QiniuError } from './errors';
 import { BODY_LIMIT, PICTURE_FIELDS, PREFIX, SEARCH_THRESHOLD_DEFAULT } from './limits';
 import type * as ops from './operations';
 import { ROUTES } from './routes';
@@ -42,7 +42,7 @@ export function qiniuRouter(wiring: Omit<ops.QiniuDeps, 'searchThreshold'>, conf
 
   const sendError = (res: Response, error: QiniuError) => {
     noteError(res, String(error.http));
-    res.status(error.http).json({ error: error.message });
+    res.status(error.http).json(errorBody(error));
   };
 
   router.use((_req, res, next) => (observe(res, NAME), next()));

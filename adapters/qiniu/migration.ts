@@ -5,7 +5,7 @@
  */
 import { decodeSegment, failureError, jsonOf, numeric, SEP } from '../migration/wire';
 import { matchRoute, type MigrationHooks } from '../vendor';
-import { toQiniuError } from './errors';
+import { errorBody, toQiniuError } from './errors';
 import { BODY_LIMIT, PREFIX } from './limits';
 import { ROUTES } from './routes';
 
@@ -34,6 +34,6 @@ export const MIGRATION: MigrationHooks = {
   succeeded: (status) => status === 200,
   sendFailure(req, res, failure) {
     const error = toQiniuError(failureError(req, failure, BODY_LIMIT));
-    res.status(error.http).json({ error: error.message });
+    res.status(error.http).json(errorBody(error));
   },
 };

@@ -4,7 +4,7 @@
  * is one folder, adapters/<vendor>/, whose adapter.ts exports one `VendorAdapter`; adapters/vendors.ts lists
  * them in mount order. Nothing outside a vendor's folder names it (tests/unit/vendor-layout.test.ts).
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Engine } from '../core/engine';
 import type { ImageLimits, UrlFetcher } from '../core/image';
@@ -190,20 +190,6 @@ export function matchRoute(routes: readonly VendorRoute[], method: string | unde
     if (hit) return { route, params: hit.slice(1) };
   }
   return undefined;
-}
-
-/** Runs an authenticate(req) in middleware: the identity's tenant on req.tenant, or the vendor's refusal to `refuse`. */
-export function authenticated(authenticate: (req: Request) => Identity, refuse: (err: unknown, req: Request, res: Response) => void): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    let identity: Identity;
-    try {
-      identity = authenticate(req);
-    } catch (err) {
-      return refuse(err, req, res);
-    }
-    req.tenant = identity.tenant;
-    next();
-  };
 }
 
 declare module 'express-serve-static-core' {

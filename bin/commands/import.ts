@@ -28,10 +28,10 @@ import { OPEN_MODE_DEFAULT_TENANT } from '../../adapters/config';
 
 export const IMPORT_USAGE = `  import --library L [--vendor V] FILE|DIR
            import a manifest (.jsonl/.csv), a library folder (isg export), a folder of images, or a
-           vendor's own format (${importVendors().map((v) => `${v.importReader!.describe} with --vendor ${v.name}`).join(', ')});
-           resumable: run the same command again after a stop
+           vendor's own format (--vendor); resumable: run the same command again after a stop
            --tenant T         tenant owning the library (default ${OPEN_MODE_DEFAULT_TENANT})
            --vendor V         ${VENDORS.map((v) => v.name).join(', ')}: the source format and that vendor's image rules
+                              (formats: ${importVendors().map((v) => `${v.name} ${v.importReader!.describe}`).join(', ')})
            --create MODE      create the library when missing (a library folder's library.json also does)
            --concurrency N    batches in flight (default 4)
            --batch N          images per batch (default 16)

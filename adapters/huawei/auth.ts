@@ -110,8 +110,8 @@ export class HuaweiRefusal extends Error {
 }
 
 /**
- * The adapter contract's authenticate: the caller of a request addressing {project_id}, or the refusal
- * thrown: the gateway's 401 for bad credentials, the service's IS.0004 for a token without a project,
+ * The caller of a request addressing {project_id} in the adapter contract's shape (adapters/vendor.ts
+ * Identity), or the refusal thrown: the gateway's 401 for bad credentials, the service's IS.0004 for a token without a project,
  * IS.0019 for a project the caller may not address.
  */
 export function identify(ctx: AuthContext, req: SignedRequest, projectId: string): Identity<Principal> {

@@ -5,7 +5,7 @@
  */
 import { Router, type Request } from 'express';
 import type { VendorAdapter, VendorContext } from '../vendor';
-import { authenticate } from './auth';
+import { identify } from './auth';
 import { consoleRouter } from './console';
 import { FAULT_CATALOG, NAME, operatorRouter } from './index';
 import { importTaskHandler, IMPORT_TASK_KIND } from './import-task';
@@ -41,7 +41,7 @@ export const OPERATOR: VendorAdapter = {
         urls,
       }),
     );
-    const auth = (req: Request) => authenticate(config.auth, req.headers.authorization);
+    const auth = (req: Request) => identify(config.auth, req.headers.authorization);
     const router = Router();
     router.use(
       consoleRouter({
@@ -49,7 +49,7 @@ export const OPERATOR: VendorAdapter = {
         log,
         tenantOf: (authorization) => {
           try {
-            return authenticate(config.auth, authorization).tenant;
+            return identify(config.auth, authorization).tenant;
           } catch {
             return undefined;
           }

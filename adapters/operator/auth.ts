@@ -26,8 +26,8 @@ export function operatorTenant(auth: AuthConfig, authorization: string | undefin
 /** Who the credentials name: an API key (never repeated here: it is the secret), or none in open mode. */
 export type OperatorPrincipal = { scheme: 'bearer' | 'none' };
 
-/** The adapter contract's authenticate: the caller, or the API's 401 thrown (OperatorRefusal). */
-export function authenticate(auth: AuthConfig, authorization: string | undefined): Identity<OperatorPrincipal> {
+/** The caller in the adapter contract's shape (adapters/vendor.ts Identity), or the API's 401 thrown (OperatorRefusal). */
+export function identify(auth: AuthConfig, authorization: string | undefined): Identity<OperatorPrincipal> {
   const tenant = operatorTenant(auth, authorization);
   if (tenant === undefined) throw new OperatorRefusal(UNAUTHORIZED);
   return { tenant, principal: { scheme: authorization === undefined ? 'none' : 'bearer' } };

@@ -61,8 +61,8 @@ export function qiniuTenant(auth: AuthConfig, req: SignedRequest): string | unde
 /** Who the credentials name: the access key (none in open mode without Authorization). */
 export type QiniuPrincipal = { accessKey?: string; scheme?: Scheme };
 
-/** The adapter contract's authenticate: the caller, or the vendor's 401 "bad token" thrown. */
-export function authenticate(auth: AuthConfig, req: SignedRequest): Identity<QiniuPrincipal> {
+/** The caller in the adapter contract's shape (adapters/vendor.ts Identity), or the vendor's 401 "bad token" thrown. */
+export function identify(auth: AuthConfig, req: SignedRequest): Identity<QiniuPrincipal> {
   const tenant = qiniuTenant(auth, req);
   if (tenant === undefined) throw new QiniuRequestError(ERRORS.badToken);
   const token = parseAuthorization(header(req.rawHeaders, 'authorization'));

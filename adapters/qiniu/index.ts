@@ -9,7 +9,7 @@ import type { GatewayConfig } from '../config';
 import { parseJsonBody, rawBody } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
 import { expressPath, faultOperations, type Identity } from '../vendor';
-import { authenticate as verify } from './auth';
+import { identify } from './auth';
 import { ERRORS, errorBody, isInternal, qiniuFaultCatalog, toQiniuError, type QiniuError } from './errors';
 import { BODY_LIMIT, PICTURE_FIELDS, PREFIX, SEARCH_THRESHOLD_DEFAULT } from './limits';
 import type * as ops from './operations';
@@ -27,7 +27,7 @@ const NO_BODY = Buffer.alloc(0);
 
 /** The credentials of a request as received (the signature covers the raw body: read it first). */
 export function authenticate(auth: GatewayConfig['auth'], req: Request): Identity {
-  return verify(auth, {
+  return identify(auth, {
     method: req.method,
     target: req.originalUrl, // the request target exactly as received, prefix included
     rawHeaders: req.rawHeaders,

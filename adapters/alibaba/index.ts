@@ -45,10 +45,12 @@ export const NAME = 'alibaba';
 /** Codes, throttling code and actions for /_gateway/faults. */
 export const FAULT_CATALOG = alibabaFaultCatalog(faultOperations(ROUTES));
 
-const FORM = /^application\/x-www-form-urlencoded/i;
+/** A form body: parameters may be there as well as in the query. */
+export const FORM = /^application\/x-www-form-urlencoded/i;
 const MULTIPART = /^multipart\/form-data/i;
 
-function rawQuery(req: Request): string {
+/** The query string exactly as received. */
+export function rawQuery(req: Request): string {
   const url = req.originalUrl ?? req.url;
   const q = url.indexOf('?');
   return q < 0 ? '' : url.slice(q + 1);

@@ -7,24 +7,16 @@ import { failureError, jsonOf, numeric, SEP } from '../migration/wire';
 import type { MigrationHooks } from '../vendor';
 import { newRequestId, sendError, toAlibabaError } from './errors';
 import { BODY_LIMIT } from './limits';
-import { mergeParams, parseForm, type ParamPairs } from './params';
+import { FORM, rawQuery } from './index';
+import { mergeParams, parseForm } from './params';
 import { callKind } from './routes';
-import type { Request } from 'express';
-
-const FORM = /^application\/x-www-form-urlencoded/i;
-
-function queryPairs(req: Request): ParamPairs {
-  const url = req.originalUrl ?? req.url;
-  const q = url.indexOf('?');
-  return q < 0 ? [] : parseForm(url.slice(q + 1));
-}
 
 export const MIGRATION: MigrationHooks = {
   bodyLimit: () => BODY_LIMIT,
   needsBody: (req) => req.method === 'POST' && FORM.test(req.headers['content-type'] ?? ''),
   classify(req, body) {
     const form = body && FORM.test(req.headers['content-type'] ?? '') ? parseForm(body.toString('utf8')) : [];
-    const params = mergeParams(queryPairs(req), form);
+    const params = mergeParams(parseForm(rawQuery(req)), form);
     const header = req.headers['x-acs-action'];
     const action = params.Action ?? (typeof header === 'string' ? header : '');
     return { libraries: params.InstanceName !== undefined ? [params.InstanceName] : [], kind: callKind(action) };

@@ -28,7 +28,7 @@ export interface AuthConfig {
 
 export interface GatewayConfig {
   auth: AuthConfig;
-  libraries: Array<{ tenant: string; name: string; mode: string; model?: string; description?: string }>;
+  libraries: Array<{ tenant: string; name: string; mode: string; model?: string; description?: string; views?: string[] }>;
   /** Downloads of image URLs and import files: hosts or CIDRs allowed even though private. */
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
   /** Batch import files are read only from inside this folder. */

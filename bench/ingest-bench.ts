@@ -4,6 +4,10 @@
  * size, in the same run, as a ratio. Both sides run with the same number of requests in flight. The
  * gateway runs in a process of its own (gateway-process.ts), as it does for its clients; the CPU each
  * side spends per image is printed beside, the gateway's read from /proc.
+ *
+ * The library indexes the whole picture only (`views: ["whole"]`), which is what bare decode+resize
+ * compares with; the same images into a library with the model's default views (one decode, twelve model
+ * inputs each) are timed after, on a line of their own.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -64,11 +68,16 @@ export async function runIngestBench(opts: { images: number; concurrency: number
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   try {
     const url = (p: string) => new URL(`${gateway.url}${PREFIX}/${p}`);
-    await postJson(agent, url('library/create'), Buffer.from(JSON.stringify({ library_name: 'bench', mode: 'general_search' })));
+    const create = (library_name: string, views?: string[]) =>
+      postJson(agent, url('library/create'), Buffer.from(JSON.stringify({ library_name, mode: 'general_search', views })));
+    await create('bench', ['whole']);
+    await create('bench-views');
     // Request bodies are encoded once, before timing, as a load generator would.
-    const bodies = jpegs.map((j, i) =>
-      Buffer.from(JSON.stringify({ library_name: 'bench', image_id: `img${i}`, image_uri: `bench/${i}.jpg`, image_base64: j.toString('base64'), tags: { i } })),
-    );
+    const bodiesFor = (library_name: string) =>
+      jpegs.map((j, i) =>
+        Buffer.from(JSON.stringify({ library_name, image_id: `img${i}`, image_uri: `bench/${i}.jpg`, image_base64: j.toString('base64'), tags: { i } })),
+      );
+    const bodies = bodiesFor('bench');
     // Warm-up pass (model, sharp, SQLite), then the measured pass overwrites the same ids.
     await runPool(bodies.slice(0, 32), opts.concurrency, async (b) => void (await postJson(agent, url('image/add'), b)));
     let failures = 0;
@@ -77,6 +86,9 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
     });
     const gatewayCpuMs = ((cpuSeconds(gateway.child.pid!) - gatewayCpu) * 1000) / opts.images;
+    const viewsSeconds = await runPool(bodiesFor('bench-views'), opts.concurrency, async (b) => {
+      if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
+    });
     if (failures > 0) throw new Error(`${failures} image/add requests failed`);
     const figures: IngestFigures = {
       images: opts.images,
@@ -91,6 +103,7 @@ export async function runIngestBench(opts: { images: number; concurrency: number
     log(`  bare sharp decode+resize   ${figures.sharpPerSecond.toFixed(1).padStart(8)} images/s   ${sharpCpuMs.toFixed(2)} ms CPU/image`);
     log(`  operator image/add (HTTP)  ${figures.gatewayPerSecond.toFixed(1).padStart(8)} images/s   ${gatewayCpuMs.toFixed(2)} ms CPU/image in the gateway process`);
     log(`  ratio gateway/sharp        ${figures.ratio.toFixed(2).padStart(8)}   (target >= 0.80)`);
+    log(`  the same, default views    ${(opts.images / viewsSeconds).toFixed(1).padStart(8)} images/s   (twelve model inputs per picture, one decode; docs/models.md, Views)`);
     return figures;
   } finally {
     agent.destroy();

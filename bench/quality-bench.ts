@@ -23,9 +23,8 @@ import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../bin/config';
 import { ModelRegistry } from '../core/embed/registry';
 import { Engine } from '../core/engine';
-import { DEFAULT_VIEWS, type ViewName } from '../core/image/views';
+import { DEFAULT_VIEWS, QUERY_VIEWS, type ViewName } from '../core/image/views';
 import { openStore } from '../core/store/open-store';
-import { addWithViews } from './views-bench';
 import { quantile } from './stats';
 
 /** Debian packages with photographs. gnome-backgrounds, mate-backgrounds and plasma-workspace-wallpapers
@@ -258,21 +257,16 @@ async function runOnce(
   queries: Array<{ edit: Edit; picture: string; jpeg: Buffer }>,
   views: readonly ViewName[] | undefined,
   tag: string,
-  queryViews?: readonly ViewName[],
 ): Promise<Figures> {
   const tenant = 'quality';
   const ref = { tenant, name: tag };
-  await engine.createLibrary(tenant, { name: tag, mode: 'general_search' });
+  await engine.createLibrary(tenant, { name: tag, mode: 'general_search', views: views ?? ['whole'] });
   const limits = {};
   const started = process.hrtime.bigint();
-  if (!views) {
-    for (let i = 0; i < db.length; i += 8) {
-      const batch = db.slice(i, i + 8);
-      const results = await engine.addImages(ref, batch.map((d) => ({ id: d.id, itemId: d.id, image: { bytes: d.jpeg, limits } })));
-      for (const r of results) if (!r.ok) throw r.error;
-    }
-  } else {
-    for (let i = 0; i < db.length; i += 8) await addWithViews(engine, ref, db.slice(i, i + 8).map((d) => ({ id: d.id, bytes: d.jpeg })), views);
+  for (let i = 0; i < db.length; i += 8) {
+    const batch = db.slice(i, i + 8);
+    const results = await engine.addImages(ref, batch.map((d) => ({ id: d.id, itemId: d.id, image: { bytes: d.jpeg, limits } })));
+    for (const r of results) if (!r.ok) throw r.error;
   }
   const ingestSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 
@@ -280,7 +274,7 @@ async function runOnce(
   const times: number[] = [];
   for (const q of queries) {
     const t0 = process.hrtime.bigint();
-    const hits = await search(engine, ref, q.jpeg, queryViews, 100);
+    const hits = await search(engine, ref, q.jpeg, 100);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     const rank = hits.findIndex((h) => h.record.itemId === q.picture) + 1;
     const e = perEdit.get(q.edit.name) ?? { r1: 0, r10: 0, map: 0, n: 0, strength: q.edit.strength };
@@ -295,7 +289,7 @@ async function runOnce(
   let sum = 0;
   let count = 0;
   for (const p of pictures) {
-    const hits = await search(engine, ref, p.jpeg, queryViews, 1000);
+    const hits = await search(engine, ref, p.jpeg, 1000);
     for (const h of hits) {
       const picture = db.find((d) => d.id === h.record.itemId)!.picture;
       if (picture !== p.name) {
@@ -315,19 +309,9 @@ async function runOnce(
   };
 }
 
-/** One search, or with query views one per view merged by picture (best score wins). */
-async function search(engine: Engine, ref: { tenant: string; name: string }, jpeg: Buffer, queryViews: readonly ViewName[] | undefined, limit: number) {
-  if (!queryViews) return (await engine.searchByImage([ref], { bytes: jpeg, limits: {} }, { limit, distinctItem: true })).hits;
-  const library = await engine.getLibrary(ref);
-  const vectors = await engine.embedViews({ bytes: jpeg, limits: {} }, queryViews);
-  const best = new Map<string, { record: { itemId?: string }; score: number }>();
-  for (const v of vectors) {
-    for (const h of await engine.store.search([library], v, { limit, distinctItem: true })) {
-      const key = h.record.itemId ?? h.record.id;
-      if ((best.get(key)?.score ?? -2) < h.similarity) best.set(key, { record: h.record, score: h.similarity });
-    }
-  }
-  return [...best.values()].sort((a, b) => b.score - a.score).slice(0, limit);
+/** One search through the engine (which adds the query's own views when the library has them). */
+async function search(engine: Engine, ref: { tenant: string; name: string }, jpeg: Buffer, limit: number) {
+  return (await engine.searchByImage([ref], { bytes: jpeg, limits: {} }, { limit, distinctItem: true })).hits;
 }
 
 function aggregate(f: Figures, strength: string): { r1: number; r10: number; map: number } {
@@ -347,10 +331,9 @@ function aggregate(f: Figures, strength: string): { r1: number; r10: number; map
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { half: { type: 'string', default: 'report' }, views: { type: 'string', default: 'on' }, 'db-views': { type: 'string' }, 'query-views': { type: 'string' } },
+    options: { half: { type: 'string', default: 'report' }, views: { type: 'string', default: 'on' }, 'db-views': { type: 'string' } },
   });
   const dbViews = (values['db-views']?.split(',') as ViewName[] | undefined) ?? DEFAULT_VIEWS;
-  const queryViews = values['query-views']?.split(',') as ViewName[] | undefined;
   const cache = process.env.ISG_QUALITY_CACHE ?? path.join(os.homedir(), '.cache', 'isg-quality');
   const all = await loadPictures(cache);
 
@@ -379,10 +362,10 @@ async function main(): Promise<void> {
     for (const p of pictures) for (const edit of EDITS) queries.push({ edit, picture: itemOf.get(p.name)!, jpeg: await edit.apply(p.jpeg, p.name) });
 
     log(`bench:quality — ${kept.length} distinct photographs from Debian packages (${all.length} files), ${values.half} half: ${pictures.length} pictures, ${db.length - pictures.length} crop distractors, ${queries.length} queries`);
-    log(`model: default (${models.defaultModel}); database views: ${dbViews.join(', ')}; query views: ${queryViews?.join(', ') ?? 'whole'}`);
+    log(`model: default (${models.defaultModel}); database views: ${dbViews.join(', ')}; query views: ${['whole', ...QUERY_VIEWS.filter((v) => dbViews.includes(v))].join(', ')}`);
 
     const without = await runOnce(engine, pictures, db, queries.map((q) => q), undefined, 'plain');
-    const withViews = values.views === 'off' ? undefined : await runOnce(engine, pictures, db, queries, dbViews, 'views', queryViews);
+    const withViews = values.views === 'off' ? undefined : await runOnce(engine, pictures, db, queries, dbViews, 'views');
 
     const cell = (x: number) => x.toFixed(3).padStart(6);
     log('');

@@ -9,29 +9,10 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../bin/config';
 import { ModelRegistry } from '../core/embed/registry';
 import { Engine } from '../core/engine';
-import { DEFAULT_VIEWS, type ViewName } from '../core/image/views';
-import type { LibraryRef } from '../core/records';
+import { DEFAULT_VIEWS } from '../core/image/views';
 import { openStore } from '../core/store/open-store';
 import { makeScene } from '../tests/helpers/synthetic-images';
 import { quantile } from './stats';
-
-/**
- * Indexes pictures by their views: one decode and one batched model run per picture (Engine.embedViews),
- * one record per view grouped by itemId, so a search with distinctItem answers one hit per picture with
- * its best view's score. (The store does not hold views of one record yet; see docs/models.md.)
- */
-export async function addWithViews(engine: Engine, ref: LibraryRef, pictures: Array<{ id: string; bytes: Buffer }>, views: readonly ViewName[]): Promise<void> {
-  const library = await engine.getLibrary(ref);
-  const vectors = await Promise.all(pictures.map((p) => engine.embedViews({ bytes: p.bytes, limits: {} }, views)));
-  const now = Date.now();
-  await engine.store.upsertImages(
-    library,
-    pictures.flatMap((p, i) =>
-      vectors[i].map((vector, v) => ({ record: { id: `${p.id}#${views[v]}`, itemId: p.id, tags: {}, hasImage: false, createdAt: now, updatedAt: now }, vector })),
-    ),
-  );
-}
-
 
 export async function runViewsBench(opts: { images: number; queries: number; log: (line: string) => void }): Promise<void> {
   const pictures = await Promise.all(Array.from({ length: opts.images }, async (_, i) => ({ id: `p${i}`, bytes: await makeScene(5000 + i, 1024, 768) })));
@@ -39,17 +20,16 @@ export async function runViewsBench(opts: { images: number; queries: number; log
   const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-views-bench-'));
   const store = await openStore({ kind: 'embedded', dir });
   const models = new ModelRegistry(path.join(PACKAGE_ROOT, 'models'), 'default', {});
-  const engine = new Engine(store, models);
+  const engine = new Engine(store, models, { views: 'off' });
   try {
     const figures: string[] = [];
     for (const views of [undefined, DEFAULT_VIEWS]) {
       const ref = { tenant: 'bench', name: views ? 'views' : 'plain' };
-      await engine.createLibrary(ref.tenant, { name: ref.name, mode: 'general_search' });
+      await engine.createLibrary(ref.tenant, { name: ref.name, mode: 'general_search', views: views ?? ['whole'] });
       const started = process.hrtime.bigint();
       for (let i = 0; i < pictures.length; i += 8) {
         const batch = pictures.slice(i, i + 8);
-        if (views) await addWithViews(engine, ref, batch, views);
-        else await engine.addImages(ref, batch.map((p) => ({ id: p.id, itemId: p.id, image: { bytes: p.bytes, limits: {} } })));
+        await engine.addImages(ref, batch.map((p) => ({ id: p.id, itemId: p.id, image: { bytes: p.bytes, limits: {} } })));
       }
       const ingest = pictures.length / (Number(process.hrtime.bigint() - started) / 1e9);
       const times: number[] = [];

@@ -8,6 +8,7 @@ import Ajv from 'ajv';
 import type { GatewayConfig } from '../adapters/config';
 import configSchema from '../schemas/config.json';
 import { DEFAULT_DECODE_BUDGET_BYTES } from '../core/image/decode-budget';
+import type { EngineOptions } from '../core/engine';
 import type { StoreConfig } from '../core/store/open-store';
 import { DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from './server-timeouts';
 import { storeConfigFrom, StoreSettingsError } from './store-settings';
@@ -18,6 +19,8 @@ export interface Settings {
   dataDir: string;
   modelsDir: string;
   defaultModel: string;
+  /** The views new libraries index images by (EngineOptions.views; models.views in the config file). */
+  views: EngineOptions['views'];
   annThreshold?: number;
   /** Which store to open (absent: the embedded store in dataDir/store). */
   store?: StoreConfig;
@@ -89,6 +92,7 @@ export function loadSettings(overrides: Overrides = {}, env: NodeJS.ProcessEnv =
     dataDir,
     modelsDir: path.resolve(file.models?.dir ?? path.join(PACKAGE_ROOT, 'models')),
     defaultModel: file.models?.default ?? 'default',
+    views: file.models?.views ?? 'model',
     annThreshold: file.store?.annThreshold,
     store: storeSettings(file.store, env, dataDir),
     logLevel: env.ISG_LOG_LEVEL ?? file.log?.level ?? 'info',

@@ -54,7 +54,7 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
   const metrics = new GatewayMetrics();
   const models = new ModelRegistry(settings.modelsDir, settings.defaultModel, { ...config.embedding, onBatch: metrics.observeBatch });
   await models.get(settings.defaultModel); // fail at start, not at the first request
-  const engine = new Engine(store, models);
+  const engine = new Engine(store, models, { views: settings.views });
   await createConfiguredLibraries(engine, settings);
 
   const urls = UrlSealer.open(settings.dataDir);
@@ -145,7 +145,7 @@ async function createConfiguredLibraries(engine: Engine, settings: Settings, onl
   for (const lib of settings.gateway.libraries) {
     if (onlyTenant !== undefined && lib.tenant !== onlyTenant) continue;
     try {
-      await engine.createLibrary(lib.tenant, { name: lib.name, mode: lib.mode as LibraryMode, model: lib.model, description: lib.description });
+      await engine.createLibrary(lib.tenant, { name: lib.name, mode: lib.mode as LibraryMode, model: lib.model, description: lib.description, views: lib.views });
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw new ConfigError(`libraries: cannot create '${lib.name}': ${(e as Error).message}`);
     }

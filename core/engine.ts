@@ -11,11 +11,18 @@ import type { LoadedModel } from './embed/runner';
 import { rankLabels, type LabelScore } from './embed/zero-shot';
 import { checkImage, clampRegion, decodeImage, detectSubject, detectSubjects } from './image';
 import { toTensor } from './image/tensor';
-import { decodeForViews, viewTensors, type ViewName } from './image/views';
+import { decodeForViews, discounted, isViewName, QUERY_VIEWS, undiscounted, viewTensors, VIEW_MATCH_DISCOUNT, VIEW_NAMES, type ViewName } from './image/views';
 import type { ImageLimits } from './image/types';
 import type { ImageRecord, Library, LibraryMode, LibraryRef, Region, Tags } from './records';
 import { LIBRARY_MODES } from './records';
 import type { ImageSelector, ListPage, VectorStore } from './store/vector-store';
+
+/** One vector of a query searched against some views of the stored images, its matches discounted (views.ts). */
+interface Probe {
+  vector: Float32Array;
+  views: string[];
+  discount: number;
+}
 
 /** An image as an adapter hands it over: bytes plus the vendor's limits for this call. */
 export interface ImageInput {
@@ -34,6 +41,16 @@ export interface NewLibrary {
   tagKeys?: string[];
   capacity?: number;
   extra?: Record<string, unknown>;
+  /** The views each image is indexed by, `whole` first; default: the engine's `views` option. */
+  views?: readonly string[];
+}
+
+export interface EngineOptions {
+  /**
+   * The views new libraries index images by (core/image/views.ts): 'model' (default) takes each model's
+   * own recommendation (its manifest's `views`), 'off' the whole picture only, a list those views.
+   */
+  views?: 'model' | 'off' | readonly string[];
 }
 
 export interface NewImage {
@@ -85,6 +102,7 @@ export class Engine {
   constructor(
     readonly store: VectorStore,
     readonly models: ModelRegistry,
+    private readonly options: EngineOptions = {},
   ) {}
 
   // ---- libraries -------------------------------------------------------------------------------
@@ -96,6 +114,7 @@ export class Engine {
     }
     const model = spec.model ?? this.models.defaultModel;
     if (!this.models.has(model)) throw new InvalidArgumentError('model', `model '${model}' is not installed`);
+    const views = checkViews(spec.views ?? (await this.defaultViews(model)));
     const library: Library = {
       tenant,
       name: spec.name,
@@ -107,8 +126,17 @@ export class Engine {
       extra: spec.extra,
       createdAt: Date.now(),
     };
+    if (views.length > 1) library.views = views;
     await this.store.createLibrary(library);
     return library;
+  }
+
+  /** The views a new library of `model` gets when its creator names none (EngineOptions.views). */
+  private async defaultViews(model: string): Promise<readonly string[]> {
+    const setting = this.options.views ?? 'model';
+    if (setting === 'off') return ['whole'];
+    if (setting !== 'model') return setting;
+    return (await this.models.get(model)).manifest.views ?? ['whole'];
   }
 
   async getLibrary(ref: LibraryRef): Promise<Library> {
@@ -144,11 +172,11 @@ export class Engine {
     const model = await this.models.get(library.model);
     const now = Date.now();
     const results = await Promise.all(
-      images.map(async (img): Promise<AddResult & { vector?: Float32Array }> => {
+      images.map(async (img): Promise<AddResult & { vector?: Float32Array; views?: Float32Array[] }> => {
         try {
           checkImageId(img.id);
           checkTags(library, img.tags ?? {});
-          const { vector } = await this.embedImage(model, img.image, library.mode === 'item_search');
+          const { vector, views } = await this.embedImage(model, img.image, library.mode === 'item_search', false, library.views);
           const record: ImageRecord = {
             id: img.id,
             itemId: img.itemId,
@@ -159,7 +187,7 @@ export class Engine {
             createdAt: now,
             updatedAt: now,
           };
-          return { ok: true, record, vector };
+          return { ok: true, record, vector, views };
         } catch (e) {
           if (!isEngineError(e)) throw e;
           return { ok: false, id: img.id, error: e };
@@ -167,7 +195,7 @@ export class Engine {
       }),
     );
     const writes = results.flatMap((r, i) =>
-      r.ok ? [{ record: r.record, vector: r.vector!, image: images[i].keepImage ? images[i].image.bytes : undefined }] : [],
+      r.ok ? [{ record: r.record, vector: r.vector!, views: r.views, image: images[i].keepImage ? images[i].image.bytes : undefined }] : [],
     );
     if (writes.length > 0) {
       await this.checkCapacity(library, writes.map((w) => w.record.id));
@@ -224,9 +252,12 @@ export class Engine {
     const libraries = await this.librariesOf(refs);
     const model = await this.models.get(sharedModel(libraries));
     const detect = input.detectSubject ?? libraries.every((l) => l.mode === 'item_search');
-    const { vector, region, noSubject } = await this.embedImage(model, input, detect, true);
+    const queryViews = queryViewsOf(libraries);
+    const { vector, views, region, noSubject } = await this.embedImage(model, input, detect, true, queryViews);
     if (noSubject) return { hits: [], noSubject: true };
-    return { hits: await this.searchVector(libraries, vector, query), region };
+    if (!queryViews) return { hits: await this.searchVector(libraries, vector, query), region };
+    const paired = (views ?? []).map((v, i) => ({ view: queryViews[i + 1], vector: v }));
+    return { hits: await this.searchVectors(libraries, probesOf(vector, paired), query), region };
   }
 
   /** Search with the vector of an image already in a library. */
@@ -235,7 +266,16 @@ export class Engine {
     await this.getLibrary(ref);
     const vector = await this.store.getVector(ref, id);
     if (!vector) throw new NotFoundError('image', id);
-    return { hits: await this.searchVector(libraries, vector, query) };
+    const queryViews = queryViewsOf(libraries);
+    if (!queryViews) return { hits: await this.searchVector(libraries, vector, query) };
+    // The stored image's own strips, where it has them, stand for the query's.
+    const source = await this.getLibrary(ref);
+    const stored = source.views ? ((await this.store.getViews(ref, id)) ?? []) : [];
+    const paired = queryViews.slice(1).flatMap((view) => {
+      const i = source.views?.indexOf(view) ?? -1;
+      return i > 0 && stored[i - 1] ? [{ view, vector: stored[i - 1] }] : [];
+    });
+    return { hits: await this.searchVectors(libraries, probesOf(vector, paired), query) };
   }
 
   async searchByText(refs: LibraryRef[], text: string, query: SearchQuery): Promise<SearchResult> {
@@ -294,7 +334,7 @@ export class Engine {
     const checked = await checkImage(input.bytes, input.limits);
     const spec = model.manifest.visual.preprocess;
     const pixels = await decodeImage(checked, { region: input.region }, (image) => decodeForViews(image, spec));
-    return model.embedImages(await viewTensors(pixels, views, spec));
+    return model.embedGroup(await viewTensors(pixels, views, spec));
   }
 
   /** Subject regions of an image (largest first), for vendors that report them. */
@@ -304,16 +344,47 @@ export class Engine {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private async searchVector(libraries: Library[], vector: Float32Array, query: SearchQuery) {
+  /** One store search; with a probe, compared with its views only and its similarities discounted. */
+  private async searchVector(libraries: Library[], vector: Float32Array, query: SearchQuery, probe?: Probe) {
+    const discount = probe?.discount ?? 0;
     const hits = await this.store.search(libraries, vector, {
+      views: probe?.views,
       limit: query.limit,
       offset: query.offset,
       filter: query.filter,
-      minSimilarity: query.minScore,
+      minSimilarity: query.minScore === undefined ? undefined : undiscounted(query.minScore, discount),
       distinctItem: query.distinctItem,
       excludeIds: query.excludeIds,
     });
-    return hits.map((h) => ({ library: h.library, record: h.record, score: scoreOf(h.similarity) }));
+    return hits.map((h) => ({ library: h.library, record: h.record, score: scoreOf(discounted(h.similarity, discount)) }));
+  }
+
+  /**
+   * searchVector with several probes (the query's views, each compared with some stored views): each
+   * searched, and each image kept once with its best score. Every image of the true top `offset + limit`
+   * is in the top `offset + limit` of the probe that scores it best, so merging those pages is exact.
+   */
+  private async searchVectors(libraries: Library[], probes: Probe[], query: SearchQuery) {
+    const page = { ...query, limit: (query.offset ?? 0) + query.limit, offset: 0 };
+    const best = new Map<string, { library: string; record: ImageRecord; score: number }>();
+    for (const hits of await Promise.all(probes.map((p) => this.searchVector(libraries, p.vector, page, p)))) {
+      for (const h of hits) {
+        const key = `${h.library}\u0000${h.record.id}`;
+        if ((best.get(key)?.score ?? -Infinity) < h.score) best.set(key, h);
+      }
+    }
+    const ranked = [...best.values()].sort(
+      (a, b) => b.score - a.score || compareText(a.library, b.library) || compareText(a.record.id, b.record.id),
+    );
+    const items = new Set<string>();
+    const distinct = ranked.filter((h) => {
+      if (!query.distinctItem) return true;
+      const item = `${h.library}\u0000${h.record.itemId ?? `#${h.record.id}`}`;
+      if (items.has(item)) return false;
+      items.add(item);
+      return true;
+    });
+    return distinct.slice(query.offset ?? 0, page.limit);
   }
 
   private async librariesOf(refs: LibraryRef[]): Promise<Library[]> {
@@ -324,22 +395,31 @@ export class Engine {
   /**
    * Check, decode and embed one image. With `detect`, the main subject is found first; when there is
    * none, `noSubject` is set when `requireSubject` (search) and the whole image is used otherwise (add).
+   * With `views` (whole first), every view is cut from one decode and embedded in one model run: `vector`
+   * is the whole picture's, `views` the others'.
    */
   private async embedImage(
     model: LoadedModel,
     input: ImageInput,
     detect: boolean,
     requireSubject = false,
-  ): Promise<{ vector: Float32Array; region?: Region; noSubject?: boolean }> {
+    views?: readonly string[],
+  ): Promise<{ vector: Float32Array; views?: Float32Array[]; region?: Region; noSubject?: boolean }> {
     const checked = await checkImage(input.bytes, input.limits);
     let region = input.region;
     if (!region && detect) {
       region = await detectSubject(checked);
       if (!region && requireSubject) return { vector: new Float32Array(0), noSubject: true };
     }
+    const spec = model.manifest.visual.preprocess;
+    if (views && views.length > 0) {
+      const pixels = await decodeImage(checked, { region }, (image) => decodeForViews(image, spec));
+      const [vector, ...rest] = await model.embedGroup(await viewTensors(pixels, views as ViewName[], spec));
+      return { vector, views: rest.length > 0 ? rest : undefined, region };
+    }
     // The size the pipeline yields, so CLIP-style preprocessing can use Immich's exact geometry.
     const source = region ? clampRegion(region, checked.width, checked.height) : checked;
-    const tensor = await decodeImage(checked, { region }, (image) => toTensor(image, model.manifest.visual.preprocess, undefined, source));
+    const tensor = await decodeImage(checked, { region }, (image) => toTensor(image, spec, undefined, source));
     return { vector: await model.embedImage(tensor), region };
   }
 
@@ -353,12 +433,46 @@ export class Engine {
   }
 }
 
+/**
+ * How a query is searched in libraries with views: its whole vector against the stored whole pictures,
+ * and against every other view but the paired ones; each paired view of the query against its own stored
+ * view. Matches through a view count a little less (VIEW_MATCH_DISCOUNT).
+ */
+function probesOf(whole: Float32Array, paired: Array<{ view: string; vector: Float32Array }>): Probe[] {
+  const others = VIEW_NAMES.filter((v) => v !== 'whole' && !QUERY_VIEWS.includes(v));
+  return [
+    { vector: whole, views: ['whole'], discount: 0 },
+    { vector: whole, views: others, discount: VIEW_MATCH_DISCOUNT },
+    ...paired.map((p) => ({ vector: p.vector, views: [p.view], discount: VIEW_MATCH_DISCOUNT })),
+  ];
+}
+
+/**
+ * The views a query is embedded by: none (the ordinary path) unless every library has views; then the
+ * whole picture as the libraries made theirs (from the views' decode), and each QUERY_VIEW they all index.
+ */
+function queryViewsOf(libraries: Library[]): string[] | undefined {
+  if (!libraries.every((l) => (l.views?.length ?? 1) > 1)) return undefined;
+  return ['whole', ...QUERY_VIEWS.filter((v) => libraries.every((l) => l.views!.includes(v)))];
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function sharedModel(libraries: Library[]): string {
   const model = libraries[0].model;
   if (libraries.some((l) => l.model !== model)) {
     throw new NotSupportedError('mixed_models', 'the libraries searched together must use the same model');
   }
   return model;
+}
+
+/** A library's views: known names, `whole` first, each once. */
+function checkViews(views: readonly string[]): string[] {
+  const ok = views.length > 0 && views[0] === 'whole' && new Set(views).size === views.length && views.every(isViewName);
+  if (!ok) throw new InvalidArgumentError('views', `views must start with 'whole' and name each of ${VIEW_NAMES.join(', ')} at most once`);
+  return [...views];
 }
 
 function checkName(field: string, name: string): void {

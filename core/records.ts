@@ -24,7 +24,17 @@ export interface Library extends LibraryRef {
   capacity?: number;
   /** Fields only one vendor knows (e.g. Huawei instance level). */
   extra?: Record<string, unknown>;
+  /**
+   * The views each image is indexed by (core/image/views.ts), `whole` first; absent = the whole picture
+   * only. A store keeps one vector per view and scores an image by its best view.
+   */
+  views?: string[];
   createdAt: number; // ms since epoch
+}
+
+/** How many vectors a store keeps per image of a library. */
+export function vectorsPerImage(library: Pick<Library, 'views'>): number {
+  return library.views?.length ?? 1;
 }
 
 export interface ImageRecord {

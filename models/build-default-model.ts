@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelManifest } from '../core/embed/manifest';
+import { DEFAULT_VIEWS } from '../core/image/views';
 import type { TensorSpec } from '../core/image/types';
 import { DataType, GraphBuilder, attr, encodeModel, type AttributeValue } from './onnx-writer';
 
@@ -301,6 +302,9 @@ export function defaultManifest(model: Buffer, dimension: number): ModelManifest
     },
     normalized: true,
     sha256: { 'model.onnx': createHash('sha256').update(model).digest('hex') },
+    // Copy detection is what this descriptor is for: new libraries index mirrored, grey, cropped and
+    // rotated views too (docs/models.md, "Views").
+    views: [...DEFAULT_VIEWS],
   };
 }
 

@@ -47,7 +47,7 @@ const validate = {
   imageDelete: validator<{ library_name: string; image_id: string; image_uri?: string }>(imageDeleteSchema),
   imageList: validator<{ library_name: string; cursor?: string; limit: number; image_id?: string; tag_filter?: unknown }>(imageListSchema),
   tasksCreate: validator<{ library_name: string; file_path?: string; file_url?: string }>(tasksCreateSchema),
-  libraryCreate: validator<{ library_name: string; mode: LibraryMode; description?: string; model?: string }>(libraryCreateSchema),
+  libraryCreate: validator<{ library_name: string; mode: LibraryMode; description?: string; model?: string; views?: string[] }>(libraryCreateSchema),
   libraryDescribe: validator<{ library_name: string }>(libraryDescribeSchema),
   libraryDelete: validator<{ library_name: string }>(libraryDeleteSchema),
   libraryList: validator<Record<string, never>>(libraryListSchema),
@@ -185,6 +185,7 @@ export async function libraryCreate({ deps, tenant, body }: Call) {
     mode: req.mode,
     model: req.model,
     description: req.description,
+    views: req.views,
   });
   return libraryView(library, 0);
 }

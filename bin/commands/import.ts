@@ -51,7 +51,7 @@ export interface CommandIO {
 export async function openEngine(settings: Settings) {
   const store = await openStore(settings.store ?? { kind: 'embedded', dir: path.join(settings.dataDir, 'store') });
   const models = new ModelRegistry(settings.modelsDir, settings.defaultModel);
-  const engine = new Engine(store, models);
+  const engine = new Engine(store, models, { views: settings.views });
   return {
     engine,
     close: async () => {

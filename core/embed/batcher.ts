@@ -68,6 +68,22 @@ export class MicroBatcher<I, O> {
     });
   }
 
+  /**
+   * Several items of one request (the views of one picture): admitted or refused together, by the same
+   * rule as one item, so a full queue refuses requests, not parts of them. They may share runs with others.
+   */
+  submitGroup(items: I[]): Promise<O[]> {
+    if (this.closed) return Promise.reject(new Error('batcher is closed'));
+    if (this.queue.length >= this.options.maxQueue) return Promise.reject(this.options.onFull());
+    const at = performance.now();
+    const outputs = items.map((item) => new Promise<O>((resolve, reject) => this.queue.push({ item, at, resolve, reject })));
+    if (!this.running && !this.scheduled && items.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => void this.drain());
+    }
+    return Promise.all(outputs);
+  }
+
   /** Items waiting for a run. */
   get queued(): number {
     return this.queue.length;

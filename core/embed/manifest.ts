@@ -48,4 +48,9 @@ export interface ModelManifest {
   layout?: 'manifest' | 'immich';
   /** sha256 of each file, checked at load. */
   sha256?: Record<string, string>;
+  /**
+   * The views (core/image/views.ts) new libraries of this model index images by, `whole` first, unless
+   * the gateway's `models.views` says otherwise. Absent: the whole picture only.
+   */
+  views?: string[];
 }

@@ -69,6 +69,8 @@ export interface LoadedModel {
   textStats?: () => TextStats;
   /** Embed many, in order (batched, without overfilling the queue). */
   embedImages(tensors: Float32Array[]): Promise<Float32Array[]>;
+  /** Embed the tensors of one picture (its views), admitted to the queue as one request; in order. */
+  embedGroup(tensors: Float32Array[]): Promise<Float32Array[]>;
   /** Finish queued work, then release the session. */
   close(): Promise<void>;
   /** batches run, items embedded, largest batch so far. */
@@ -154,13 +156,18 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
 
     const batcher = new MicroBatcher<Float32Array, Float32Array>(runBatch, { maxBatch, maxQueue, onFull, onBatch: onBatchOf('visual') });
 
+    const sizeError = (tensor: Float32Array) =>
+      new Error(`model ${manifest.name}: tensor has ${tensor.length} values, expected ${size} (3x${spec.height}x${spec.width})`);
+
     function embedImage(tensor: Float32Array): Promise<Float32Array> {
-      if (tensor.length !== size) {
-        return Promise.reject(
-          new Error(`model ${manifest.name}: tensor has ${tensor.length} values, expected ${size} (3x${spec.height}x${spec.width})`),
-        );
-      }
+      if (tensor.length !== size) return Promise.reject(sizeError(tensor));
       return batcher.submit(tensor);
+    }
+
+    function embedGroup(tensors: Float32Array[]): Promise<Float32Array[]> {
+      const wrong = tensors.find((t) => t.length !== size);
+      if (wrong) return Promise.reject(sizeError(wrong));
+      return batcher.submitGroup(tensors);
     }
 
     async function embedImages(tensors: Float32Array[]): Promise<Float32Array[]> {
@@ -197,6 +204,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       dir,
       embedImage,
       embedImages,
+      embedGroup,
       embedText: tower ? embedText : undefined,
       textStats: textBatcher ? () => ({ ...textBatcher.stats(), ...cacheCounters(cache) }) : undefined,
       stats: () => batcher.stats(),

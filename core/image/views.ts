@@ -12,11 +12,43 @@ import { toTensor } from './tensor';
 import type { TensorSpec } from './types';
 
 /** The views a library can index. `whole` is always first: it is the image's own vector. */
-export const VIEW_NAMES = ['whole', 'mirror', 'grey', 'crop-tl', 'crop-tr', 'crop-bl', 'crop-br', 'crop-c', 'rot+8', 'rot-8'] as const;
+export const VIEW_NAMES = ['whole', 'mirror', 'grey', 'crop-tl', 'crop-tr', 'crop-bl', 'crop-br', 'crop-c', 'rot+8', 'rot-8', 'strip-top', 'strip-bottom'] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 
+export function isViewName(name: string): name is ViewName {
+  return (VIEW_NAMES as readonly string[]).includes(name);
+}
+
 /** The default set of database views (see docs/models.md for what each one costs and earns). */
-export const DEFAULT_VIEWS: readonly ViewName[] = ['whole', 'mirror', 'grey', 'crop-tl', 'crop-tr', 'crop-bl', 'crop-br', 'crop-c', 'rot+8', 'rot-8'];
+export const DEFAULT_VIEWS: readonly ViewName[] = VIEW_NAMES;
+
+/**
+ * Views also cut from a query, when the library indexes them, and compared with that same stored view
+ * only (the whole query is compared with every other view). A band pasted across a copy (a caption, a
+ * banner) covers at most one of the two strips, and the clean one matches its stored strip. Pairing them
+ * keeps unrelated pictures from climbing: two skies' strips look alike, a strip and a whole picture not.
+ */
+export const QUERY_VIEWS: readonly ViewName[] = ['strip-top', 'strip-bottom'];
+
+/**
+ * How much less a match through any view but `whole` counts: its similarity s scores s − d·(1 − s). A
+ * mirror, a crop or a strip of a picture matching is weaker evidence than the picture itself, and the
+ * best of a dozen views of an unrelated picture is higher than its whole by chance alone; the discount
+ * grows with the distance, so a copy matched through a view (s ≈ 0.97 → 0.96) still ranks first, above a
+ * crop of it stored as a picture of its own, while unrelated pictures stop climbing (0.4 → 0.25 at
+ * d = 0.25). docs/models.md, Views.
+ */
+export const VIEW_MATCH_DISCOUNT = 0.25;
+
+/** A similarity through a view, discounted (VIEW_MATCH_DISCOUNT); monotone, and 1 stays 1. */
+export function discounted(similarity: number, discount: number): number {
+  return similarity - discount * (1 - similarity);
+}
+
+/** The similarity a discounted score comes from (discounted's inverse), for minimum-score thresholds. */
+export function undiscounted(score: number, discount: number): number {
+  return (score + discount) / (1 + discount);
+}
 
 /** Side of a crop view as a fraction of the picture's side: 0.71² ≈ half the area. */
 const CROP_SIDE = 0.71;
@@ -52,8 +84,15 @@ function fromPixels(px: DecodedPixels): Sharp {
   return sharp(px.data, { raw: { width: px.width, height: px.height, channels: px.channels } });
 }
 
-/** The rectangle of a crop view, in pixels of the decoded picture. */
+/** Height of a strip view as a fraction of the picture's: a band pasted over 30 % of it misses one of the two. */
+const STRIP_SIDE = 0.35;
+
+/** The rectangle of a crop or strip view, in pixels of the decoded picture. */
 export function cropRect(view: ViewName, width: number, height: number): { left: number; top: number; width: number; height: number } {
+  if (view === 'strip-top' || view === 'strip-bottom') {
+    const h = Math.max(1, Math.round(height * STRIP_SIDE));
+    return { left: 0, top: view === 'strip-top' ? 0 : height - h, width, height: h };
+  }
   const w = Math.max(1, Math.round(width * CROP_SIDE));
   const h = Math.max(1, Math.round(height * CROP_SIDE));
   const right = width - w;

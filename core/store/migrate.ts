@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { AlreadyExistsError } from '../errors';
-import type { Library } from '../records';
+import { vectorsPerImage, type Library } from '../records';
 import type { ImageWrite, VectorStore } from './vector-store';
 
 export interface MigrationProgress {
@@ -88,8 +88,9 @@ export async function migrateStore(options: MigrationOptions): Promise<Migration
         for (const record of page.images) {
           const vector = await from.getVector(library, record.id);
           if (!vector) continue; // deleted since the page was read
+          const views = vectorsPerImage(library) > 1 ? await from.getViews(library, record.id) : undefined;
           const image = record.hasImage ? await from.getImageBytes(library, record.id) : undefined;
-          writes.push({ record, vector, image });
+          writes.push({ record, vector, image, ...(views ? { views } : {}) });
         }
         if (writes.length > 0) await to.upsertImages(library, writes);
         state.copied += writes.length;

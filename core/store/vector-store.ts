@@ -11,7 +11,13 @@ import type { ImageRecord, Library, LibraryRef, Tags } from '../records';
 
 export interface ImageWrite {
   record: ImageRecord;
+  /** The whole picture's vector. */
   vector: Float32Array;
+  /**
+   * The vectors of the library's other views, in the order of `Library.views` after `whole`: required
+   * (exactly that many) in a library with views, absent otherwise. The image scores by its best vector.
+   */
+  views?: Float32Array[];
   /** Original image bytes to keep (operator save_image); absent = keep none. */
   image?: Buffer;
 }
@@ -48,12 +54,17 @@ export interface SearchOptions {
   distinctItem?: boolean;
   /** Exclude these image ids (e.g. the query image itself). */
   excludeIds?: string[];
+  /**
+   * Compare the query with these views of each image only (names from Library.views); absent: with all
+   * of them. Views a library does not index are ignored, and a library left with none answers nothing.
+   */
+  views?: string[];
 }
 
 export interface SearchHit {
   library: string;
   record: ImageRecord;
-  /** Inner product of the query and stored vectors, in [-1, 1]. */
+  /** Inner product of the query and the image's best stored vector (its views included), in [-1, 1]. */
   similarity: number;
 }
 
@@ -83,7 +94,10 @@ export interface VectorStore {
   getImage(ref: LibraryRef, id: string): Promise<ImageRecord | undefined>;
   getImages(ref: LibraryRef, ids: string[]): Promise<ImageRecord[]>;
   getImageBytes(ref: LibraryRef, id: string): Promise<Buffer | undefined>;
+  /** The whole picture's vector. */
   getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined>;
+  /** The vectors of the image's other views (ImageWrite.views): [] in a library without views. */
+  getViews(ref: LibraryRef, id: string): Promise<Float32Array[] | undefined>;
   /** Replaces (not merges) the tags and extra of an existing image; false when it does not exist. */
   updateImage(ref: LibraryRef, id: string, patch: { tags?: Tags; extra?: Record<string, unknown> }): Promise<boolean>;
   /** Deletes the selected images; resolves the ids deleted. */

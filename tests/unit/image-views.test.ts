@@ -46,7 +46,7 @@ async function viewOf(view: ViewName): Promise<Float32Array> {
 
 test('one vector per view, unit length, in the order asked, from one batched model run', async () => {
   const model = await models.get('default');
-  const batched = jest.spyOn(model, 'embedImages');
+  const batched = jest.spyOn(model, 'embedGroup');
   try {
     const vectors = await engine.embedViews({ bytes: picture, limits }, DEFAULT_VIEWS);
     expect(batched).toHaveBeenCalledTimes(1);

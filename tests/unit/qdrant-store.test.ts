@@ -12,6 +12,7 @@ import {
   imagePayload,
   imagePointId,
   imagesCollection,
+  isMultivectorCollection,
   libraryPointId,
   pointId,
   recordFromPayload,
@@ -40,6 +41,10 @@ describe('qdrant layout', () => {
     expect(imagesCollection('isg', 'default', 228)).toBe('isg_img_default_228');
     expect(imagesCollection('isg', 'clip/ViT-B.32', 512)).toMatch(/^isg_img_clip-ViT-B-32-[0-9a-f]{8}_512$/);
     expect(imagesCollection('isg', 'a.b', 8)).not.toBe(imagesCollection('isg', 'a-b', 8));
+    // Libraries with views keep a multivector per image, in a collection of their own.
+    expect(imagesCollection('isg', 'default', 228, true)).toBe('isg_img_default_228_mv');
+    expect(isMultivectorCollection(imagesCollection('isg', 'default', 228, true))).toBe(true);
+    expect(isMultivectorCollection(imagesCollection('isg', 'default', 228))).toBe(false);
   });
 
   it('round-trips an image record through its payload, with typed tag views for filters', () => {
@@ -106,6 +111,7 @@ describe('qdrant collection requests', () => {
     const binary = qdrantOptions({ url: 'http://x', quantization: { kind: 'binary', alwaysRam: false, rescore: true } });
     expect(imagesCollectionSpec(binary, 8).quantization_config).toEqual({ binary: { always_ram: false } });
     expect(imagesCollectionSpec(qdrantOptions({ url: 'http://x' }), 8)).not.toHaveProperty('quantization_config');
+    expect(imagesCollectionSpec(options, 512, true).vectors).toEqual({ size: 512, distance: 'Dot', on_disk: true, multivector_config: { comparator: 'max_sim' } });
     expect(plainCollectionSpec(options, false)).toMatchObject({ vectors: { size: 1, distance: 'Dot' }, replication_factor: 2, write_consistency_factor: 2 });
   });
 

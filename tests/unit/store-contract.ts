@@ -90,7 +90,7 @@ function bruteForce(
   let rows = fx.writes
     .filter((w) => !opts.filter || matches(opts.filter, w.record.tags))
     .filter((w) => !(opts.excludeIds ?? []).includes(w.record.id))
-    .map((w) => ({ id: w.record.id, itemId: w.record.itemId, similarity: dot(query, w.vector) }))
+    .map((w) => ({ id: w.record.id, itemId: w.record.itemId, similarity: bestOf(query, w) }))
     .filter((r) => opts.minSimilarity === undefined || r.similarity >= opts.minSimilarity)
     .sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : 1));
   if (opts.distinctItem) {
@@ -103,6 +103,19 @@ function bruteForce(
     });
   }
   return rows;
+}
+
+/** An image's similarity: the inner product with its best vector (the whole picture's or a view's). */
+function bestOf(query: Float32Array, w: ImageWrite): number {
+  return Math.max(dot(query, w.vector), ...(w.views ?? []).map((v) => dot(query, v)));
+}
+
+/** fixture() in a library with views: each image also gets `views` more vectors. */
+function fixtureWithViews(n: number, seed: number, views: number): Fixture {
+  const fx = fixture(n, seed, 'vw');
+  const rnd = seededRandom(seed + 1);
+  for (const w of fx.writes) w.views = Array.from({ length: views }, () => randomUnitVector(DIM, rnd));
+  return fx;
 }
 
 const ids = (hits: SearchHit[]) => hits.map((h) => h.record.id);
@@ -479,6 +492,113 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
         expect(ids(await store.search([L1], target, { limit: 1 }))).toEqual(['fresh']);
         await store.deleteImages(L1, { ids: ['fresh'] });
         expect(ids(await store.search([L1], target, { limit: 60 }))).not.toContain('fresh');
+      });
+    });
+
+    describe('views: several vectors per image, one image per hit', () => {
+      const VIEWS = ['whole', 'mirror', 'grey'];
+      const LV: LibraryRef = { tenant: T1, name: 'lib-views' };
+      const fx = fixtureWithViews(40, 61, VIEWS.length - 1);
+      const query = randomUnitVector(DIM, seededRandom(62));
+
+      beforeEach(async () => {
+        await store.createLibrary(library(T1, 'lib-views', { views: VIEWS }));
+        await store.upsertImages(LV, fx.writes);
+      });
+
+      it('keeps the library\'s views and each image\'s vectors', async () => {
+        expect((await store.getLibrary(LV))?.views).toEqual(VIEWS);
+        const w = fx.writes[5];
+        expect(Array.from((await store.getVector(LV, w.record.id))!)).toEqual(Array.from(w.vector));
+        expect((await store.getViews(LV, w.record.id))!.map((v) => Array.from(v))).toEqual(w.views!.map((v) => Array.from(v)));
+        expect(await store.getViews(LV, 'missing')).toBeUndefined();
+        expect(await store.countImages(LV)).toBe(40);
+        const listed = await store.listImages(LV, { limit: 100 });
+        expect(listed.images.map((r) => r.id).sort()).toEqual(fx.writes.map((x) => x.record.id).sort());
+      });
+
+      it('scores an image by its best vector and answers it once', async () => {
+        const hits = await store.search([LV], query, { limit: 40 });
+        const expected = bruteForce(fx, query);
+        expect(ids(hits)).toEqual(expected.map((r) => r.id));
+        hits.forEach((h, i) => expect(h.similarity).toBeCloseTo(expected[i].similarity, 5));
+        expect(new Set(ids(hits)).size).toBe(hits.length);
+      });
+
+      it('finds an image by any of its views with similarity 1', async () => {
+        const w = fx.writes[17];
+        for (const v of w.views!) {
+          const [hit] = await store.search([LV], v, { limit: 1 });
+          expect(hit.record.id).toBe(w.record.id);
+          expect(hit.similarity).toBeCloseTo(1, 5);
+        }
+      });
+
+      it('pages, filters, thresholds and groups by item over images, not vectors', async () => {
+        const all = ids(await store.search([LV], query, { limit: 40 }));
+        expect(ids(await store.search([LV], query, { limit: 5, offset: 10 }))).toEqual(all.slice(10, 15));
+        const filter = f.cmp('colour', '=', 'green');
+        expect(ids(await store.search([LV], query, { limit: 5, filter }))).toEqual(bruteForce(fx, query, { filter }).slice(0, 5).map((r) => r.id));
+        const minSimilarity = 0.3;
+        expect(ids(await store.search([LV], query, { limit: 40, minSimilarity }))).toEqual(bruteForce(fx, query, { minSimilarity }).map((r) => r.id));
+        const distinct = await store.search([LV], query, { limit: 10, distinctItem: true });
+        expect(ids(distinct)).toEqual(bruteForce(fx, query, { distinctItem: true }).map((r) => r.id));
+        const excludeIds = all.slice(0, 3);
+        expect(ids(await store.search([LV], query, { limit: 3, excludeIds }))).toEqual(all.slice(3, 6));
+      });
+
+      it('compares the query with the named views only, when asked', async () => {
+        const w = fx.writes[21];
+        const mirror = w.views![0]; // the 'mirror' row
+        const [byMirror] = await store.search([LV], mirror, { limit: 1, views: ['mirror'] });
+        expect([byMirror.record.id, byMirror.similarity]).toEqual([w.record.id, expect.closeTo(1, 5)]);
+        // Without the mirror row, each image scores by its whole and grey rows only.
+        const others = await store.search([LV], mirror, { limit: 40, views: ['whole', 'grey'] });
+        const expected = fx.writes
+          .map((x) => ({ id: x.record.id, similarity: Math.max(dot(mirror, x.vector), dot(mirror, x.views![1])) }))
+          .sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : 1));
+        expect(ids(others)).toEqual(expected.map((r) => r.id));
+        others.forEach((h, i) => expect(h.similarity).toBeCloseTo(expected[i].similarity, 5));
+        expect(await store.search([LV], mirror, { limit: 5, views: ['sideways'] })).toEqual([]);
+      });
+
+      it('deletes and overwrites every vector of an image together', async () => {
+        const gone = fx.writes[3];
+        await store.deleteImages(LV, { ids: [gone.record.id] });
+        for (const v of [gone.vector, ...gone.views!]) expect(ids(await store.search([LV], v, { limit: 40 }))).not.toContain(gone.record.id);
+
+        const moved = fx.writes[4];
+        const fresh = fixtureWithViews(1, 63, VIEWS.length - 1).writes[0];
+        await store.upsertImages(LV, [{ record: moved.record, vector: fresh.vector, views: fresh.views }]);
+        const [byOldView] = await store.search([LV], moved.views![0], { limit: 40 }).then((h) => h.filter((x) => x.record.id === moved.record.id));
+        expect(byOldView.similarity).toBeCloseTo(bestOf(moved.views![0], fresh), 5);
+        const [byNewView] = await store.search([LV], fresh.views![1], { limit: 1 });
+        expect([byNewView.record.id, byNewView.similarity]).toEqual([moved.record.id, expect.closeTo(1, 5)]);
+      });
+
+      it('refuses a write whose views do not match the library', async () => {
+        const w = fx.writes[0];
+        await expectEngineError(store.upsertImages(LV, [{ record: record('short'), vector: w.vector, views: w.views!.slice(1) }]), 'invalid_argument');
+        await expectEngineError(store.upsertImages(LV, [{ record: record('none'), vector: w.vector }]), 'invalid_argument');
+        await store.createLibrary(library(T1, 'lib-plain'));
+        await expectEngineError(store.upsertImages({ tenant: T1, name: 'lib-plain' }, [w]), 'invalid_argument');
+        expect(await store.getImage(LV, 'short')).toBeUndefined();
+      });
+
+      it('answers the same after a reopen', async () => {
+        if (!harness.reopen) return;
+        const before = await store.search([LV], query, { limit: 10, distinctItem: true });
+        store = await harness.reopen();
+        expect(await store.search([LV], query, { limit: 10, distinctItem: true })).toEqual(before);
+        expect((await store.getViews(LV, fx.writes[9].record.id))!.map((v) => Array.from(v))).toEqual(fx.writes[9].views!.map((v) => Array.from(v)));
+        // Writes after the reopen (beside a loaded index snapshot, where a store keeps one) count at once.
+        const fresh = fixtureWithViews(1, 64, VIEWS.length - 1).writes[0];
+        await store.upsertImages(LV, [{ record: fx.writes[11].record, vector: fresh.vector, views: fresh.views }]);
+        await store.deleteImages(LV, { ids: [fx.writes[12].record.id] });
+        const now: Fixture = { writes: fx.writes.flatMap((w, i) => (i === 12 ? [] : i === 11 ? [{ ...w, vector: fresh.vector, views: fresh.views }] : [w])), vectors: fx.vectors };
+        for (const q of [query, fresh.views![0], fx.writes[12].views![1]]) {
+          expect(ids(await store.search([LV], q, { limit: 10 }))).toEqual(bruteForce(now, q).slice(0, 10).map((r) => r.id));
+        }
       });
     });
 

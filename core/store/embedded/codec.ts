@@ -15,6 +15,7 @@ export interface LibraryRow {
   dimension: number | null;
   ann_version: number | null;
   ann_checksum: string | null;
+  views: string | null;
 }
 
 /** The columns of `images` that make an ImageRecord (no vector, no bytes). */
@@ -45,6 +46,7 @@ export function libraryFromRow(row: LibraryRow): Library {
   if (row.tag_keys !== null) library.tagKeys = JSON.parse(row.tag_keys) as string[];
   if (row.capacity !== null) library.capacity = row.capacity;
   if (row.extra !== null) library.extra = JSON.parse(row.extra) as Record<string, unknown>;
+  if (row.views !== null) library.views = JSON.parse(row.views) as string[];
   return library;
 }
 
@@ -76,6 +78,18 @@ export function jsonOrNull(value: unknown): string | null {
 /** Float32 vector → BLOB (the platform's byte order, little-endian on every supported target). */
 export function vectorToBlob(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+/** An image's vectors (whole, then its other views) → one BLOB, one after another. */
+export function vectorsToBlob(vector: Float32Array, views: Float32Array[] | undefined): Buffer {
+  if (!views || views.length === 0) return vectorToBlob(vector);
+  return Buffer.concat([vector, ...views].map(vectorToBlob));
+}
+
+/** One BLOB of vectorsToBlob → its vectors of `dim`. */
+export function blobToVectors(blob: Buffer, dim: number): Float32Array[] {
+  const all = blobToVector(blob);
+  return Array.from({ length: Math.floor(all.length / dim) }, (_, i) => all.slice(i * dim, (i + 1) * dim));
 }
 
 /** BLOB → a fresh, aligned Float32Array (SQLite buffers need not be 4-byte aligned). */

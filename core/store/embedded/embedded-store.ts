@@ -12,7 +12,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../errors';
 import { matches, type Filter } from '../../filter';
-import type { ImageRecord, Library, LibraryRef, Tags } from '../../records';
+import { vectorsPerImage, type ImageRecord, type Library, type LibraryRef, type Tags } from '../../records';
+import { checkViews, viewRows } from '../views';
 import type {
   ImageSelector,
   ImageWrite,
@@ -31,7 +32,8 @@ import {
   imageFromRow,
   jsonOrNull,
   libraryFromRow,
-  vectorToBlob,
+  vectorsToBlob,
+  blobToVectors,
   type ImageRecordRow,
   type LibraryRow,
 } from './codec';
@@ -138,8 +140,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return {
       libraryByRef: p('SELECT * FROM libraries WHERE tenant = ? AND name = ?'),
       librariesOfTenant: p('SELECT * FROM libraries WHERE tenant = ? ORDER BY name'),
-      insertLibrary: p(`INSERT INTO libraries (tenant, name, mode, model, description, tag_keys, capacity, extra, created_at)
-        VALUES (@tenant, @name, @mode, @model, @description, @tag_keys, @capacity, @extra, @created_at)`),
+      insertLibrary: p(`INSERT INTO libraries (tenant, name, mode, model, description, tag_keys, capacity, extra, created_at, views)
+        VALUES (@tenant, @name, @mode, @model, @description, @tag_keys, @capacity, @extra, @created_at, @views)`),
       setDimension: p('UPDATE libraries SET dimension = ? WHERE lib_id = ?'),
       setAnnSnapshot: p('UPDATE libraries SET ann_version = ?, ann_checksum = ? WHERE lib_id = ?'),
       setVersion: p("INSERT INTO meta (key, value) VALUES ('write_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
@@ -267,6 +269,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       capacity: library.capacity ?? null,
       extra: jsonOrNull(library.extra),
       created_at: library.createdAt,
+      views: library.views && library.views.length > 1 ? JSON.stringify(library.views) : null,
     });
   }
 
@@ -325,7 +328,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   // Images
 
   async upsertImages(ref: LibraryRef, writes: ImageWrite[]): Promise<void> {
-    this.requireLibrary(ref);
+    const perImage = vectorsPerImage(libraryFromRow(this.requireLibrary(ref)));
     if (writes.length === 0) return;
     let dim: number | undefined;
     for (const w of writes) {
@@ -334,6 +337,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       }
       dim ??= w.vector.length;
       if (w.vector.length !== dim) throw dimensionError(w.vector.length, dim);
+      checkViews(w, perImage, dim);
       if (typeof w.record.id !== 'string' || w.record.id === '') {
         throw new InvalidArgumentError('id', 'image id must be a non-empty string');
       }
@@ -341,7 +345,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     // The originals go to files first: a committed row never names a file that is not complete.
     const written = await Promise.all(writes.map((w) => (w.image === undefined ? undefined : this.files.write(w.image))));
     const replaced: string[] = [];
-    let stored: Array<{ key: number; record: ImageRecord; vector: Float32Array }>;
+    let stored: StoredWrite[];
     let lib: LibraryRow;
     try {
       this.checkOpen();
@@ -361,7 +365,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     }
     if (runtime) {
       for (const s of stored) {
-        runtime.vectors.put(s.key, s.record, s.vector);
+        runtime.vectors.put(s.key, s.record, s.vector, s.views);
         runtime.noteChange(s.key);
       }
     }
@@ -371,7 +375,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
 
   /** The write transaction of upsertImages; collects in `replaced` the image files it unlinks from rows. */
   private writeImageRows(lib: LibraryRow, writes: ImageWrite[], files: Array<string | undefined>, dim: number, replaced: string[]) {
-    const stored: Array<{ key: number; record: ImageRecord; vector: Float32Array }> = [];
+    const stored: StoredWrite[] = [];
     this.db.transaction(() => {
       const version = this.nextVersion();
       if (lib.dimension === null) this.sql.setDimension.run(dim, lib.lib_id);
@@ -389,7 +393,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
           created_at: r.createdAt,
           updated_at: r.updatedAt,
           version,
-          vector: vectorToBlob(w.vector),
+          vector: vectorsToBlob(w.vector, w.views),
         }) as { image_key: number };
         const previous = this.sql.fileOfKey.get(key) as string | undefined;
         if (previous !== undefined) replaced.push(previous);
@@ -400,7 +404,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         if (record.itemId === undefined) delete record.itemId;
         if (record.uri === undefined) delete record.uri;
         if (record.extra === undefined) delete record.extra;
-        stored.push({ key, record, vector: w.vector });
+        stored.push({ key, record, vector: w.vector, views: w.views });
       });
     })();
     return stored;
@@ -435,7 +439,13 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   async getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined> {
     const lib = this.requireLibrary(ref);
     const row = this.sql.vectorById.get(lib.lib_id, id) as { vector: Buffer } | undefined;
-    return row ? blobToVector(row.vector) : undefined;
+    return row ? blobToVectors(row.vector, lib.dimension!)[0] : undefined;
+  }
+
+  async getViews(ref: LibraryRef, id: string): Promise<Float32Array[] | undefined> {
+    const lib = this.requireLibrary(ref);
+    const row = this.sql.vectorById.get(lib.lib_id, id) as { vector: Buffer } | undefined;
+    return row ? blobToVectors(row.vector, lib.dimension!).slice(1) : undefined;
   }
 
   async updateImage(
@@ -599,6 +609,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     for (const lib of libs) {
       if (lib.dimension === null || seen.has(lib.lib_id)) continue;
       seen.add(lib.lib_id);
+      const views = viewRows(libraryFromRow(lib).views, options.views);
+      if (views?.length === 0) continue;
       const runtime = this.runtimes.get(lib.lib_id) ?? (await this.runtime(lib));
       const ann = runtime.annFor(lib);
       const { hits, path: searchPath } = await searchLibrary(
@@ -610,6 +622,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
           minSimilarity: options.minSimilarity,
           distinctItem: options.distinctItem,
           excludeIds,
+          views,
         },
         { annThreshold: this.annThreshold, ann },
       );
@@ -647,7 +660,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.changedWhileLoading.set(lib.lib_id, changed);
     try {
       const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
-      const vectors = new LibraryVectors(lib.dimension ?? 1, count);
+      const vectors = new LibraryVectors(lib.dimension ?? 1, count, vectorsPerImage(libraryFromRow(lib)));
       const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.putStored(row.image_key, imageFromRow(row), row.vector);
       if (lib.dimension !== null) {
         for (let after = 0; ; ) {
@@ -775,6 +788,14 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.db.close();
     this.releaseLock();
   }
+}
+
+/** A row as written, for the in-memory copy. */
+interface StoredWrite {
+  key: number;
+  record: ImageRecord;
+  vector: Float32Array;
+  views?: Float32Array[];
 }
 
 function dimensionError(got: number, want: number): InvalidArgumentError {

@@ -143,9 +143,9 @@ export class LibraryRuntime {
     this.applyPending();
     const watermark = this.host.currentVersion();
     const v = this.vectors;
-    const checksum = this.ann.save(this.host.snapshotFile(this.libId), (key) => {
-      const slot = v.slotOfKey(key);
-      return slot === undefined ? undefined : v.vector(slot).slice();
+    const checksum = this.ann.save(this.host.snapshotFile(this.libId), (rowKey) => {
+      const row = v.rowOfRowKey(rowKey);
+      return row === undefined ? undefined : v.row(row).slice();
     });
     this.host.recordSnapshot(this.libId, watermark, checksum);
     this.snapshotVersion = watermark;
@@ -153,8 +153,8 @@ export class LibraryRuntime {
 
   private buildInline(): AnnIndex {
     const v = this.vectors;
-    const ann = AnnIndex.create(v.dim, this.host.hnsw, v.size);
-    ann.add(v.keys.slice(0, v.size), v.matrix.subarray(0, v.size * v.dim));
+    const ann = AnnIndex.create(v.dim, this.host.hnsw, v.rows);
+    ann.add(v.rowKeys(), v.matrix.subarray(0, v.rows * v.dim));
     this.install(ann, 'build');
     return ann;
   }
@@ -170,7 +170,7 @@ export class LibraryRuntime {
   private loadSnapshot(lib: LibraryRow): void {
     const watermark = lib.ann_version;
     if (watermark === null || lib.dimension === null) return;
-    const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnsw, lib.ann_checksum ?? '', this.vectors.size);
+    const ann = AnnIndex.load(this.host.snapshotFile(this.libId), lib.dimension, this.host.hnsw, lib.ann_checksum ?? '', this.vectors.rows);
     if (ann) this.adoptSnapshot(ann, watermark);
   }
 
@@ -180,7 +180,7 @@ export class LibraryRuntime {
     const file = this.host.snapshotFile(this.libId);
     const checksum = await fileChecksumAsync(file).catch(() => undefined);
     if (checksum !== lib.ann_checksum || !this.host.isCurrent(this) || this.ann) return;
-    const ann = AnnIndex.openVerified(file, lib.dimension!, this.host.hnsw, this.vectors.size);
+    const ann = AnnIndex.openVerified(file, lib.dimension!, this.host.hnsw, this.vectors.rows);
     if (ann) this.adoptSnapshot(ann, watermark);
   }
 
@@ -189,21 +189,26 @@ export class LibraryRuntime {
     const changed = this.host.changedSince(this.libId, watermark);
     if (changed.size > this.vectors.size / 2) return; // cheaper to rebuild
     this.replay(ann, changed);
-    if (ann.size !== this.vectors.size) return; // inconsistent snapshot: never trust it, rebuild
+    if (ann.size !== this.vectors.rows) return; // inconsistent snapshot: never trust it, rebuild
     this.install(ann, 'snapshot');
   }
 
-  /** Brings `ann` in line with the in-memory records for the given keys (remove stale, add live). */
+  /** Brings `ann` in line with the in-memory records for the given image keys (remove stale rows, add live). */
   private replay(ann: AnnIndex, keys: Iterable<number>): void {
+    const v = this.vectors;
     const add: number[] = [];
+    const rows: number[] = [];
     for (const key of keys) {
-      this.removedSinceBuild += ann.remove([key]);
-      if (this.vectors.slotOfKey(key) !== undefined) add.push(key);
+      const rowKeys = Array.from({ length: v.perImage }, (_, view) => v.rowKey(key, view));
+      this.removedSinceBuild += ann.remove(rowKeys);
+      const slot = v.slotOfKey(key);
+      if (slot === undefined) continue;
+      add.push(...rowKeys);
+      for (let view = 0; view < v.perImage; view++) rows.push(slot * v.perImage + view);
     }
     if (add.length === 0) return;
-    const dim = this.vectors.dim;
-    const block = new Float32Array(add.length * dim);
-    add.forEach((key, i) => block.set(this.vectors.vector(this.vectors.slotOfKey(key)!), i * dim));
+    const block = new Float32Array(add.length * v.dim);
+    rows.forEach((row, i) => block.set(v.row(row), i * v.dim));
     ann.add(add, block);
   }
 
@@ -232,7 +237,7 @@ export class LibraryRuntime {
     const v = this.vectors;
     const watermark = this.host.currentVersion();
     const tmp = `${this.host.snapshotFile(this.libId)}.build-${process.pid}-${watermark}`;
-    const job = buildInWorker(v.dim, this.host.hnsw, v.keys.slice(0, v.size), v.matrix, tmp);
+    const job = buildInWorker(v.dim, this.host.hnsw, v.rowKeys(), v.matrix, tmp);
     const build: PendingBuild = {
       job,
       watermark,
@@ -270,7 +275,7 @@ export class LibraryRuntime {
     // would hold the event loop for seconds at a million vectors).
     const snapshot = this.host.snapshotFile(this.libId);
     commitFile(file, snapshot);
-    const ann = AnnIndex.openVerified(snapshot, this.vectors.dim, this.host.hnsw, this.vectors.size);
+    const ann = AnnIndex.openVerified(snapshot, this.vectors.dim, this.host.hnsw, this.vectors.rows);
     if (!ann) {
       fs.rmSync(snapshot, { force: true });
       this.buildFailed = 'built index could not be loaded';

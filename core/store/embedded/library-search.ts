@@ -1,6 +1,7 @@
 /**
  * Search within one library, exact or approximate. Both paths score candidates with the same float32
- * inner product (`dot`), so a result's similarity does not depend on which path found it.
+ * inner product (`LibraryVectors.similarity`: an image's best view), so a result's similarity does not
+ * depend on which path found it. The index holds rows (views); a hit is always one image.
  *
  * Switching rule (n = images in the library, m = images the filter matches):
  * - no ANN index available, or n < annThreshold: exact over all images (or over the m matches);
@@ -12,13 +13,15 @@ import { matches, type Filter } from '../../filter';
 import type { AnnIndex } from './ann-index';
 import { exactTopSlots } from './ann-index';
 import { Collector, type CollectOptions, type Scored } from './ranking';
-import { dot, type LibraryVectors } from './library-vectors';
+import type { LibraryVectors } from './library-vectors';
 
 /** Below this many multiply-adds a JS loop beats a call into usearch's SIMD brute force. */
 const JS_EXACT_MAX_WORK = 1 << 20;
 
 export interface LibrarySearchOptions extends CollectOptions {
   filter?: Filter;
+  /** Compare with these rows of each image only (indices into its views); absent: all. */
+  views?: readonly number[];
 }
 
 export interface SearchPlan {
@@ -69,44 +72,61 @@ export function searchLibrary(
   return mask ? annSearch(lib, query, options, plan.ann, mask, matched) : annSearchBatched(lib, query, options, plan.ann);
 }
 
-function exactOverMask(lib: LibraryVectors, query: Float32Array, options: CollectOptions, mask: Uint8Array): Scored[] {
+function exactOverMask(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, mask: Uint8Array): Scored[] {
   const collector = new Collector(options);
-  const { dim, matrix, records } = lib;
+  const { records } = lib;
   for (let slot = 0; slot < lib.size; slot++) {
-    if (mask[slot]) collector.offer(slot, dot(query, matrix, slot * dim, dim), records[slot]);
+    if (mask[slot]) collector.offer(slot, lib.similarity(query, slot, options.views), records[slot]);
   }
   return collector.results();
 }
 
-function exactOverAll(lib: LibraryVectors, query: Float32Array, options: CollectOptions): Scored[] {
-  const { dim, matrix, records, size } = lib;
-  if (size * dim <= JS_EXACT_MAX_WORK) {
+function exactOverAll(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions): Scored[] {
+  const { dim, matrix, records, size, rows, perImage } = lib;
+  if (rows * dim <= JS_EXACT_MAX_WORK) {
     const collector = new Collector(options);
-    for (let slot = 0; slot < size; slot++) collector.offer(slot, dot(query, matrix, slot * dim, dim), records[slot]);
+    for (let slot = 0; slot < size; slot++) collector.offer(slot, lib.similarity(query, slot, options.views), records[slot]);
     return collector.results();
   }
-  // usearch ranks (SIMD, threaded); we rescore the top candidates with `dot` for consistent similarities.
-  let count = Math.max(64, 2 * options.need + options.excludeIds.size);
+  // usearch ranks the rows (SIMD, threaded); we rescore the top candidates' images with `similarity`
+  // for consistent similarities. An image's best (allowed) row ranks it, so that row brings it in.
+  const allowed = rowFilter(lib, options.views);
+  let count = Math.max(64, 2 * options.need + options.excludeIds.size) * perImage;
   for (;;) {
-    count = Math.min(count, size);
-    const slots = exactTopSlots(matrix, size, query, count);
+    count = Math.min(count, rows);
+    const candidateRows = exactTopSlots(matrix, rows, query, count);
     const collector = new Collector(options);
+    const seen = new Set<number>();
     let lowest = Infinity;
-    for (const slot of slots) {
-      const score = dot(query, matrix, slot * dim, dim);
+    for (const row of candidateRows) {
+      const slot = Math.floor(row / perImage);
+      if (seen.has(slot) || !allowed(row % perImage)) continue;
+      seen.add(slot);
+      const score = lib.similarity(query, slot, options.views);
       if (score < lowest) lowest = score;
       collector.offer(slot, score, records[slot]);
     }
     const belowThreshold = options.minSimilarity !== undefined && lowest < options.minSimilarity;
-    if (collector.count >= options.need || count >= size || belowThreshold) return collector.results();
+    if (collector.count >= options.need || count >= rows || belowThreshold) return collector.results();
     count *= 4;
   }
+}
+
+/**
+ * Whether a candidate row (its index within its image) may bring its image in: only rows of the views
+ * compared, so that an image outside the candidates never scores above the ones in them.
+ */
+function rowFilter(lib: LibraryVectors, views: readonly number[] | undefined): (view: number) => boolean {
+  if (!views || lib.perImage === 1) return () => true;
+  const mask = new Uint8Array(lib.perImage);
+  for (const v of views) mask[v] = 1;
+  return (view) => mask[view] === 1;
 }
 
 /** annSearch without a filter, its index searches batched with other queries of the same loop turn. */
 async function annSearchBatched(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, ann: AnnIndex): Promise<{ hits: Scored[]; path: SearchPath }> {
   for (let k = firstK(lib, options, undefined, lib.size); ; k *= 4) {
-    if (k > lib.size / 2) return { hits: exactOverAll(lib, query, options), path: 'ann-fallback-exact' };
+    if (k > lib.rows / 2) return { hits: exactOverAll(lib, query, options), path: 'ann-fallback-exact' };
     // After the wait, slots are looked up afresh and keys no longer live are skipped (scoreCandidates).
     const keys = await ann.searchSoon(query, k);
     const scored = scoreCandidates(lib, query, options, keys, undefined);
@@ -114,23 +134,32 @@ async function annSearchBatched(lib: LibraryVectors, query: Float32Array, option
   }
 }
 
-/** How many candidates to ask the index for first: oversampled for exclusions, distinct items and filters. */
+/**
+ * How many rows to ask the index for first: oversampled for exclusions, distinct items and filters, and
+ * for views (several rows of one image can fill the candidates).
+ */
 function firstK(lib: LibraryVectors, options: LibrarySearchOptions, mask: Uint8Array | undefined, matched: number): number {
   let k = options.need + options.excludeIds.size;
   if (options.distinctItem) k *= 2;
   if (mask) k = Math.ceil((k * lib.size * 1.5) / matched);
-  return Math.max(k, 16);
+  return Math.max(k, 16) * lib.perImage;
 }
 
-/** Scores the index's candidates exactly; `enough` when they fill the page or fall below the threshold. */
-function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, keys: number[], mask: Uint8Array | undefined) {
-  const { dim, matrix, records } = lib;
+/** Scores the images of the index's candidate rows exactly; `enough` when they fill the page or fall below the threshold. */
+function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, rowKeys: number[], mask: Uint8Array | undefined) {
+  const { records } = lib;
   const collector = new Collector(options);
+  const seen = lib.perImage > 1 ? new Set<number>() : undefined;
+  const allowed = rowFilter(lib, options.views);
   let lowest = Infinity;
-  for (const key of keys) {
-    const slot = lib.slotOfKey(key);
+  for (const rowKey of rowKeys) {
+    const slot = lib.slotOfRowKey(rowKey);
     if (slot === undefined) continue; // not live: never trust the index over the records
-    const score = dot(query, matrix, slot * dim, dim);
+    if (seen) {
+      if (seen.has(slot) || !allowed(rowKey % lib.perImage)) continue;
+      seen.add(slot);
+    }
+    const score = lib.similarity(query, slot, options.views);
     if (score < lowest) lowest = score;
     if (mask && !mask[slot]) continue;
     collector.offer(slot, score, records[slot]);
@@ -148,7 +177,7 @@ function annSearch(
   matched: number,
 ): { hits: Scored[]; path: SearchPath } {
   for (let k = firstK(lib, options, mask, matched); ; k *= 4) {
-    if (k > lib.size / 2) {
+    if (k > lib.rows / 2) {
       const hits = mask ? exactOverMask(lib, query, options, mask) : exactOverAll(lib, query, options);
       return { hits, path: 'ann-fallback-exact' };
     }

@@ -1,8 +1,13 @@
 /**
- * The in-memory copy of one library that search runs on: records and vectors in dense slots
- * (slot i's vector is matrix[i*dim, (i+1)*dim)). Deleting moves the last slot into the hole, so
- * slots [0, size) are always live and the matrix can be scanned or handed to usearch as it is.
- * Loaded from SQLite on first need; kept in step with every committed write.
+ * The in-memory copy of one library that search runs on: records and vectors in dense slots. Each image
+ * has `perImage` vectors (its views, `whole` first: core/records.ts), stored as consecutive rows, so slot
+ * i's rows are matrix[i*perImage*dim, (i+1)*perImage*dim) and row r belongs to slot floor(r/perImage).
+ * Deleting moves the last slot into the hole, so slots [0, size) are always live and the matrix can be
+ * scanned or handed to usearch as it is. Loaded from SQLite on first need; kept in step with every
+ * committed write.
+ *
+ * Rows are what the ANN index holds, under row keys: the image key itself with one vector per image (so
+ * snapshots of libraries without views are unchanged), image key * perImage + view otherwise.
  */
 import type { ImageRecord, Tags } from '../../records';
 import { TagIndex } from './tag-index';
@@ -18,11 +23,66 @@ export class LibraryVectors {
   private readonly slotByKey = new Map<number, number>();
   private readonly slotById = new Map<string, number>();
 
+  /** Floats per slot: perImage rows of dim. */
+  readonly stride: number;
+
   constructor(
     readonly dim: number,
     initialCapacity = 1024,
+    readonly perImage = 1,
   ) {
-    this.matrix = new Float32Array(Math.max(16, initialCapacity) * dim);
+    this.stride = dim * perImage;
+    this.matrix = new Float32Array(Math.max(16, initialCapacity) * this.stride);
+  }
+
+  /** Rows in use (size * perImage). */
+  get rows(): number {
+    return this.size * this.perImage;
+  }
+
+  /** The ANN key of row `view` of the image stored under `key`. */
+  rowKey(key: number, view: number): number {
+    return this.perImage === 1 ? key : key * this.perImage + view;
+  }
+
+  /** The slot a row key belongs to, or undefined when that image is not live. */
+  slotOfRowKey(rowKey: number): number | undefined {
+    return this.slotByKey.get(this.perImage === 1 ? rowKey : Math.floor(rowKey / this.perImage));
+  }
+
+  /** The matrix row of a row key, or undefined when that image is not live. */
+  rowOfRowKey(rowKey: number): number | undefined {
+    const slot = this.slotOfRowKey(rowKey);
+    return slot === undefined ? undefined : slot * this.perImage + (rowKey % this.perImage);
+  }
+
+  /** The row keys of every live row, in matrix order. */
+  rowKeys(): number[] {
+    if (this.perImage === 1) return this.keys.slice(0, this.size);
+    const out = new Array<number>(this.rows);
+    for (let slot = 0, r = 0; slot < this.size; slot++) for (let v = 0; v < this.perImage; v++) out[r++] = this.rowKey(this.keys[slot], v);
+    return out;
+  }
+
+  /** The vector of one row. */
+  row(row: number): Float32Array {
+    return this.matrix.subarray(row * this.dim, (row + 1) * this.dim);
+  }
+
+  /** The image's similarity to `query`: the inner product with its best row (of `views` only, when given). */
+  similarity(query: Float32Array, slot: number, views?: readonly number[]): number {
+    const { dim, matrix } = this;
+    if (views) {
+      let best = -Infinity;
+      for (const v of views) best = Math.max(best, dot(query, matrix, slot * this.stride + v * dim, dim));
+      return best;
+    }
+    let best = dot(query, matrix, slot * this.stride, dim);
+    for (let v = 1; v < this.perImage; v++) {
+      const s = dot(query, matrix, slot * this.stride + v * dim, dim);
+      if (s > best) best = s;
+    }
+    return best;
   }
 
   slotOfKey(key: number): number | undefined {
@@ -33,20 +93,22 @@ export class LibraryVectors {
     return this.slotById.get(id);
   }
 
+  /** The whole picture's vector of a slot. */
   vector(slot: number): Float32Array {
-    return this.matrix.subarray(slot * this.dim, (slot + 1) * this.dim);
+    return this.matrix.subarray(slot * this.stride, slot * this.stride + this.dim);
   }
 
-  /** Inserts or overwrites the image stored under `key` (an overwrite keeps its key). */
-  put(key: number, record: ImageRecord, vector: Float32Array): void {
+  /** Inserts or overwrites the image stored under `key` (an overwrite keeps its key); `views` fill rows 1.. */
+  put(key: number, record: ImageRecord, vector: Float32Array, views: Float32Array[] = []): void {
     const slot = this.place(key, record); // first: it may grow (replace) the matrix
-    this.matrix.set(vector, slot * this.dim);
+    this.matrix.set(vector, slot * this.stride);
+    views.forEach((v, i) => this.matrix.set(v, slot * this.stride + (i + 1) * this.dim));
   }
 
-  /** put() with the vector as stored (little-endian float32 bytes), copied into place with no array between. */
+  /** put() with the vectors as stored (little-endian float32 bytes), copied into place with no array between. */
   putStored(key: number, record: ImageRecord, bytes: Uint8Array): void {
     const slot = this.place(key, record);
-    new Uint8Array(this.matrix.buffer, slot * this.dim * 4, this.dim * 4).set(bytes.subarray(0, this.dim * 4));
+    new Uint8Array(this.matrix.buffer, slot * this.stride * 4, this.stride * 4).set(bytes.subarray(0, this.stride * 4));
   }
 
   /** The slot of `key` for `record`, a new one at the end for a new key. */
@@ -94,7 +156,7 @@ export class LibraryVectors {
       this.records[slot] = this.records[last];
       this.slotByKey.set(movedKey, slot);
       this.slotById.set(this.records[slot].id, slot);
-      this.matrix.copyWithin(slot * this.dim, last * this.dim, (last + 1) * this.dim);
+      this.matrix.copyWithin(slot * this.stride, last * this.stride, (last + 1) * this.stride);
     }
     this.keys.length = last;
     this.records.length = last;
@@ -103,9 +165,9 @@ export class LibraryVectors {
   }
 
   private ensureCapacity(slots: number): void {
-    if (slots * this.dim <= this.matrix.length) return;
-    const grown = new Float32Array(Math.max(slots, Math.ceil((this.matrix.length / this.dim) * 1.5)) * this.dim);
-    grown.set(this.matrix.subarray(0, (slots - 1) * this.dim));
+    if (slots * this.stride <= this.matrix.length) return;
+    const grown = new Float32Array(Math.max(slots, Math.ceil((this.matrix.length / this.stride) * 1.5)) * this.stride);
+    grown.set(this.matrix.subarray(0, (slots - 1) * this.stride));
     this.matrix = grown;
   }
 }

@@ -48,7 +48,7 @@ const MIGRATIONS: string[] = [
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     version    INTEGER NOT NULL,  -- store-wide write counter at the last vector write (ANN watermark)
-    vector     BLOB NOT NULL,     -- little-endian float32 x dimension
+    vector     BLOB NOT NULL,     -- little-endian float32 x dimension (x views: see the last migration)
     UNIQUE (lib_id, id)
   );
   CREATE INDEX images_by_item ON images (lib_id, item_id);
@@ -91,6 +91,11 @@ const MIGRATIONS: string[] = [
   // A library's rows in key order without sorting them: it is loaded in chunks (embedded-store.ts).
   `
   CREATE INDEX images_by_lib ON images (lib_id, image_key);
+  `,
+  // Libraries that index each image by several views (core/records.ts): JSON array of view names, or
+  // NULL for the whole picture only. An image's vectors then sit one after another in images.vector.
+  `
+  ALTER TABLE libraries ADD COLUMN views TEXT;
   `,
 ];
 

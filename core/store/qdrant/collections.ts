@@ -14,10 +14,12 @@ type FieldSchema = 'keyword' | 'float' | 'bool' | { type: 'keyword'; is_tenant: 
 const TAG_VIEW_INDEX: Partial<Record<TagView, FieldSchema>> = { string: 'keyword', number: 'float', numeric: 'float', boolean: 'bool' };
 
 /** The request that creates an image collection of this dimension (exported for the request-shape tests). */
-export function imagesCollectionSpec(options: QdrantStoreOptions, dimension: number): CreateCollectionArgs {
+export function imagesCollectionSpec(options: QdrantStoreOptions, dimension: number, multivector = false): CreateCollectionArgs {
   const { hnsw, quantization } = options;
+  const vectors = { size: dimension, distance: 'Dot' as const, on_disk: options.vectorsOnDisk ?? false };
   const spec: CreateCollectionArgs = {
-    vectors: { size: dimension, distance: 'Dot', on_disk: options.vectorsOnDisk ?? false },
+    // A library with views: each point one row per view; max_sim of a one-row query is its best row.
+    vectors: multivector ? { ...vectors, multivector_config: { comparator: 'max_sim' } } : vectors,
     hnsw_config: {
       m: hnsw.m,
       payload_m: hnsw.payloadM,

@@ -26,12 +26,22 @@ export function blobsCollection(prefix: string): string {
   return `${prefix}${BLOBS_SUFFIX}`;
 }
 
-/** The image collection of one model at one dimension: `<prefix>_img_<model>_<dimension>`. */
-export function imagesCollection(prefix: string, model: string, dimension: number): string {
+/**
+ * The image collection of one model at one dimension: `<prefix>_img_<model>_<dimension>`; with `_mv` at
+ * the end for libraries with views, whose points hold a multivector (one row per view, scored by its best
+ * row: Qdrant's max_sim with a one-row query).
+ */
+export function imagesCollection(prefix: string, model: string, dimension: number, multivector = false): string {
   const safe = model.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 64);
   // A short hash keeps two models that sanitise alike (a.b / a-b) apart.
   const tag = safe === model ? '' : `-${sha256(model).slice(0, 8)}`;
-  return `${prefix}${IMAGES_INFIX}${safe}${tag}_${dimension}`;
+  return `${prefix}${IMAGES_INFIX}${safe}${tag}_${dimension}${multivector ? MULTIVECTOR_SUFFIX : ''}`;
+}
+
+const MULTIVECTOR_SUFFIX = '_mv';
+
+export function isMultivectorCollection(name: string): boolean {
+  return name.endsWith(MULTIVECTOR_SUFFIX);
 }
 
 export function isImagesCollection(prefix: string, name: string): boolean {

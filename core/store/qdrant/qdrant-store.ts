@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../errors';
 import { filterFields, matches, type Filter } from '../../filter';
-import type { ImageRecord, Library, LibraryRef, Tags } from '../../records';
+import { vectorsPerImage, type ImageRecord, type Library, type LibraryRef, type Tags } from '../../records';
+import { checkViews, viewRows } from '../views';
 import type {
   ImageSelector,
   ImageWrite,
@@ -32,6 +33,7 @@ import {
   imagePointId,
   imagesCollection,
   isImagesCollection,
+  isMultivectorCollection,
   libraryFromPayload,
   libraryPayload,
   libraryPointId,
@@ -117,7 +119,8 @@ export class QdrantStore implements VectorStore {
   }
 
   private ensureImages(collection: string, dimension: number): Promise<void> {
-    return this.read(() => this.collections.ensure(collection, imagesCollectionSpec(this.options, dimension), IMAGE_INDEXES));
+    const spec = imagesCollectionSpec(this.options, dimension, isMultivectorCollection(collection));
+    return this.read(() => this.collections.ensure(collection, spec, IMAGE_INDEXES));
   }
 
   /** Retrieve points by id; a collection that does not exist (yet, or any more) holds none. */
@@ -245,6 +248,8 @@ export class QdrantStore implements VectorStore {
   async upsertImages(ref: LibraryRef, writes: ImageWrite[]): Promise<void> {
     const lib = await this.requireLibrary(ref);
     if (writes.length === 0) return;
+    const library = libraryFromPayload(lib);
+    const perImage = vectorsPerImage(library);
     let dim = lib.dimension;
     for (const w of writes) {
       if (!(w.vector instanceof Float32Array) || w.vector.length === 0) {
@@ -252,9 +257,10 @@ export class QdrantStore implements VectorStore {
       }
       dim ??= w.vector.length;
       if (w.vector.length !== dim) throw new InvalidArgumentError('vector', `vector has dimension ${w.vector.length}, library has ${dim}`);
+      checkViews(w, perImage, dim);
       if (typeof w.record.id !== 'string' || w.record.id === '') throw new InvalidArgumentError('id', 'image id must be a non-empty string');
     }
-    const collection = lib.collection ?? imagesCollection(this.options.collectionPrefix, libraryFromPayload(lib).model, dim!);
+    const collection = lib.collection ?? imagesCollection(this.options.collectionPrefix, library.model, dim!, perImage > 1);
     await this.ensureImages(collection, dim!);
     if (lib.dimension === null) {
       await this.write(() =>
@@ -280,7 +286,7 @@ export class QdrantStore implements VectorStore {
     }
     const points = [...last.values()].map((w) => ({
       id: imagePointId(lib.lib, w.record.id),
-      vector: Array.from(w.vector),
+      vector: perImage > 1 ? [w.vector, ...w.views!].map((v) => Array.from(v)) : Array.from(w.vector),
       payload: { ...imagePayload(lib.lib, ref.tenant, w.record, tokens.get(w.record.id)) },
     }));
     await this.write(() => this.client.upsert(collection, { wait: true, ordering: 'medium', points }));
@@ -325,7 +331,14 @@ export class QdrantStore implements VectorStore {
     const lib = await this.requireLibrary(ref);
     if (!lib.collection) return undefined;
     const [point] = await this.retrieve<ImagePayload>(lib.collection, [imagePointId(lib.lib, id)], true, false);
-    return point ? Float32Array.from(point.vector as number[]) : undefined;
+    return point ? rowsOf(lib.collection, point.vector)[0] : undefined;
+  }
+
+  async getViews(ref: LibraryRef, id: string): Promise<Float32Array[] | undefined> {
+    const lib = await this.requireLibrary(ref);
+    if (!lib.collection) return undefined;
+    const [point] = await this.retrieve<ImagePayload>(lib.collection, [imagePointId(lib.lib, id)], true, false);
+    return point ? rowsOf(lib.collection, point.vector).slice(1) : undefined;
   }
 
   async updateImage(ref: LibraryRef, id: string, patch: { tags?: Tags; extra?: Record<string, unknown> }): Promise<boolean> {
@@ -433,8 +446,12 @@ export class QdrantStore implements VectorStore {
     if (compiled.kind === 'none') return [];
 
     const byCollection = new Map<string, Map<string, string>>(); // collection → lib key → library name
+    const rowsOfLib = new Map<string, number[]>(); // lib key → the rows compared, when not all
     for (const lib of libs) {
       if (!lib.collection) continue;
+      const rows = viewRows(libraryFromPayload(lib).views, options.views);
+      if (rows?.length === 0) continue;
+      if (rows) rowsOfLib.set(lib.lib, rows);
       const names = byCollection.get(lib.collection) ?? new Map<string, string>();
       names.set(lib.lib, lib.name);
       byCollection.set(lib.collection, names);
@@ -443,7 +460,10 @@ export class QdrantStore implements VectorStore {
     const perCollection = await Promise.all(
       [...byCollection].map(async ([collection, names]) => {
         this.indexFilterFields(collection, options.filter);
-        const hits = await this.searchCollection(collection, [...names.keys()], vector, compiled, need, options);
+        const restricted = isMultivectorCollection(collection) && [...names.keys()].some((k) => rowsOfLib.has(k));
+        const hits = restricted
+          ? await this.searchViews(collection, [...names.keys()], query, rowsOfLib, compiled, need, options)
+          : await this.searchCollection(collection, [...names.keys()], vector, compiled, need, options);
         return hits.map((p): SearchHit => {
           const payload = p.payload as ImagePayload;
           return { library: names.get(payload.lib)!, record: recordFromPayload(payload), similarity: p.score! };
@@ -473,7 +493,7 @@ export class QdrantStore implements VectorStore {
     const mustNot: QdrantCondition[] = options.excludeIds?.length ? [{ key: 'id', match: { any: options.excludeIds } }] : [];
     const filter = this.scope(libs, compiled, [], mustNot);
     const common = {
-      query: vector,
+      query: isMultivectorCollection(collection) ? [vector] : vector,
       filter,
       score_threshold: options.minSimilarity,
       with_payload: RECORD_PAYLOAD,
@@ -518,6 +538,55 @@ export class QdrantStore implements VectorStore {
         kept.push(p);
       }
       if (kept.length >= need || candidates.length < limit) return kept.slice(0, need);
+    }
+  }
+
+  /**
+   * searchCollection comparing the query with some views of each image only (SearchOptions.views). Qdrant's
+   * max_sim compares with all of them, which is never less: its best candidates are rescored here over
+   * the views compared, and more are asked for until no image outside them can rank in the page.
+   */
+  private async searchViews(
+    collection: string,
+    libs: string[],
+    query: Float32Array,
+    rowsOfLib: Map<string, number[]>,
+    compiled: CompiledFilter,
+    need: number,
+    options: SearchOptions,
+  ): Promise<Array<Point<ImagePayload>>> {
+    const mustNot: QdrantCondition[] = options.excludeIds?.length ? [{ key: 'id', match: { any: options.excludeIds } }] : [];
+    const filter = this.scope(libs, compiled, [], mustNot);
+    for (let limit = Math.max(need * 4, 32); ; limit *= 4) {
+      const request = { query: [Array.from(query)], filter, score_threshold: options.minSimilarity, with_payload: RECORD_PAYLOAD, with_vector: true, params: this.searchParams(), limit };
+      const { points } = await this.read(() => this.client.query(collection, request as never)).catch((e: unknown) => {
+        if (isNotFound(e)) return { points: [] as unknown[] };
+        throw e;
+      });
+      const candidates = points as Array<Point<ImagePayload>>;
+      const rescored = candidates
+        .filter((p) => compiled.exact || matches(options.filter!, (p.payload as ImagePayload).tags))
+        .map((p) => {
+          const rows = rowsOf(collection, p.vector);
+          const allowed = rowsOfLib.get((p.payload as ImagePayload).lib) ?? rows.map((_, i) => i);
+          return { ...p, score: Math.max(...allowed.filter((i) => i < rows.length).map((i) => dotProduct(query, rows[i]))) };
+        })
+        .filter((p) => options.minSimilarity === undefined || p.score >= options.minSimilarity)
+        .sort((a, b) => b.score - a.score || cmp((a.payload as ImagePayload).id, (b.payload as ImagePayload).id));
+      const kept: Array<Point<ImagePayload>> = [];
+      const groups = new Set<string>();
+      for (const p of rescored) {
+        const payload = p.payload as ImagePayload;
+        if (options.distinctItem) {
+          if (groups.has(payload.group)) continue;
+          groups.add(payload.group);
+        }
+        kept.push(p);
+      }
+      // An image not among the candidates scores at most the lowest candidate's max_sim.
+      const outside = candidates.length > 0 ? candidates[candidates.length - 1].score! : -Infinity;
+      const settled = kept.length >= need && kept[need - 1].score! >= outside;
+      if (settled || candidates.length < limit) return kept.slice(0, need);
     }
   }
 
@@ -666,6 +735,18 @@ export class QdrantStore implements VectorStore {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/** A point's vector as rows: one for a plain collection, one per view for a multivector one. */
+function rowsOf(collection: string, vector: unknown): Float32Array[] {
+  if (isMultivectorCollection(collection)) return (vector as number[][]).map((row) => Float32Array.from(row));
+  return [Float32Array.from(vector as number[])];
+}
+
+function dotProduct(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
 }
 
 function cmp(a: string, b: string): number {

@@ -3,24 +3,25 @@
  * .bench/, see models/clip/build-vit-b32-random.ts):
  * - ingest: images/s through operator image/add over HTTP (decode, preprocess, micro-batched embedding,
  *   store) against a bare onnxruntime session running the same model on the same images' tensors in
- *   batches of 32, in the same run, as a ratio (target >= 0.9: the model, not the gateway, is the cost);
+ *   batches of 32, in the same run, as a ratio (target >= 0.9: the model, not the gateway, is the cost).
+ *   The gateway runs in a process of its own (gateway-process.ts), as it does for its clients, with the
+ *   request bodies encoded before timing;
  * - text: search/by-text latency p50 over HTTP for distinct queries (each a text-tower run) and for
  *   the same queries again (answered from the text-embedding cache).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import pino from 'pino';
 import sharp from 'sharp';
 import { PREFIX } from '../adapters/operator/limits';
-import { loadSettings, PACKAGE_ROOT } from '../bin/config';
-import { startGateway } from '../bin/gateway';
+import { PACKAGE_ROOT } from '../bin/config';
 import { manifestFromImmichLayout } from '../core/embed/immich-layout';
 import { toTensor } from '../core/image/tensor';
 import { writeVitB32Random } from '../models/clip/build-vit-b32-random';
 import { makeScene } from '../tests/helpers/synthetic-images';
+import { startGatewayProcess } from './gateway-process';
 import { postJson } from './http-client';
 
 const MODEL_DIR = path.join(PACKAGE_ROOT, '.bench', 'vit-b32-random');
@@ -67,14 +68,16 @@ export async function runClipBench(opts: { images: number; queries: number; conc
   mkdirSync(modelsDir);
   symlinkSync(path.join(PACKAGE_ROOT, 'models', 'default'), path.join(modelsDir, 'default'));
   symlinkSync(MODEL_DIR, path.join(modelsDir, MODEL));
-  const settings = loadSettings({ port: 0, host: '127.0.0.1', dataDir }, {});
-  settings.modelsDir = modelsDir;
-  const gateway = await startGateway(settings, pino({ level: 'silent' }));
+  const configFile = path.join(dataDir, 'config.json');
+  writeFileSync(configFile, JSON.stringify({ models: { dir: modelsDir } }));
+  const gateway = await startGatewayProcess(path.join(dataDir, 'data'), { configFile });
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   try {
     const url = (p: string) => new URL(`${gateway.url}${PREFIX}/${p}`);
     await postJson(agent, url('library/create'), { library_name: 'clip', mode: 'general_search', model: MODEL });
-    const bodies = jpegs.map((j, i) => ({ library_name: 'clip', image_id: `img${i}`, image_uri: `bench/${i}.jpg`, image_base64: j.toString('base64') }));
+    const bodies = jpegs.map((j, i) =>
+      Buffer.from(JSON.stringify({ library_name: 'clip', image_id: `img${i}`, image_uri: `bench/${i}.jpg`, image_base64: j.toString('base64') })),
+    );
     const addAll = async () => {
       let next = 0;
       let failures = 0;
@@ -114,7 +117,7 @@ export async function runClipBench(opts: { images: number; queries: number; conc
     log(`  search/by-text p50, cached text ${cached.toFixed(1).padStart(8)} ms`);
   } finally {
     agent.destroy();
-    await gateway.close();
+    await gateway.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

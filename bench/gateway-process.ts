@@ -15,9 +15,10 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-export function startGatewayProcess(dataDir: string): Promise<GatewayProcess> {
+/** `configFile`: a config file for the gateway (default none: every setting at its default). */
+export function startGatewayProcess(dataDir: string, options: { configFile?: string } = {}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/bin/isg.js'), 'serve', '--port', '0', '--data', dataDir], {
-    env: { ...process.env, ISG_LOG_LEVEL: 'info', ISG_CONFIG: '' },
+    env: { ...process.env, ISG_LOG_LEVEL: 'info', ISG_CONFIG: options.configFile ?? '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const stop = async () => {

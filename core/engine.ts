@@ -11,18 +11,12 @@ import type { LoadedModel } from './embed/runner';
 import { rankLabels, type LabelScore } from './embed/zero-shot';
 import { checkImage, clampRegion, decodeImage, detectSubject, detectSubjects } from './image';
 import { toTensor } from './image/tensor';
-import { decodeForViews, discounted, isViewName, QUERY_VIEWS, undiscounted, viewTensors, VIEW_MATCH_DISCOUNT, VIEW_NAMES, type ViewName } from './image/views';
+import { decodeForViews, discounted, undiscounted, viewTensors, type ViewName } from './image/views';
 import type { ImageLimits } from './image/types';
 import type { ImageRecord, Library, LibraryMode, LibraryRef, Region, Tags } from './records';
 import { LIBRARY_MODES } from './records';
 import type { ImageSelector, ListPage, VectorStore } from './store/vector-store';
-
-/** One vector of a query searched against some views of the stored images, its matches discounted (views.ts). */
-interface Probe {
-  vector: Float32Array;
-  views: string[];
-  discount: number;
-}
+import { checkLibraryViews, mergeProbeHits, probesOf, queryViewsOf, type Probe } from './view-search';
 
 /** An image as an adapter hands it over: bytes plus the vendor's limits for this call. */
 export interface ImageInput {
@@ -114,7 +108,7 @@ export class Engine {
     }
     const model = spec.model ?? this.models.defaultModel;
     if (!this.models.has(model)) throw new InvalidArgumentError('model', `model '${model}' is not installed`);
-    const views = checkViews(spec.views ?? (await this.defaultViews(model)));
+    const views = checkLibraryViews(spec.views ?? (await this.defaultViews(model)));
     const library: Library = {
       tenant,
       name: spec.name,
@@ -359,32 +353,11 @@ export class Engine {
     return hits.map((h) => ({ library: h.library, record: h.record, score: scoreOf(discounted(h.similarity, discount)) }));
   }
 
-  /**
-   * searchVector with several probes (the query's views, each compared with some stored views): each
-   * searched, and each image kept once with its best score. Every image of the true top `offset + limit`
-   * is in the top `offset + limit` of the probe that scores it best, so merging those pages is exact.
-   */
+  /** searchVector for each probe (view-search.ts), their first `offset + limit` merged. */
   private async searchVectors(libraries: Library[], probes: Probe[], query: SearchQuery) {
     const page = { ...query, limit: (query.offset ?? 0) + query.limit, offset: 0 };
-    const best = new Map<string, { library: string; record: ImageRecord; score: number }>();
-    for (const hits of await Promise.all(probes.map((p) => this.searchVector(libraries, p.vector, page, p)))) {
-      for (const h of hits) {
-        const key = `${h.library}\u0000${h.record.id}`;
-        if ((best.get(key)?.score ?? -Infinity) < h.score) best.set(key, h);
-      }
-    }
-    const ranked = [...best.values()].sort(
-      (a, b) => b.score - a.score || compareText(a.library, b.library) || compareText(a.record.id, b.record.id),
-    );
-    const items = new Set<string>();
-    const distinct = ranked.filter((h) => {
-      if (!query.distinctItem) return true;
-      const item = `${h.library}\u0000${h.record.itemId ?? `#${h.record.id}`}`;
-      if (items.has(item)) return false;
-      items.add(item);
-      return true;
-    });
-    return distinct.slice(query.offset ?? 0, page.limit);
+    const pages = await Promise.all(probes.map((p) => this.searchVector(libraries, p.vector, page, p)));
+    return mergeProbeHits(pages, query);
   }
 
   private async librariesOf(refs: LibraryRef[]): Promise<Library[]> {
@@ -433,46 +406,12 @@ export class Engine {
   }
 }
 
-/**
- * How a query is searched in libraries with views: its whole vector against the stored whole pictures,
- * and against every other view but the paired ones; each paired view of the query against its own stored
- * view. Matches through a view count a little less (VIEW_MATCH_DISCOUNT).
- */
-function probesOf(whole: Float32Array, paired: Array<{ view: string; vector: Float32Array }>): Probe[] {
-  const others = VIEW_NAMES.filter((v) => v !== 'whole' && !QUERY_VIEWS.includes(v));
-  return [
-    { vector: whole, views: ['whole'], discount: 0 },
-    { vector: whole, views: others, discount: VIEW_MATCH_DISCOUNT },
-    ...paired.map((p) => ({ vector: p.vector, views: [p.view], discount: VIEW_MATCH_DISCOUNT })),
-  ];
-}
-
-/**
- * The views a query is embedded by: none (the ordinary path) unless every library has views; then the
- * whole picture as the libraries made theirs (from the views' decode), and each QUERY_VIEW they all index.
- */
-function queryViewsOf(libraries: Library[]): string[] | undefined {
-  if (!libraries.every((l) => (l.views?.length ?? 1) > 1)) return undefined;
-  return ['whole', ...QUERY_VIEWS.filter((v) => libraries.every((l) => l.views!.includes(v)))];
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function sharedModel(libraries: Library[]): string {
   const model = libraries[0].model;
   if (libraries.some((l) => l.model !== model)) {
     throw new NotSupportedError('mixed_models', 'the libraries searched together must use the same model');
   }
   return model;
-}
-
-/** A library's views: known names, `whole` first, each once. */
-function checkViews(views: readonly string[]): string[] {
-  const ok = views.length > 0 && views[0] === 'whole' && new Set(views).size === views.length && views.every(isViewName);
-  if (!ok) throw new InvalidArgumentError('views', `views must start with 'whole' and name each of ${VIEW_NAMES.join(', ')} at most once`);
-  return [...views];
 }
 
 function checkName(field: string, name: string): void {

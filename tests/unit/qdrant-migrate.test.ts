@@ -68,6 +68,26 @@ describe('store migration', () => {
     expect(events.filter((e) => e.kind === 'page').at(-1)).toMatchObject({ copied: 11, total: 11 });
   });
 
+  it('copies a library with views with every view of every image', async () => {
+    const ref = { tenant: 'acme', name: 'viewed' };
+    const rnd = seededRandom(9);
+    await from.createLibrary({ ...ref, mode: 'general_search', model: 'm', views: ['whole', 'mirror', 'strip-top'], createdAt: 7 });
+    const writes: ImageWrite[] = Array.from({ length: 7 }, (_, i) => ({
+      record: { id: `v${i}`, tags: {}, hasImage: false, createdAt: i, updatedAt: i },
+      vector: randomUnitVector(12, rnd),
+      views: [randomUnitVector(12, rnd), randomUnitVector(12, rnd)],
+    }));
+    await from.upsertImages(ref, writes);
+    const result = await migrateStore({ from, to, progressFile: path.join(dir, 'progress.json'), pageSize: 3 });
+    expect(result).toMatchObject({ images: 41, mismatches: [], finished: true });
+    expect((await to.getLibrary(ref))?.views).toEqual(['whole', 'mirror', 'strip-top']);
+    for (const w of writes) {
+      expect((await to.getViews(ref, w.record.id))!.map((v) => Array.from(v))).toEqual(w.views!.map((v) => Array.from(v)));
+    }
+    const byView = writes[4].views![1];
+    expect(await to.search([ref], byView, { limit: 3 })).toEqual(await from.search([ref], byView, { limit: 3 }));
+  });
+
   it('resumes after a stop where it was, without copying twice', async () => {
     const progressFile = path.join(dir, 'progress.json');
     const stop = new AbortController();

@@ -481,6 +481,12 @@ export class QdrantStore implements VectorStore {
       .slice(offset, need);
   }
 
+  /** The filter of a search: these libraries, the compiled filter, not the excluded ids. */
+  private searchScope(libs: string[], compiled: CompiledFilter, options: SearchOptions): QdrantFilter {
+    const mustNot: QdrantCondition[] = options.excludeIds?.length ? [{ key: 'id', match: { any: options.excludeIds } }] : [];
+    return this.scope(libs, compiled, [], mustNot);
+  }
+
   /** The best `need` points of some libraries of one collection, exact to the store contract. */
   private async searchCollection(
     collection: string,
@@ -490,8 +496,7 @@ export class QdrantStore implements VectorStore {
     need: number,
     options: SearchOptions,
   ): Promise<Array<Point<ImagePayload>>> {
-    const mustNot: QdrantCondition[] = options.excludeIds?.length ? [{ key: 'id', match: { any: options.excludeIds } }] : [];
-    const filter = this.scope(libs, compiled, [], mustNot);
+    const filter = this.searchScope(libs, compiled, options);
     const common = {
       query: isMultivectorCollection(collection) ? [vector] : vector,
       filter,
@@ -555,8 +560,7 @@ export class QdrantStore implements VectorStore {
     need: number,
     options: SearchOptions,
   ): Promise<Array<Point<ImagePayload>>> {
-    const mustNot: QdrantCondition[] = options.excludeIds?.length ? [{ key: 'id', match: { any: options.excludeIds } }] : [];
-    const filter = this.scope(libs, compiled, [], mustNot);
+    const filter = this.searchScope(libs, compiled, options);
     for (let limit = Math.max(need * 4, 32); ; limit *= 4) {
       const request = { query: [Array.from(query)], filter, score_threshold: options.minSimilarity, with_payload: RECORD_PAYLOAD, with_vector: true, params: this.searchParams(), limit };
       const { points } = await this.read(() => this.client.query(collection, request as never)).catch((e: unknown) => {

@@ -1,4 +1,7 @@
-/** The express application: request ids, the control plane, and every vendor adapter at its own prefix. */
+/**
+ * The express application: request ids, the control plane, the migration layer, the API documents and
+ * every vendor adapter of the list (adapters/vendors.ts, or the one given) mounted at the root in order.
+ */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Engine } from '../core/engine';
@@ -7,16 +10,11 @@ import type { TaskRunner } from '../core/tasks';
 import type { GatewayConfig } from './config';
 import { createControlPlane, GatewayMetrics } from './control';
 import { docsRouter } from './control/docs';
-import { consoleRouter } from './console';
 import { requestId } from './http/request-id';
 import type { UrlSealer } from './http/sealed-url';
 import { createMigration, registerMigrationMetrics } from './migration';
-import { operatorRouter, PREFIX as OPERATOR_PREFIX, FAULT_CATALOG as OPERATOR_FAULTS } from './operator';
-import { operatorTenant } from './operator/auth';
-import { imageKey, operatorKeys } from './operator/keys';
-import { qiniuRouter, PREFIX as QINIU_PREFIX, FAULT_CATALOG as QINIU_FAULTS } from './qiniu';
-import { huaweiRouter, FAULT_CATALOG as HUAWEI_FAULTS } from './huawei';
-import { alibabaRouter, FAULT_CATALOG as ALIBABA_FAULTS, type AlibabaDeps, type OssAddress } from './alibaba';
+import { faultOperations, type MountedVendor, type VendorAdapter } from './vendor';
+import { VENDORS } from './vendors';
 
 export interface AppDeps {
   engine: Engine;
@@ -24,13 +22,12 @@ export interface AppDeps {
   config: GatewayConfig;
   log: Logger;
   ready: () => boolean;
-  /** Downloads Qiniu `uri` images (SSRF-guarded, the vendor's 10 MB limit). */
-  qiniuFetchImage: UrlFetcher;
-  /** Downloads Huawei `path` images when no `file` is sent (SSRF-guarded, the adapter's byte limit). */
-  huaweiFetchImage: UrlFetcher;
-  /** The Alibaba adapter's parts, and where its OSS upload listener is (when configured). */
-  alibaba: AlibabaDeps;
-  alibabaOssAddress?: () => OssAddress | undefined;
+  /** The gateway's data folder (vendors keep files of their own below it). */
+  dataDir: string;
+  /** An SSRF-guarded downloader of at most maxBytes (config fetch.allowHosts and timeout). */
+  fetcher: (maxBytes: number) => UrlFetcher;
+  /** The vendor adapters to mount, in order (default adapters/vendors.ts). */
+  vendors?: readonly VendorAdapter[];
   /** Prometheus registry (bin/gateway.ts shares it with the model registry for batch metrics). */
   metrics?: GatewayMetrics;
   /** POST /_gateway/state/reset: empty the store (one tenant or all) and restore what a fresh start has. */
@@ -39,7 +36,14 @@ export interface AppDeps {
   urls: UrlSealer;
 }
 
-export function createApp(deps: AppDeps): Express {
+/** The app, and each vendor as mounted (its listeners are the composition root's to start). */
+export interface GatewayApp {
+  app: Express;
+  vendors: Array<{ adapter: VendorAdapter; mounted: MountedVendor }>;
+}
+
+export function createApp(deps: AppDeps): GatewayApp {
+  const vendors = deps.vendors ?? VENDORS;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -51,27 +55,23 @@ export function createApp(deps: AppDeps): Express {
     log: deps.log,
     ready: deps.ready,
     metrics: deps.metrics ?? new GatewayMetrics(),
-    faults: { operator: OPERATOR_FAULTS, huawei: HUAWEI_FAULTS, alibaba: ALIBABA_FAULTS, qiniu: QINIU_FAULTS },
+    faults: Object.fromEntries(vendors.map((v) => [v.name, { codes: v.errors.codes, throttle: v.errors.throttle, operations: faultOperations(v.routes) }])),
     resetState: deps.resetState,
   });
   // Request log, metrics and the access log (method, path, status, vendor code: never bodies or credentials).
   app.use(control.observer);
   // Migration: per vendor and library, local, upstream (forwarded unchanged) or shadow, decided before any
   // adapter reads the request; GET /_gateway/migration shows the agreement figures.
-  const migration = createMigration(deps.config.migration, deps.log);
+  const migration = createMigration(deps.config.migration, vendors, deps.log);
   if (deps.metrics) registerMigrationMetrics(deps.metrics.registry, migration.stats);
   app.use(migration.router);
   app.use('/_gateway', control.router);
   app.use(control.rootRouter);
-  app.use(docsRouter());
-  app.use(consoleRouter({ engine: deps.engine, log: deps.log, tenantOf: (authorization) => operatorTenant(deps.config.auth, authorization), authMode: deps.config.auth.mode, keys: { imageKey, operatorKeys } }));
-  app.use(OPERATOR_PREFIX, operatorRouter({ engine: deps.engine, tasks: deps.tasks, urls: deps.urls }, deps.config.auth, deps.log));
-  // Alibaba RPC on "/" (x-acs-action or Action, form or multipart bodies) and /_alibaba/files; the rest passes by.
-  app.use(alibabaRouter(deps.alibaba, deps.config.auth, deps.log, { ossAddress: deps.alibabaOssAddress }));
-  // Qiniu takes /v1/image only; /v1/<project_id>/... (Huawei) passes by.
-  app.use(QINIU_PREFIX, qiniuRouter({ engine: deps.engine, fetchImage: deps.qiniuFetchImage }, deps.config, deps.log));
-  // Huawei: /v1/{project_id}/... and IAM /v3/auth/tokens; other vendors' requests pass by.
-  app.use(huaweiRouter({ engine: deps.engine, config: deps.config, fetchImage: deps.huaweiFetchImage, log: deps.log }));
+  app.use(docsRouter(vendors));
+  // Each vendor takes what is its own and passes the rest on; the list's order settles overlapping spaces.
+  const ctx = { engine: deps.engine, tasks: deps.tasks, config: deps.config, log: deps.log, urls: deps.urls, dataDir: deps.dataDir, fetcher: deps.fetcher };
+  const mounted = vendors.map((adapter) => ({ adapter, mounted: adapter.mount(ctx) }));
+  for (const { mounted: m } of mounted) app.use(m.router);
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
@@ -84,5 +84,5 @@ export function createApp(deps: AppDeps): Express {
     if (res.headersSent) return void res.destroy();
     res.status(client ? (status ?? 400) : 500).json({ error: client ? 'bad request' : 'internal error' });
   });
-  return app;
+  return { app, vendors: mounted };
 }

@@ -79,12 +79,8 @@ export interface VendorMigrationConfig {
   rewriteHost?: boolean;
 }
 
-export interface MigrationConfig {
-  huawei?: VendorMigrationConfig;
-  alibaba?: VendorMigrationConfig;
-  qiniu?: VendorMigrationConfig;
-  operator?: VendorMigrationConfig;
-}
+/** Per vendor name (adapters/vendors.ts); schemas/config.json says which names the file may hold. */
+export type MigrationConfig = Partial<Record<string, VendorMigrationConfig>>;
 
 /** The `control` section (adapters/control/README.md). */
 export interface ControlConfig {

@@ -11,13 +11,7 @@ import pino, { type Logger } from 'pino';
 import { createApp } from '../adapters/app';
 import { GatewayMetrics } from '../adapters/control/metrics';
 import { UrlSealer } from '../adapters/http/sealed-url';
-import { importTaskHandler, IMPORT_TASK_KIND } from '../adapters/operator/import-task';
-import { IMPORT_FILE_MAX_BYTES } from '../adapters/operator/limits';
-import { IMAGE_LIMITS as QINIU_IMAGE_LIMITS } from '../adapters/qiniu/limits';
-import { IMAGE_LIMITS as HUAWEI_IMAGE_LIMITS } from '../adapters/huawei/limits';
-import { createAlibabaDeps, dumpTaskHandler, incrementTaskHandler, DUMP_TASK_KIND, INCREMENT_TASK_KIND, type OssAddress } from '../adapters/alibaba';
-import { IMAGE_LIMITS as ALIBABA_IMAGE_LIMITS } from '../adapters/alibaba/limits';
-import type { AlibabaConfig } from '../adapters/config';
+import type { ExtraListener, VendorAdapter } from '../adapters/vendor';
 import { Engine } from '../core/engine';
 import { ModelRegistry } from '../core/embed/registry';
 import { AlreadyExistsError } from '../core/errors';
@@ -39,7 +33,12 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(settings: Settings, log: Logger = pino({ level: settings.logLevel })): Promise<Gateway> {
+export interface GatewayOptions {
+  /** The vendor adapters to serve, in mount order (default adapters/vendors.ts). */
+  vendors?: readonly VendorAdapter[];
+}
+
+export async function startGateway(settings: Settings, log: Logger = pino({ level: settings.logLevel }), options: GatewayOptions = {}): Promise<Gateway> {
   const { gateway: config } = settings;
   if (config.auth.mode === 'open' && !isLoopbackHost(settings.host) && !config.auth.allowOpenRemote) {
     throw new ConfigError(
@@ -61,32 +60,15 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
   const urls = UrlSealer.open(settings.dataDir);
   const tasks = new TaskRunner(store, { onError: (task, err) => log.warn({ taskId: task.id, err }, 'task failed') });
   const fetchOptions = { allowHosts: config.fetch.allowHosts, timeoutMs: config.fetch.timeoutMs };
-  tasks.register(
-    IMPORT_TASK_KIND,
-    importTaskHandler(engine, {
-      importDir: config.imports.dir,
-      fetchImage: createUrlFetcher({ ...fetchOptions, maxBytes: config.fetch.maxBytes }),
-      fetchFile: createUrlFetcher({ ...fetchOptions, maxBytes: IMPORT_FILE_MAX_BYTES }),
-      urls,
-    }),
-  );
-
-  const alibabaDirs = { outputDir: path.join(settings.dataDir, 'alibaba'), importDir: config.imports.dir };
-  tasks.register(DUMP_TASK_KIND, dumpTaskHandler(engine, alibabaDirs));
-  tasks.register(INCREMENT_TASK_KIND, incrementTaskHandler(engine, alibabaDirs));
-  const alibabaFetchImage = createUrlFetcher({ ...fetchOptions, maxBytes: Math.min(config.fetch.maxBytes, ALIBABA_IMAGE_LIMITS.maxBytes!) });
-  const alibaba = createAlibabaDeps({ engine, tasks, dirs: alibabaDirs, fetchImage: alibabaFetchImage }, config.alibaba);
-  let alibabaOss: { address: OssAddress; close(): Promise<void> } | undefined;
+  const fetcher = (maxBytes: number) => createUrlFetcher({ ...fetchOptions, maxBytes });
 
   let ready = false;
-  const qiniuFetchImage = createUrlFetcher({ ...fetchOptions, maxBytes: Math.min(config.fetch.maxBytes, QINIU_IMAGE_LIMITS.maxBytes!) });
-  const huaweiFetchImage = createUrlFetcher({ ...fetchOptions, maxBytes: Math.min(config.fetch.maxBytes, HUAWEI_IMAGE_LIMITS.maxBytes!) });
   // Reset: empty the store, then bring back the configured libraries of the tenants reset.
   const resetState = async (tenant?: string) => {
     await store.reset(tenant);
     await createConfiguredLibraries(engine, settings, tenant);
   };
-  const app = createApp({ engine, tasks, config, log, ready: () => ready, qiniuFetchImage, huaweiFetchImage, alibaba, alibabaOssAddress: () => alibabaOss?.address, metrics, resetState, urls });
+  const { app, vendors } = createApp({ engine, tasks, config, log, ready: () => ready, metrics, resetState, urls, dataDir: settings.dataDir, fetcher, vendors: options.vendors });
   const server = http.createServer(serverOptions(settings.timeouts), app);
   applyIdleTimeout(server, settings.timeouts);
   const draining = drainOnClose(server);
@@ -96,7 +78,15 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
   });
   const tls = settings.tls ? await listenHttps(app, settings.tls, settings.host, settings.timeouts, 'server.tls') : undefined;
   const tlsDraining = tls && drainOnClose(tls.server);
-  if (config.alibaba?.oss) alibabaOss = await listenAlibabaOss(app, config.alibaba.oss, settings.host, settings.timeouts);
+  // HTTPS listeners vendors ask for beside the main one (e.g. an upload endpoint their SDK needs).
+  const extra: Array<{ close(): Promise<void> }> = [];
+  const closeExtra = () => Promise.all(extra.map((l) => l.close()));
+  try {
+    for (const listener of vendors.flatMap((v) => v.mounted.listeners ?? [])) extra.push(await listenExtra(app, listener, settings.host, settings.timeouts));
+  } catch (e) {
+    await closeExtra();
+    throw e;
+  }
   const resumed = await tasks.resumeAll();
   ready = true;
   const { port } = server.address() as AddressInfo;
@@ -119,7 +109,7 @@ export async function startGateway(settings: Settings, log: Logger = pino({ leve
         }),
         tls?.close(),
       ]);
-      await alibabaOss?.close();
+      await closeExtra();
       await tasks.stop();
       await store.close();
       await models.close();
@@ -162,12 +152,14 @@ async function createConfiguredLibraries(engine: Engine, settings: Settings, onl
   }
 }
 
-/** The TLS listener the Alibaba SDK's *Advance methods upload to (OSS PostObject on the same app). */
-function listenAlibabaOss(app: http.RequestListener, oss: NonNullable<AlibabaConfig['oss']>, defaultHost: string, timeouts: ServerTimeouts) {
-  return listenHttps(app, oss, oss.host ?? defaultHost, timeouts, 'alibaba.oss');
+/** A vendor's HTTPS listener of the app; it is told its address once listening. */
+async function listenExtra(app: http.RequestListener, listener: ExtraListener, defaultHost: string, timeouts: ServerTimeouts) {
+  const https = await listenHttps(app, listener, listener.host ?? defaultHost, timeouts, listener.section);
+  listener.listening(https.address);
+  return https;
 }
 
-/** An HTTPS listener of the app (server.tls, alibaba.oss), with the timeouts of every listener. */
+/** An HTTPS listener of the app (server.tls, a vendor's listener), with the timeouts of every listener. */
 async function listenHttps(app: http.RequestListener, files: { certFile: string; keyFile: string; port: number }, host: string, timeouts: ServerTimeouts, section: string) {
   let tls: { cert: Buffer; key: Buffer };
   try {
@@ -186,7 +178,7 @@ async function listenHttps(app: http.RequestListener, files: { certFile: string;
     server.once('error', reject);
     server.listen(files.port, host, () => resolve());
   });
-  const address: OssAddress = { host, port: (server.address() as AddressInfo).port };
+  const address = { host, port: (server.address() as AddressInfo).port };
   const close = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());

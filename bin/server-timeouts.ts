@@ -15,7 +15,7 @@ export interface ServerTimeouts {
 
 export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = {
   headersMs: 20_000,
-  // A 64 MiB body (Qiniu's largest) over a slow link still fits.
+  // A 64 MiB body (the largest any vendor API takes) over a slow link still fits.
   requestMs: 300_000,
   idleMs: 60_000,
   // Longer than the 60 s idle timeout of common load balancers, so they close first.

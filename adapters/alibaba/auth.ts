@@ -12,6 +12,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { OPEN_MODE_DEFAULT_TENANT, type AuthConfig } from '../config';
+import type { Identity } from '../vendor';
 import { AlibabaError } from './errors';
 import { CLOCK_SKEW_MS } from './limits';
 import type { ParamPairs } from './params';
@@ -154,6 +155,15 @@ export function authenticate(auth: AuthConfig, parts: RequestParts, opts: Verify
   if (v1Signed !== undefined) return verifyV1(auth, parts, v1Signed, opts);
   if (auth.mode === 'open') return { tenant: OPEN_MODE_DEFAULT_TENANT, signature: 'none' };
   throw new AlibabaError('MissingParameter', 'AccessKeyId is mandatory for this action.');
+}
+
+/** Who the credentials name: the AccessKeyId (none in open mode without one) and how it was signed. */
+export type AlibabaPrincipal = Omit<Caller, 'tenant'>;
+
+/** authenticate in the adapter contract's shape (adapters/vendor.ts Identity); throws the same errors. */
+export function identify(auth: AuthConfig, parts: RequestParts, opts: VerifyOptions): Identity<AlibabaPrincipal> {
+  const { tenant, ...principal } = authenticate(auth, parts, opts);
+  return { tenant, principal };
 }
 
 function verifyV3(auth: AuthConfig, parts: RequestParts, headers: Map<string, string[]>, authorization: string, opts: VerifyOptions): Caller {

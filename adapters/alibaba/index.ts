@@ -16,10 +16,12 @@ import type { Logger } from 'pino';
 import type { AlibabaConfig, AuthConfig } from '../config';
 import { rawBody } from '../http/raw-body';
 import { injectFault, observe } from '../http/observe';
-import { authenticate, claimNonce, type RequestParts } from './auth';
+import { faultOperations, type Identity } from '../vendor';
+import { claimNonce, identify, type RequestParts } from './auth';
 import { AlibabaError, alibabaFaultCatalog, newRequestId, sendError, toAlibabaError } from './errors';
 import { API_VERSION, BODY_LIMIT, DEFAULT_REGION, OPEN_PLATFORM_VERSION } from './limits';
 import { CONSOLE_ACTIONS, GET_ACTIONS, OPERATIONS, type AlibabaDeps } from './operations';
+import { ROUTES } from './routes';
 import { ALIBABA_PREFIX, DOWNLOAD_PREFIX, OssEmulator, OssError, ossErrorXml, parseMultipart, postResponseXml, type OssAddress } from './oss';
 import { InstanceThrottle } from './throttle';
 import { isAction, mergeParams, parseForm, type ParamPairs } from './params';
@@ -35,16 +37,50 @@ export interface AlibabaRouterOptions {
   now?: () => number;
 }
 
-/** Codes, throttling code and actions for /_gateway/faults. */
-export const FAULT_CATALOG = alibabaFaultCatalog(Object.keys(OPERATIONS));
+/** The vendor's name in metrics, the request log and fault rules. */
+export const NAME = 'alibaba';
 
-const FORM = /^application\/x-www-form-urlencoded/i;
+/** Codes, throttling code and actions for /_gateway/faults. */
+export const FAULT_CATALOG = alibabaFaultCatalog(faultOperations(ROUTES));
+
+/** A form body: parameters may be there as well as in the query. */
+export const FORM = /^application\/x-www-form-urlencoded/i;
 const MULTIPART = /^multipart\/form-data/i;
 
-function rawQuery(req: Request): string {
+/** The query string exactly as received. */
+export function rawQuery(req: Request): string {
   const url = req.originalUrl ?? req.url;
   const q = url.indexOf('?');
   return q < 0 ? '' : url.slice(q + 1);
+}
+
+/**
+ * Which of the adapter's requests this is, on method, path and headers (the body unread); undefined: not
+ * Alibaba's. The router and the migration layer (adapter.ts owns: RPC calls only) decide with this alone.
+ */
+export function requestKind(req: Request): 'download' | 'rpc' | 'upload' | 'bad-method' | undefined {
+  if (req.path === ALIBABA_PREFIX || req.path.startsWith(`${ALIBABA_PREFIX}/`)) return 'download';
+  if (req.path !== '/') return undefined;
+  const query = parseForm(rawQuery(req));
+  const contentType = req.headers['content-type'] ?? '';
+  const named = req.headers['x-acs-action'] !== undefined || query.some(([k]) => k === 'Action' || k === 'Signature');
+  // An RPC call by its headers or parameters, with a method RPC does not take: the API's own 404.
+  if (req.method !== 'GET' && req.method !== 'POST') return named ? 'bad-method' : undefined;
+  if (named || (req.method === 'POST' && FORM.test(contentType))) return 'rpc';
+  if (req.method === 'POST' && MULTIPART.test(contentType)) return 'upload';
+  return undefined;
+}
+
+/** What the signature verifiers read of a request whose body has been read (raw). */
+export function requestParts(req: Request): RequestParts {
+  const body = req.rawBody ?? Buffer.alloc(0);
+  const form = FORM.test(req.headers['content-type'] ?? '') ? parseForm(body.toString('utf8')) : [];
+  return { method: req.method, query: parseForm(rawQuery(req)), form, rawHeaders: req.rawHeaders, body };
+}
+
+/** The adapter contract's authenticate (read the body first): the caller, or the vendor's error thrown. */
+export function authenticate(auth: AuthConfig, req: Request, opts: { now: number }): Identity {
+  return identify(auth, requestParts(req), opts);
 }
 
 function readBody(req: Request, res: Response): Promise<void> {
@@ -101,7 +137,7 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
 
   async function rpc(req: Request, res: Response, requestId: string, query: ParamPairs): Promise<void> {
     let action: string | undefined;
-    observe(res, 'alibaba');
+    observe(res, NAME);
     try {
       await readBody(req, res);
       const body = req.rawBody ?? Buffer.alloc(0);
@@ -116,12 +152,12 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
         throw AlibabaError.badRequest('The x-acs-action header does not match the Action parameter.');
       }
       if (action === undefined) throw new AlibabaError('MissingParameter', 'The input parameter "Action" that is mandatory for processing this request is not supplied.');
-      if (isAction(action)) observe(res, 'alibaba', action);
+      if (isAction(action)) observe(res, NAME, action);
       const parts: RequestParts = { method: req.method, query, form, rawHeaders: req.rawHeaders, body };
 
       const verify = async () => {
-        const caller = authenticate(auth, parts, { now: now() });
-        await claimNonce(caller, deps.engine);
+        const caller = identify(auth, parts, { now: now() });
+        await claimNonce(caller.principal, deps.engine);
         return caller;
       };
       if (action === 'AuthorizeFileUpload' && version === OPEN_PLATFORM_VERSION) {
@@ -133,7 +169,7 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
       if (version !== API_VERSION) throw new AlibabaError('InvalidVersion');
       const caller = await verify();
       const params = mergeParams(query, form);
-      observe(res, 'alibaba', action, caller.tenant);
+      observe(res, NAME, action, caller.tenant);
       await injectFault(res);
       if (params.InstanceName !== undefined && !deps.throttle.admit(caller.tenant, params.InstanceName)) throw new AlibabaError('DeniedRequest');
       const baseUrl = `${req.protocol}://${req.headers.host ?? 'localhost'}`;
@@ -148,27 +184,17 @@ export function alibabaRouter(deps: AlibabaDeps, auth: AuthConfig, log: Logger, 
   }
 
   return (req: Request, res: Response, next: NextFunction) => {
-    if (req.path === ALIBABA_PREFIX || req.path.startsWith(`${ALIBABA_PREFIX}/`)) {
-      serveDownload(req, res).catch(next);
-      return;
-    }
-    if (req.path !== '/') return next();
-    const query = parseForm(rawQuery(req));
-    const contentType = req.headers['content-type'] ?? '';
-    const named = req.headers['x-acs-action'] !== undefined || query.some(([k]) => k === 'Action' || k === 'Signature');
-    if (req.method !== 'GET' && req.method !== 'POST') {
-      if (!named) return next();
-      // An RPC call by its headers or parameters, with a method RPC does not take: the API's own 404.
-      observe(res, 'alibaba');
+    const kind = requestKind(req);
+    if (kind === undefined) return next();
+    if (kind === 'download') return void serveDownload(req, res).catch(next);
+    if (kind === 'bad-method') {
+      observe(res, NAME);
       return sendError(res, new AlibabaError('InvalidAction.NotFound'), newRequestId(), req.headers.host);
     }
-    const isRpc = named || (req.method === 'POST' && FORM.test(contentType));
-    const isUpload = !named && req.method === 'POST' && MULTIPART.test(contentType);
-    if (!isRpc && !isUpload) return next();
     const requestId = newRequestId();
     res.setHeader('x-acs-request-id', requestId);
-    if (isUpload) return void postObject(req, res, requestId);
-    return void rpc(req, res, requestId, query);
+    if (kind === 'upload') return void postObject(req, res, requestId);
+    return void rpc(req, res, requestId, parseForm(rawQuery(req)));
   };
 }
 

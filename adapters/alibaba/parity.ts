@@ -52,6 +52,7 @@ function action(name: string, form: Params, query?: Params): ParityRequest {
 export const ALIBABA_PARITY: VendorParity = {
   vendor: 'alibaba',
   scenarioVersion: 1,
+  hiddenHeaders: ['x-acs-signature-nonce', 'x-acs-security-token', 'x-acs-date'],
   credentialsShape: '{"alibaba": {"accessKeyId": "AK id", "accessKeySecret": "AK secret", "instanceName": "an existing instance"}}',
   async session(credentials, scratch): Promise<VendorSession> {
     const creds = credentialsOf(credentials);

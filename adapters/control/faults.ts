@@ -8,12 +8,12 @@
 import { randomInt } from 'node:crypto';
 import { prng } from '../../core/prng';
 import { InvalidArgumentError } from '../../core/errors';
-import type { FaultCatalog, FaultDecision, FaultSource, Vendor } from '../http/observe';
+import type { FaultCatalog, FaultDecision, FaultSource } from '../http/observe';
 import { validator } from '../http/validate';
 import faultSchema from '../../schemas/gateway/fault.json';
 
 export interface FaultSpec {
-  vendor: Vendor;
+  vendor: string;
   operation: string;
   code?: string;
   throttle: boolean;
@@ -29,20 +29,36 @@ export interface FaultRule extends FaultSpec {
   fired: number;
 }
 
-export type FaultCatalogs = Record<Vendor, FaultCatalog>;
+/** Per vendor name (adapters/vendors.ts): what its rules may name. */
+export type FaultCatalogs = Record<string, FaultCatalog>;
 
-const validateSpec = validator<FaultSpec>(faultSchema);
+const validators = new Map<string, (body: unknown) => FaultSpec>();
 
+/** The rule schema, its `vendor` member restricted to the vendors mounted (one compiled schema per list). */
+function specValidator(vendors: string[]): (body: unknown) => FaultSpec {
+  const key = JSON.stringify(vendors);
+  let validate = validators.get(key);
+  if (!validate) {
+    const { $id: _id, ...schema } = faultSchema; // ajv keeps one schema per $id: each list compiles its own
+    validate = validator<FaultSpec>({ ...schema, properties: { ...schema.properties, vendor: { enum: vendors } } });
+    validators.set(key, validate);
+  }
+  return validate;
+}
 
 export class FaultInjector implements FaultSource {
   private rules: Array<{ rule: FaultRule; draw: () => number }> = [];
   private nextId = 1;
 
-  constructor(readonly catalogs: FaultCatalogs) {}
+  private readonly validateSpec: (body: unknown) => FaultSpec;
+
+  constructor(readonly catalogs: FaultCatalogs) {
+    this.validateSpec = specValidator(Object.keys(catalogs));
+  }
 
   /** Validates a rule (schema, then the vendor's own codes and operations) and adds it last. */
   add(body: unknown): FaultRule {
-    const spec = validateSpec(body === undefined ? {} : structuredClone(body));
+    const spec = this.validateSpec(body === undefined ? {} : structuredClone(body));
     const catalog = this.catalogs[spec.vendor];
     if (spec.code !== undefined && spec.throttle) throw new InvalidArgumentError('code', 'give either code or throttle, not both');
     if (spec.code !== undefined && !catalog.codes.includes(spec.code)) {
@@ -70,7 +86,7 @@ export class FaultInjector implements FaultSource {
     this.rules = [];
   }
 
-  decide(vendor: Vendor, operation: string): FaultDecision | undefined {
+  decide(vendor: string, operation: string): FaultDecision | undefined {
     for (const entry of this.rules) {
       const { rule } = entry;
       if (rule.vendor !== vendor || (rule.operation !== '*' && rule.operation !== operation)) continue;

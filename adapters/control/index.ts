@@ -1,5 +1,5 @@
 /**
- * The gateway's own surface, for test suites and operators (README.md in this folder):
+ * The gateway's own surface, for test suites and the people who run it (README.md in this folder):
  *   /_gateway/health, /_gateway/ready            liveness and readiness
  *   POST /_gateway/state/reset                   every tenant's data, or one tenant's (body or ?tenant=)
  *   GET|DELETE /_gateway/requests                recent calls per vendor with status and error code

@@ -1,6 +1,6 @@
 /**
- * How a tenant is named where operators look (logs, the request log, /metrics). In open mode the tenant *is*
- * the caller's credential (an access key, or an operator Bearer key such as `sk-live-…`), so one that looks
+ * How a tenant is named where the people who run the gateway look (logs, the request log, /metrics). In open mode the tenant *is*
+ * the caller's credential (an access key, or a Bearer API key such as `sk-live-…`), so one that looks
  * like a secret is shown as `key-` and 10 hex digits of its SHA-256, never verbatim; short, plain names
  * ("default", "acme", "team-b") stay readable. In verify mode tenants are the config's own ids: shown as they are.
  */

@@ -1,6 +1,6 @@
 /**
- * Each tenant's import area: batch import files (operator image/tasks/create `file_path` and the images its
- * lines name, Alibaba IncreaseInstance `BucketName`/`Path`) are read from `<imports.dir>/<tenant>/` only.
+ * Each tenant's import area: the batch import files vendor APIs name (a task's file path and the images its
+ * lines name, an instance's bucket and path) are read from `<imports.dir>/<tenant>/` only.
  * A tenant id made of plain characters is its folder's name; any other (open mode names tenants by their
  * keys) becomes `t-` and 16 hex digits of its SHA-256.
  *
@@ -26,7 +26,7 @@ export function tenantFolder(tenant: string): string {
   return PLAIN.test(tenant) && !tenant.includes('..') ? tenant : `t-${createHash('sha256').update(tenant).digest('hex').slice(0, 16)}`;
 }
 
-/** `<importDir>/<tenant folder>`, created when missing so an operator knows where to put files. */
+/** `<importDir>/<tenant folder>`, created when missing so whoever runs the gateway knows where to put files. */
 export async function tenantImportDir(importDir: string, tenant: string): Promise<string> {
   const dir = path.join(importDir, tenantFolder(tenant));
   await mkdir(dir, { recursive: true });

@@ -10,14 +10,14 @@
  */
 import type { Response } from 'express';
 
-export const VENDORS = ['operator', 'huawei', 'alibaba', 'qiniu'] as const;
-export type Vendor = (typeof VENDORS)[number];
+/** A vendor adapter's name (adapters/vendor.ts VendorAdapter.name). */
+export type Vendor = string;
 
 /** What the control plane learns about one request. */
 export interface Observation {
   vendor?: Vendor;
   operation?: string;
-  /** The vendor's error code (status string, IS./APIGW. code, Alibaba Code, Qiniu HTTP status). */
+  /** The vendor's error code, as the adapter names it (its errors.ts). */
   errorCode?: string;
   tenant?: string;
   /** Set when an injected fault answered the request. */

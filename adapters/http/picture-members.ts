@@ -1,5 +1,5 @@
 /**
- * The picture members of a JSON body (operator `image_base64`, Huawei `file`, Qiniu `uri`), decoded from the
+ * The picture members of a JSON body (`image_base64`, `file`, `uri`: each adapter's images.pictureFields), decoded from the
  * raw body before the handler runs (core/image/predecoded.ts), found without parsing the JSON.
  */
 import type { Request, Response } from 'express';

@@ -34,7 +34,7 @@ const PREALLOCATE_FROM = 256 * 1024;
 
 /**
  * `pictureFields`: the JSON members of this API that carry a picture as base64 or a base64 data URI
- * (operator `image_base64`, Huawei `file`, Qiniu `uri`); their values are decoded ahead (predecodePictures).
+ * (each adapter's images.pictureFields: `image_base64`, `file`, `uri`); their values are decoded ahead (predecodePictures).
  */
 export function rawBody(limit: number, pictureFields?: ReadonlySet<string>) {
   return (req: Request, res: Response, next: NextFunction): void => {

@@ -12,7 +12,8 @@
  * project; for an AK, the signed X-Project-Id when sent, and the tenant's huawei.projects when listed.
  */
 import { OPEN_MODE_DEFAULT_TENANT, type AuthConfig } from '../config';
-import { GATEWAY, unauthorized, type GatewayError } from './errors';
+import type { Identity } from '../vendor';
+import { GATEWAY, IS, unauthorized, type Answer, type GatewayError } from './errors';
 import type { Iam } from './iam';
 import { SDK_DATE_SKEW_MS } from './limits';
 import { headerValue, parseAuthorization, parseSdkDate, signatureMatches, ALGORITHM, type SignedRequest } from './signer';
@@ -99,4 +100,25 @@ export function projectAllowed(ctx: AuthContext, principal: Principal, projectId
   if (ctx.auth.mode === 'open') return true;
   if (principal.signedProject !== undefined && principal.signedProject !== projectId) return false;
   return principal.projects === undefined || principal.projects.includes(projectId);
+}
+
+/** A request refused with the API gateway's or the service's own answer (errors.ts Answer). */
+export class HuaweiRefusal extends Error {
+  constructor(readonly answer: Answer) {
+    super(answer.error.code);
+  }
+}
+
+/**
+ * The caller of a request addressing {project_id} in the adapter contract's shape (adapters/vendor.ts
+ * Identity), or the refusal thrown: the gateway's 401 for bad credentials, the service's IS.0004 for a token without a project,
+ * IS.0019 for a project the caller may not address.
+ */
+export function identify(ctx: AuthContext, req: SignedRequest, projectId: string): Identity<Principal> {
+  const result = authenticate(ctx, req);
+  if (!result.ok) throw new HuaweiRefusal({ kind: 'gateway', error: result.error });
+  // A token without a project (domain scope) passes the gateway but the service cannot use it.
+  if (result.principal.domainScoped) throw new HuaweiRefusal({ kind: 'service', error: IS.tokenAbnormal });
+  if (!projectAllowed(ctx, result.principal, projectId)) throw new HuaweiRefusal({ kind: 'service', error: IS.projectMismatch });
+  return { tenant: result.principal.tenant, principal: result.principal };
 }

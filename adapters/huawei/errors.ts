@@ -150,6 +150,12 @@ export const IAM = {
 /** What index.ts sends: a service error (400, `{error_code, error_msg}`) or a gateway error. */
 export type Answer = { kind: 'service'; error: { code: string; msg: string } } | { kind: 'gateway'; error: GatewayError };
 
+/** The status and body of an answer: the envelope of each kind, in one place (index.ts and migration.ts send it). */
+export function answerResponse(answer: Answer, requestId: string): { status: number; body: Record<string, unknown> } {
+  if (answer.kind === 'gateway') return { status: answer.error.http, body: { error_msg: answer.error.msg, error_code: answer.error.code, request_id: requestId } };
+  return { status: 400, body: { error_code: answer.error.code, error_msg: answer.error.msg } };
+}
+
 /** Engine field names (from validation of schemas/huawei/*.json or engine checks) → service code. */
 const FIELD_CODES: Record<string, { missing: ServiceCode; type: ServiceCode; value: ServiceCode }> = {
   path: { missing: IS.pathMissing, type: IS.wrongType, value: IS.pathMissing },

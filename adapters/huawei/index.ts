@@ -14,31 +14,22 @@ import type { UrlFetcher } from '../../core/net/fetch';
 import type { GatewayConfig } from '../config';
 import { parseJsonBody, rawBody, BodyTooLargeError } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
-import { authenticate, hasHuaweiCredentials, isAkSkRequest, projectAllowed, type AuthContext } from './auth';
-import { documentedVariant, GATEWAY, IAM, IS, huaweiFaultCatalog, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
+import { expressPath, faultOperations, type Identity } from '../vendor';
+import { hasHuaweiCredentials, HuaweiRefusal, identify, isAkSkRequest, type AuthContext } from './auth';
+import { answerResponse, documentedVariant, GATEWAY, IAM, huaweiFaultCatalog, isInternal, toHuaweiAnswer, type Answer, type GatewayError, type IamError } from './errors';
 import { Iam } from './iam';
 import { AKSK_BODY_LIMIT, IAM_BODY_LIMIT, PICTURE_FIELDS, TOKEN_BODY_LIMIT } from './limits';
-import * as ops from './operations';
+import { IAM_ROUTE, IAM_TOKENS_PATH, ROUTES } from './routes';
+import type * as ops from './operations';
 import { ALGORITHM, headerValue } from './signer';
 
-type Operation = (call: ops.Call) => Promise<unknown>;
+export { IAM_TOKENS_PATH };
 
-/** The eight v1 operations: method, path, operation, whether the JSON body is read. */
-const ROUTES: Array<[method: 'get' | 'post' | 'put' | 'delete', path: string, op: Operation, hasBody: boolean]> = [
-  ['post', '/v1/:project_id/service', ops.createInstance, true],
-  ['get', '/v1/:project_id/service/:instance_name', ops.queryInstance, false],
-  ['delete', '/v1/:project_id/service/:instance_name', ops.deleteInstance, false],
-  ['post', '/v1/:project_id/:instance_name/image', ops.addPicture, true],
-  ['put', '/v1/:project_id/:instance_name/image', ops.modifyPicture, true],
-  ['delete', '/v1/:project_id/:instance_name/image', ops.deletePicture, true],
-  ['post', '/v1/:project_id/:instance_name/image/search', ops.searchPicture, true],
-  ['post', '/v1/:project_id/:instance_name/image/check', ops.checkPicture, true],
-];
+/** The vendor's name in metrics, the request log and fault rules. */
+export const NAME = 'huawei';
 
-export const IAM_TOKENS_PATH = '/v3/auth/tokens';
-
-/** Codes, throttling code and operation names (the operation functions' names) for /_gateway/faults. */
-export const FAULT_CATALOG = huaweiFaultCatalog(ROUTES.map(([, , op]) => op.name));
+/** Codes, throttling code and operation names for /_gateway/faults. */
+export const FAULT_CATALOG = huaweiFaultCatalog(faultOperations(ROUTES));
 
 export interface HuaweiRouterDeps {
   engine: Engine;
@@ -50,14 +41,8 @@ export interface HuaweiRouterDeps {
   now?: () => number;
 }
 
-declare module 'express-serve-static-core' {
-  interface Request {
-    huaweiTenant?: string;
-  }
-}
-
 /** Another vendor's Authorization scheme: not ours to answer. */
-function isForeign(req: Request): boolean {
+export function isForeign(req: Request): boolean {
   const authorization = headerValue(req.rawHeaders, 'authorization');
   return authorization !== undefined && !authorization.startsWith(ALGORITHM);
 }
@@ -67,13 +52,15 @@ function sendGateway(req: Request, res: Response, error: GatewayError, documente
   const variant = documented ? documentedVariant(error) : undefined;
   if (variant) return sendAnswer(req, res, { kind: 'service', error: variant }, documented);
   noteError(res, error.code);
-  res.status(error.http).json({ error_msg: error.msg, error_code: error.code, request_id: req.id });
+  const { status, body } = answerResponse({ kind: 'gateway', error }, req.id);
+  res.status(status).json(body);
 }
 
 function sendAnswer(req: Request, res: Response, answer: Answer, documented: boolean): void {
   if (answer.kind === 'gateway') return sendGateway(req, res, answer.error, documented);
   noteError(res, answer.error.code);
-  res.status(400).json({ error_code: answer.error.code, error_msg: answer.error.msg });
+  const { status, body } = answerResponse(answer, req.id);
+  res.status(status).json(body);
 }
 
 function sendIam(res: Response, error: IamError): void {
@@ -81,15 +68,37 @@ function sendIam(res: Response, error: IamError): void {
   res.status(error.http).json({ error: { code: error.http, message: error.message, title: error.title } });
 }
 
+/** The {project_id} a request addresses: the route's parameter, else the path's second segment. */
+function projectOf(req: Request): string {
+  const param = (req.params as Record<string, string> | undefined)?.project_id;
+  if (param !== undefined) return param;
+  const segment = req.path.split('/')[2] ?? '';
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The adapter contract's authenticate, over the raw request (read the body first). */
+export function authenticate(ctx: AuthContext, req: Request): Identity {
+  return identify(ctx, { method: req.method, url: req.originalUrl, rawHeaders: req.rawHeaders, body: req.rawBody ?? Buffer.alloc(0) }, projectOf(req));
+}
+
 export function huaweiRouter(deps: HuaweiRouterDeps): Router {
-  const router = Router();
   const iam = new Iam(deps.config.auth);
   const ctx: AuthContext = { auth: deps.config.auth, iam, now: deps.now };
+  return huaweiRoutes(deps, ctx, iam);
+}
+
+/** The router over an auth context the caller keeps (adapter.ts shares it with authenticate). */
+export function huaweiRoutes(deps: HuaweiRouterDeps, ctx: AuthContext, iam: Iam): Router {
+  const router = Router();
   const opsDeps: ops.HuaweiDeps = { engine: deps.engine, fetchImage: deps.fetchImage };
   const documented = deps.config.huawei?.errorStyle === 'documented';
 
   // ---- IAM -------------------------------------------------------------------------------------
-  router.post(IAM_TOKENS_PATH, (_req, res, next) => (observe(res, 'huawei', 'iamTokens'), next()), rawBody(IAM_BODY_LIMIT), (req: Request, res: Response) => {
+  router.post(IAM_TOKENS_PATH, (_req, res, next) => (observe(res, NAME, IAM_ROUTE.operation), next()), rawBody(IAM_BODY_LIMIT), (req: Request, res: Response) => {
     let body: unknown;
     try {
       body = parseJsonBody(req);
@@ -107,31 +116,34 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
     rawBody(isAkSkRequest(req.rawHeaders) ? AKSK_BODY_LIMIT : TOKEN_BODY_LIMIT, PICTURE_FIELDS)(req, res, next);
 
   const authorize = (req: Request, res: Response, next: NextFunction) => {
-    const result = authenticate(ctx, { method: req.method, url: req.originalUrl, rawHeaders: req.rawHeaders, body: req.rawBody ?? Buffer.alloc(0) });
-    if (!result.ok) return sendGateway(req, res, result.error, documented);
-    // A token without a project (domain scope) passes the gateway but the service cannot use it.
-    if (result.principal.domainScoped) return sendAnswer(req, res, { kind: 'service', error: IS.tokenAbnormal }, documented);
-    if (!projectAllowed(ctx, result.principal, (req.params as Record<string, string>).project_id)) return sendAnswer(req, res, { kind: 'service', error: IS.projectMismatch }, documented);
-    req.huaweiTenant = result.principal.tenant;
+    try {
+      req.tenant = authenticate(ctx, req).tenant;
+    } catch (e) {
+      if (e instanceof HuaweiRefusal) return sendAnswer(req, res, e.answer, documented);
+      return next(e);
+    }
     next();
   };
 
-  for (const [method, path, op, hasBody] of ROUTES) {
+  for (const { method, path: route, operation, schema, run } of ROUTES) {
+    if (!run) continue; // the IAM route, above
+    const path = expressPath(route);
+    const hasBody = schema !== undefined;
     router[method](
       path,
       (req: Request, res: Response, next: NextFunction) => {
         if (isForeign(req)) return next('route');
-        observe(res, 'huawei', op.name);
+        observe(res, NAME, operation);
         next();
       },
       readBody,
       authorize,
       async (req: Request, res: Response) => {
         try {
-          observe(res, 'huawei', op.name, req.huaweiTenant);
+          observe(res, NAME, operation, req.tenant);
           await injectFault(res);
           const body = hasBody ? parseJsonBody(req) : undefined;
-          const data = await op({ deps: opsDeps, tenant: req.huaweiTenant!, body, instance: (req.params as Record<string, string>).instance_name });
+          const data = await run({ deps: opsDeps, tenant: req.tenant!, body, instance: (req.params as Record<string, string>).instance_name });
           res.status(200).json(data);
         } catch (e) {
           const answer = toHuaweiAnswer(e);
@@ -145,7 +157,7 @@ export function huaweiRouter(deps: HuaweiRouterDeps): Router {
   // Unknown routes and methods, as the API gateway answers them, for requests that are Huawei's.
   router.use((req: Request, res: Response, next: NextFunction) => {
     if (!hasHuaweiCredentials(req.rawHeaders) || isForeign(req)) return next();
-    observe(res, 'huawei');
+    observe(res, NAME);
     sendGateway(req, res, GATEWAY.routeNotFound, documented);
   });
 

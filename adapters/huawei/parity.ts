@@ -13,7 +13,7 @@
  */
 import type { ParityRequest, ScenarioContext, VendorParity, VendorSession } from '../parity/types';
 import { scenarioImages } from '../parity/images';
-import { IAM_TOKENS_PATH } from './index';
+import { IAM_TOKENS_PATH } from './routes';
 import { ALGORITHM, canonicalRequest, signature, stringToSign } from './signer';
 
 type HuaweiCredentials =
@@ -56,6 +56,7 @@ async function iamToken(creds: Extract<HuaweiCredentials, { kind: 'iam' }>, endp
 export const HUAWEI_PARITY: VendorParity = {
   vendor: 'huawei',
   scenarioVersion: 1,
+  hiddenHeaders: ['x-auth-token', 'x-subject-token', 'x-security-token', 'x-sdk-date'],
   credentialsShape:
     '{"huawei": {"accessKey": "AK", "secretKey": "SK", "projectId": "project id"}} or {"huawei": {"user": "IAM user", "password": "...", "domain": "account", "projectId": "project id", "iamEndpoint": "https://iam... (default: --endpoint)"}}',
   async session(credentials, scratch): Promise<VendorSession> {

@@ -8,7 +8,10 @@
  */
 import type { RouteMode } from '../config';
 import { LATENCY_WINDOW, OVERLAP_K_MAX } from './limits';
-import type { Hit, VendorName } from './vendors';
+import type { Hit } from '../vendor';
+
+/** A vendor adapter's name. */
+type VendorName = string;
 
 /** A bounded window of recent values, for percentiles. */
 class Window {

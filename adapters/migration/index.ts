@@ -19,7 +19,7 @@ import { AgreementStats } from './agreement';
 import { LOCAL_REPLAY_HEADER, UPSTREAM_TIMEOUT_MS_DEFAULT } from './limits';
 import { modeOf, uniformMode } from './modes';
 import { ReplayQueues, replayLocally, replayRequestOf, type Captured } from './shadow';
-import { VENDOR_RULES, type Call, type VendorName, type VendorRules } from './vendors';
+import type { Call, MigrationHooks, VendorAdapter } from '../vendor';
 
 export { AgreementStats, type LibraryFigures } from './agreement';
 export { registerMigrationMetrics } from './metrics';
@@ -33,7 +33,7 @@ const CAPTURE_MAX_BYTES = 16 * 1024 * 1024;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', LOCAL_REPLAY_HEADER]);
 
 interface Routed {
-  vendor: VendorName;
+  vendor: string;
   call: Call;
   mode: RouteMode;
   started: bigint;
@@ -48,6 +48,9 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** A vendor's hooks under the name they are reported by. */
+type VendorRules = MigrationHooks & { name: string };
+
 interface VendorRoute {
   rules: VendorRules;
   config: VendorMigrationConfig;
@@ -59,15 +62,17 @@ export interface Migration {
   stats: AgreementStats;
 }
 
-export function createMigration(config: MigrationConfig | undefined, log: Logger): Migration {
+/** `vendors`: the adapters mounted, in mount order (adapters/vendors.ts): the first that owns a request has it. */
+export function createMigration(config: MigrationConfig | undefined, vendors: readonly VendorAdapter[], log: Logger): Migration {
   const stats = new AgreementStats();
   const queues = new ReplayQueues((key, n) => {
     const [vendor, library] = key.split('\u001f');
-    stats.setPending(vendor as VendorName, library, n);
+    stats.setPending(vendor, library, n);
   });
   const secret = randomBytes(24).toString('hex');
-  const routes: VendorRoute[] = VENDOR_RULES.filter((rules) => config?.[rules.name]).map((rules) => {
-    const vendorConfig = config![rules.name]!;
+  const routes: VendorRoute[] = vendors.filter((v) => config?.[v.name]).map((v) => {
+    const vendorConfig = config![v.name]!;
+    const rules: VendorRules = { ...v.migration, name: v.name };
     return { rules, config: vendorConfig, proxy: vendorConfig.upstream ? upstreamProxy(rules, vendorConfig, stats, log) : undefined };
   });
 
@@ -92,7 +97,9 @@ export function createMigration(config: MigrationConfig | undefined, log: Logger
       delete req.headers[LOCAL_REPLAY_HEADER];
       if (replay === secret) return next();
     }
-    const route = routes.find((r) => r.rules.owns(req));
+    // The vendor whose request it is (the first in mount order that owns it); routed only when configured.
+    const owner = vendors.find((v) => v.owns(req));
+    const route = owner && routes.find((r) => r.rules.name === owner.name);
     if (!route) return next();
     route_(route, req, res, next).catch(next);
   });

@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { Request } from 'express';
 import { LOCAL_REPLAY_HEADER, SHADOW_QUEUE_MAX } from './limits';
-import type { CallKind } from './vendors';
+import type { CallKind } from '../vendor';
 
 export interface Captured {
   status: number;

@@ -6,6 +6,8 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { OPEN_MODE_DEFAULT_TENANT, type AuthConfig } from '../config';
+import type { Identity } from '../vendor';
+import { OperatorRefusal, UNAUTHORIZED } from './errors';
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,256})$/;
 
@@ -19,6 +21,16 @@ export function operatorTenant(auth: AuthConfig, authorization: string | undefin
     if (tenant.operator?.apiKeys?.some((k) => sameSecret(k, key))) return tenant.id;
   }
   return undefined;
+}
+
+/** Who the credentials name: an API key (never repeated here: it is the secret), or none in open mode. */
+export type OperatorPrincipal = { scheme: 'bearer' | 'none' };
+
+/** The caller in the adapter contract's shape (adapters/vendor.ts Identity), or the API's 401 thrown (OperatorRefusal). */
+export function identify(auth: AuthConfig, authorization: string | undefined): Identity<OperatorPrincipal> {
+  const tenant = operatorTenant(auth, authorization);
+  if (tenant === undefined) throw new OperatorRefusal(UNAUTHORIZED);
+  return { tenant, principal: { scheme: authorization === undefined ? 'none' : 'bearer' } };
 }
 
 function sameSecret(a: string, b: string): boolean {

@@ -86,9 +86,17 @@ function fromEngine(e: EngineError): OperatorError {
   }
 }
 
+/** A request refused with one of the API's own answers (e.g. 401 from auth.ts). */
+export class OperatorRefusal extends Error {
+  constructor(readonly answer: OperatorError) {
+    super(answer.message);
+  }
+}
+
 /** Any thrown value → the operator error to answer. Unknown errors are 500 without details. */
 export function toOperatorError(e: unknown): OperatorError {
   if (isEngineError(e)) return fromEngine(e);
+  if (e instanceof OperatorRefusal) return e.answer;
   if (e instanceof InjectedFault) return FAULT_ANSWERS[e.code as FaultStatus];
   if (e instanceof BodyTooLargeError) return { http: 413, status: STATUS.payloadTooLarge, message: `Request body exceeds ${e.limit} bytes.` };
   if (e instanceof BodyAbortedError) return { http: 400, status: STATUS.invalidParameter, message: e.message };
@@ -96,6 +104,11 @@ export function toOperatorError(e: unknown): OperatorError {
   // The router could not decode a path parameter (e.g. %E0%A4%A): the client's request, not our failure.
   if (e instanceof URIError) return { http: 400, status: STATUS.invalidParameter, message: 'The request path is not valid percent-encoding.' };
   return { http: 500, status: STATUS.internalError, message: 'Internal server error.' };
+}
+
+/** The API's envelope of an error (every error answer, the adapter's and migration's). */
+export function errorEnvelope(error: OperatorError): { status: string; message: string; data: null } {
+  return { status: error.status, message: error.message, data: null };
 }
 
 export const ROUTE_NOT_FOUND: OperatorError = { http: 404, status: STATUS.routeNotFound, message: 'No such API.' };

@@ -4,67 +4,48 @@
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { AuthConfig } from '../config';
 import { rawBody, parseJsonBody } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
-import { operatorTenant } from './auth';
-import { METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, UNAUTHORIZED, operatorFaultCatalog, toOperatorError, type OperatorError } from './errors';
+import { expressPath, faultOperations, type Identity } from '../vendor';
+import { errorEnvelope, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, operatorFaultCatalog, toOperatorError, type OperatorError } from './errors';
 import { BODY_LIMIT, PICTURE_FIELDS, PREFIX } from './limits';
-import * as ops from './operations';
+import type * as ops from './operations';
+import { ROUTES } from './routes';
 
 export { PREFIX };
 
-type Operation = (call: ops.Call) => Promise<unknown>;
-
-/** Every route of the API: method, path below the prefix, operation. */
-const ROUTES: Array<[method: 'get' | 'post', path: string, op: Operation]> = [
-  ['post', '/search/by-image', ops.searchByImage],
-  ['post', '/search/by-text', ops.searchByText],
-  ['post', '/image/add', ops.imageAdd],
-  ['post', '/image/delete', ops.imageDelete],
-  ['post', '/image/list', ops.imageList],
-  ['post', '/image/tasks/create', ops.tasksCreate],
-  ['get', '/image/tasks/results/:task_id', ops.tasksResults],
-  ['post', '/library/create', ops.libraryCreate],
-  ['post', '/library/list', ops.libraryList],
-  ['post', '/library/describe', ops.libraryDescribe],
-  ['post', '/library/delete', ops.libraryDelete],
-];
-
-/** An operation's name in the request log, metrics and fault rules: its path without parameters. */
-const operationName = (path: string) => path.slice(1).replace(/\/:.*$/, '');
+/** The vendor's name in metrics, the request log and fault rules. */
+export const NAME = 'operator';
 
 /** Codes, throttling code and operation names for fault injection (/_gateway/faults). */
-export const FAULT_CATALOG = operatorFaultCatalog(ROUTES.map(([, path]) => operationName(path)));
+export const FAULT_CATALOG = operatorFaultCatalog(faultOperations(ROUTES));
 
-declare module 'express-serve-static-core' {
-  interface Request {
-    tenant?: string;
-  }
-}
-
-export function operatorRouter(deps: ops.OperatorDeps, auth: AuthConfig, log: Logger): Router {
+/** The API's router, to mount at PREFIX. `authenticate` is auth.ts's, bound to the config. */
+export function operatorRouter(deps: ops.OperatorDeps, authenticate: (req: Request) => Identity, log: Logger): Router {
   const router = Router();
 
   const sendError = (res: Response, error: OperatorError) => {
     noteError(res, error.status);
-    res.status(error.http).json({ status: error.status, message: error.message, data: null });
+    res.status(error.http).json(errorEnvelope(error));
   };
 
   router.use((req, res, next) => {
-    observe(res, 'operator');
-    const tenant = operatorTenant(auth, req.headers.authorization);
-    if (tenant === undefined) return sendError(res, UNAUTHORIZED);
-    req.tenant = tenant;
+    observe(res, NAME);
+    try {
+      req.tenant = authenticate(req).tenant;
+    } catch (e) {
+      return sendError(res, toOperatorError(e));
+    }
     next();
   });
 
-  for (const [method, path, op] of ROUTES) {
+  for (const { method, path: route, operation, run } of ROUTES) {
+    const path = expressPath(route);
     router[method](path, rawBody(BODY_LIMIT, PICTURE_FIELDS), async (req: Request, res: Response) => {
       try {
-        observe(res, 'operator', operationName(path), req.tenant);
+        observe(res, NAME, operation, req.tenant);
         await injectFault(res);
-        const data = await op({
+        const data = await run({
           deps,
           tenant: req.tenant!,
           body: method === 'post' ? parseJsonBody(req) : undefined,

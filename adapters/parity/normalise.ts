@@ -20,7 +20,7 @@ export interface NormaliseRules {
 
 const REQUEST_ID_KEYS = new Set(['request_id', 'requestid', 'x-request-id', 'x-reqid', 'x-log']);
 const SCORE_KEYS = new Set(['score', 'sim']);
-/** Time taken to answer (Alibaba Head.SearchTime ...): a measurement, never behaviour. */
+/** Time taken to answer (e.g. Head.SearchTime): a measurement, never behaviour. */
 const DURATION_KEYS = new Set(['searchtime', 'took', 'elapsed', 'latency', 'cost_ms', 'duration']);
 const TIME_KEY = /(^|_|-)(time|date|at)$|[a-z](Time|Date|At)$/;
 const TIMESTAMP = /\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\b|\b\d{8}T\d{6}Z\b|\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT\b/g;

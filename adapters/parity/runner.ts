@@ -76,7 +76,7 @@ export async function runScenario(vendor: VendorParity, opts: RunOptions): Promi
       if (opts.dryRun) {
         if (sent >= limit) throw new BoundReached(`stopped at the request bound (${max}) before step ${name}`);
         sent++;
-        print(dryRunText(steps.length + 1, name, req, url, session.sign(req, url, body, stamp()), normaliser));
+        print(dryRunText(steps.length + 1, name, req, url, session.sign(req, url, body, stamp()), normaliser, vendor.hiddenHeaders ?? []));
         steps.push(recorded);
         return undefined;
       }
@@ -160,10 +160,9 @@ function parseBody(req: ParityRequest): unknown {
   }
 }
 
-const SECRET_HEADERS = /^(authorization|x-auth-token|x-subject-token|x-security-token|x-acs-signature-nonce|x-acs-security-token|x-sdk-date|x-acs-date|x-qiniu-date)$/i;
-
-function dryRunText(n: number, name: string, req: ParityRequest, url: URL, headers: Record<string, string>, normaliser: Normaliser): string {
-  const shown = Object.entries(headers).map(([k, v]) => `    ${k}: ${SECRET_HEADERS.test(k) ? '<removed>' : v}`);
+function dryRunText(n: number, name: string, req: ParityRequest, url: URL, headers: Record<string, string>, normaliser: Normaliser, hidden: string[]): string {
+  const secret = new Set(['authorization', ...hidden.map((h) => h.toLowerCase())]);
+  const shown = Object.entries(headers).map(([k, v]) => `    ${k}: ${secret.has(k.toLowerCase()) ? '<removed>' : v}`);
   const body = req.body === undefined ? '' : `\n    ${JSON.stringify(normaliser.value(parseBody(req)))}`;
   return `${String(n).padStart(2, '0')} ${name}\n  ${req.method} ${url.href}\n${shown.join('\n')}${body}`;
 }

@@ -79,4 +79,6 @@ export interface VendorParity {
   session(credentials: unknown, scratch: string): Promise<VendorSession>;
   /** Keys (anywhere in a body) whose non-empty string value is an opaque cursor / id to tokenise. */
   opaqueKeys?: string[];
+  /** Request headers of the vendor's signing that a dry run shows as <removed> (Authorization always is). */
+  hiddenHeaders?: string[];
 }

@@ -12,6 +12,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { OPEN_MODE_DEFAULT_TENANT, type AuthConfig } from '../config';
+import type { Identity } from '../vendor';
+import { ERRORS, QiniuRequestError } from './errors';
 
 /** The parts of a request the signature covers, as received. */
 export interface SignedRequest {
@@ -54,6 +56,17 @@ export function qiniuTenant(auth: AuthConfig, req: SignedRequest): string | unde
     }
   }
   return undefined;
+}
+
+/** Who the credentials name: the access key (none in open mode without Authorization). */
+export type QiniuPrincipal = { accessKey?: string; scheme?: Scheme };
+
+/** The caller in the adapter contract's shape (adapters/vendor.ts Identity), or the vendor's 401 "bad token" thrown. */
+export function identify(auth: AuthConfig, req: SignedRequest): Identity<QiniuPrincipal> {
+  const tenant = qiniuTenant(auth, req);
+  if (tenant === undefined) throw new QiniuRequestError(ERRORS.badToken);
+  const token = parseAuthorization(header(req.rawHeaders, 'authorization'));
+  return { tenant, principal: { accessKey: token?.accessKey, scheme: token?.scheme } };
 }
 
 function verifies(token: ParsedToken, secretKey: string, req: SignedRequest): boolean {

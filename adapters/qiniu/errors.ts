@@ -102,6 +102,11 @@ function fromEngine(err: EngineError): QiniuError {
   }
 }
 
+/** The vendor's envelope of an error (sent with the error's status). */
+export function errorBody(error: QiniuError): { error: string } {
+  return { error: error.message };
+}
+
 /** Any thrown value → the Qiniu error to answer. Unknown errors are 599 without details. */
 export function toQiniuError(err: unknown): QiniuError {
   if (err instanceof QiniuRequestError) return err.error;

@@ -8,71 +8,62 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config';
 import { parseJsonBody, rawBody } from '../http/raw-body';
 import { injectFault, noteError, observe } from '../http/observe';
-import { qiniuTenant } from './auth';
-import { ERRORS, isInternal, qiniuFaultCatalog, toQiniuError, type QiniuError } from './errors';
+import { expressPath, faultOperations, type Identity } from '../vendor';
+import { identify } from './auth';
+import { ERRORS, errorBody, isInternal, qiniuFaultCatalog, toQiniuError, type QiniuError } from './errors';
 import { BODY_LIMIT, PICTURE_FIELDS, PREFIX, SEARCH_THRESHOLD_DEFAULT } from './limits';
-import * as ops from './operations';
+import type * as ops from './operations';
+import { ROUTES } from './routes';
 
 export { PREFIX };
 
-type Operation = (call: ops.Call) => Promise<unknown>;
+/** The vendor's name in metrics, the request log and fault rules. */
+export const NAME = 'qiniu';
 
-/** Every route of the API: method, path below the prefix, operation (order as in the vendor's table). */
-const ROUTES: Array<[method: 'get' | 'post', path: string, op: Operation]> = [
-  ['post', '/group/:group/new', ops.groupNew],
-  ['post', '/group/:group/remove', ops.groupRemove],
-  ['post', '/group/:group/add', ops.imagesAdd],
-  ['post', '/group/:group/delete', ops.imagesDelete],
-  ['get', '/group', ops.groupList],
-  ['get', '/group/:group/info', ops.groupInfo],
-  ['get', '/group/:group', ops.imagesList],
-  ['post', '/group/:group/image', ops.imageInfo],
-  ['post', '/groups/search', ops.groupsSearch],
-  ['post', '/group/:group/search', ops.groupSearch],
-];
-
-/** Codes, throttling code and operation names (the operation functions' names) for /_gateway/faults. */
-export const FAULT_CATALOG = qiniuFaultCatalog(ROUTES.map(([, , op]) => op.name));
-
-declare module 'express-serve-static-core' {
-  interface Request {
-    tenant?: string;
-  }
-}
+/** Codes, throttling code and operation names for /_gateway/faults. */
+export const FAULT_CATALOG = qiniuFaultCatalog(faultOperations(ROUTES));
 
 const NO_BODY = Buffer.alloc(0);
 
+/** The credentials of a request as received (the signature covers the raw body: read it first). */
+export function authenticate(auth: GatewayConfig['auth'], req: Request): Identity {
+  return identify(auth, {
+    method: req.method,
+    target: req.originalUrl, // the request target exactly as received, prefix included
+    rawHeaders: req.rawHeaders,
+    body: req.rawBody ?? NO_BODY,
+  });
+}
+
+/** The API's router, to mount at PREFIX. */
 export function qiniuRouter(wiring: Omit<ops.QiniuDeps, 'searchThreshold'>, config: GatewayConfig, log: Logger): Router {
   const router = Router();
-  const auth = config.auth;
   const deps: ops.QiniuDeps = { ...wiring, searchThreshold: config.qiniu?.searchThreshold ?? SEARCH_THRESHOLD_DEFAULT };
 
   const sendError = (res: Response, error: QiniuError) => {
     noteError(res, String(error.http));
-    res.status(error.http).json({ error: error.message });
+    res.status(error.http).json(errorBody(error));
   };
 
-  router.use((_req, res, next) => (observe(res, 'qiniu'), next()));
+  router.use((_req, res, next) => (observe(res, NAME), next()));
   // The signature covers the body, so the body is read (raw) before anything else.
   router.use(rawBody(BODY_LIMIT, PICTURE_FIELDS));
   router.use((req, res, next) => {
-    const tenant = qiniuTenant(auth, {
-      method: req.method,
-      target: req.originalUrl, // the request target exactly as received, prefix included
-      rawHeaders: req.rawHeaders,
-      body: req.rawBody ?? NO_BODY,
-    });
-    if (tenant === undefined) return sendError(res, ERRORS.badToken);
-    req.tenant = tenant;
+    try {
+      req.tenant = authenticate(config.auth, req).tenant;
+    } catch (e) {
+      return sendError(res, toQiniuError(e));
+    }
     next();
   });
 
-  for (const [method, path, op] of ROUTES) {
+  for (const { method, path: route, operation, run } of ROUTES) {
+    const path = expressPath(route);
     router[method](path, async (req: Request, res: Response) => {
       try {
-        observe(res, 'qiniu', op.name, req.tenant);
+        observe(res, NAME, operation, req.tenant);
         await injectFault(res);
-        const data = await op({
+        const data = await run({
           deps,
           tenant: req.tenant!,
           group: (req.params as Record<string, string>).group ?? '',
@@ -88,7 +79,7 @@ export function qiniuRouter(wiring: Omit<ops.QiniuDeps, 'searchThreshold'>, conf
     });
   }
   // The path exists, the method does not.
-  for (const path of new Set(ROUTES.map(([, p]) => p))) router.all(path, (_req, res) => sendError(res, ERRORS.methodNotAllowed));
+  for (const path of new Set(ROUTES.map((r) => expressPath(r.path)))) router.all(path, (_req, res) => sendError(res, ERRORS.methodNotAllowed));
 
   router.use((_req, res) => sendError(res, ERRORS.routeNotFound));
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

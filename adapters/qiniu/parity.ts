@@ -43,6 +43,7 @@ export function signingString(req: ParityRequest, url: URL, contentType: string,
 export const QINIU_PARITY: VendorParity = {
   vendor: 'qiniu',
   scenarioVersion: 1,
+  hiddenHeaders: ['x-qiniu-date'],
   credentialsShape: '{"qiniu": {"accessKey": "AK", "secretKey": "SK"}}',
   opaqueKeys: ['marker'],
   async session(credentials, scratch): Promise<VendorSession> {

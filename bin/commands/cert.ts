@@ -113,7 +113,7 @@ export function trustHelp(files: SelfSignedFiles, port = DEFAULT_TLS_PORT): stri
   (or "server": {"tls": {"certFile": ..., "keyFile": ..., "port": ${port}}} in the config file)
 
 Clients must trust the CA ${ca}; nothing else changes, verification stays on:
-  Node.js (the Alibaba, Huawei and Qiniu SDKs, fetch):  NODE_EXTRA_CA_CERTS=${ca} node app.js
+  Node.js (the vendor SDKs, fetch):                     NODE_EXTRA_CA_CERTS=${ca} node app.js
   curl:                 curl --cacert ${ca} https://localhost:${port}/health
   Python requests:      REQUESTS_CA_BUNDLE=${ca} python app.py   (replaces the bundle: this CA only)
   Python ssl / urllib, Go, OpenSSL tools:  SSL_CERT_FILE=${ca}

@@ -1,9 +1,8 @@
 /**
  * isg import --library L [--vendor V] FILE|DIR
  *
- * Imports a manifest (JSON lines or CSV), a library folder written by `isg export`, a folder of images, an
- * Alibaba DumpMeta / increment.meta file (--vendor alibaba) or Qiniu group listings (--vendor qiniu) into
- * one library, with a progress bar, N batches at a time, and a journal: stop it any time (Ctrl-C, a crash)
+ * Imports a manifest (JSON lines or CSV), a library folder written by `isg export`, a folder of images, or
+ * a vendor's own export format (--vendor V: the vendor adapter's import reader) into one library, with a progress bar, N batches at a time, and a journal: stop it any time (Ctrl-C, a crash)
  * and run the same command again to go on where it stopped, with no entry done twice and none lost. It
  * ends with a report of the entries that failed (also written next to the journal).
  *
@@ -14,30 +13,25 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { IMAGE_LIMITS as ALIBABA_IMAGE_LIMITS } from '../../adapters/alibaba/limits';
-import { IMAGE_LIMITS as HUAWEI_IMAGE_LIMITS } from '../../adapters/huawei/limits';
 import { runImport, type ImportProgress } from '../../adapters/migration/importer';
 import { ManifestError } from '../../adapters/migration/manifest';
-import { readSource } from '../../adapters/migration/readers';
-import { VENDORS, type VendorName } from '../../adapters/migration/vendors';
-import { IMAGE_LIMITS as OPERATOR_IMAGE_LIMITS } from '../../adapters/operator/limits';
-import { IMAGE_LIMITS as QINIU_IMAGE_LIMITS } from '../../adapters/qiniu/limits';
+import { importVendors, readSource } from '../../adapters/migration/readers';
+import { DEFAULT_IMPORT_VENDOR, VENDORS } from '../../adapters/vendors';
 import { ModelRegistry } from '../../core/embed/registry';
 import { Engine } from '../../core/engine';
 import { AlreadyExistsError, isEngineError } from '../../core/errors';
 import { createUrlFetcher } from '../../core/net/fetch';
-import type { ImageLimits } from '../../core/image/types';
 import { LIBRARY_MODES, type LibraryMode } from '../../core/records';
 import { openStore } from '../../core/store/open-store';
 import { ConfigError, loadSettings, type Settings } from '../config';
 import { OPEN_MODE_DEFAULT_TENANT } from '../../adapters/config';
 
 export const IMPORT_USAGE = `  import --library L [--vendor V] FILE|DIR
-           import a manifest (.jsonl/.csv), a library folder (isg export), a folder of images, Alibaba
-           DumpMeta/increment.meta (--vendor alibaba), Qiniu group listings (--vendor qiniu) or operator
-           import lines (--vendor operator); resumable: run the same command again after a stop
+           import a manifest (.jsonl/.csv), a library folder (isg export), a folder of images, or a
+           vendor's own format (--vendor); resumable: run the same command again after a stop
            --tenant T         tenant owning the library (default ${OPEN_MODE_DEFAULT_TENANT})
-           --vendor V         ${VENDORS.join(', ')}: the source format and that vendor's image rules
+           --vendor V         ${VENDORS.map((v) => v.name).join(', ')}: the source format and that vendor's image rules
+                              (formats: ${importVendors().map((v) => `${v.name} ${v.importReader!.describe}`).join(', ')})
            --create MODE      create the library when missing (a library folder's library.json also does)
            --concurrency N    batches in flight (default 4)
            --batch N          images per batch (default 16)
@@ -47,13 +41,6 @@ export const IMPORT_USAGE = `  import --library L [--vendor V] FILE|DIR
            --config FILE  --data DIR
 `;
 
-/** Image rules per vendor: an import accepts what that vendor's API would. */
-const VENDOR_LIMITS: Record<VendorName, ImageLimits> = {
-  alibaba: ALIBABA_IMAGE_LIMITS,
-  huawei: HUAWEI_IMAGE_LIMITS,
-  qiniu: QINIU_IMAGE_LIMITS,
-  operator: OPERATOR_IMAGE_LIMITS,
-};
 
 export interface CommandIO {
   stdout: { write(s: string): unknown };
@@ -105,8 +92,10 @@ export async function importCommand(argv: string[], io: CommandIO = process, sig
     },
   });
   if (!values.library || positionals.length !== 1) throw new ConfigError(`usage: isg import --library L [--vendor V] FILE|DIR\n${IMPORT_USAGE}`);
-  const vendor = values.vendor as VendorName | undefined;
-  if (vendor !== undefined && !VENDORS.includes(vendor)) throw new ConfigError(`--vendor must be one of ${VENDORS.join(', ')}`);
+  const vendor = values.vendor;
+  // Image rules: an import accepts what that vendor's API would (without --vendor, the gateway's own API's).
+  const rules = vendor === undefined ? DEFAULT_IMPORT_VENDOR : VENDORS.find((v) => v.name === vendor);
+  if (!rules) throw new ConfigError(`--vendor must be one of ${VENDORS.map((v) => v.name).join(', ')}`);
   if (values.create !== undefined && !LIBRARY_MODES.includes(values.create as LibraryMode)) throw new ConfigError(`--create must be one of ${LIBRARY_MODES.join(', ')}`);
   const concurrency = positiveInt(values.concurrency, '--concurrency', 4);
   const batchSize = positiveInt(values.batch, '--batch', 16);
@@ -145,7 +134,7 @@ export async function importCommand(argv: string[], io: CommandIO = process, sig
       ref,
       entries: read.entries,
       baseDir: read.baseDir,
-      limits: VENDOR_LIMITS[vendor ?? 'operator'],
+      limits: rules.images.limits,
       fetchImage: createUrlFetcher({ allowHosts: settings.gateway.fetch.allowHosts, timeoutMs: settings.gateway.fetch.timeoutMs, maxBytes: settings.gateway.fetch.maxBytes }),
       journalFile,
       sourceId,

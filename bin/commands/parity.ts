@@ -7,29 +7,22 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ALIBABA_PARITY } from '../../adapters/alibaba/parity';
-import { HUAWEI_PARITY } from '../../adapters/huawei/parity';
-import { OPERATOR_PARITY } from '../../adapters/operator/parity';
 import { compareRecordings, formatTable } from '../../adapters/parity/diff';
 import { canWriteRecording, readRecording, writeRecording } from '../../adapters/parity/recording';
 import { CLEANUP_ALLOWANCE, DEFAULT_MAX_REQUESTS, DEFAULT_MAX_WAIT_MS, assertNoSecret, runScenario } from '../../adapters/parity/runner';
 import type { VendorParity } from '../../adapters/parity/types';
-import { QINIU_PARITY } from '../../adapters/qiniu/parity';
+import { VENDORS } from '../../adapters/vendors';
 import { ConfigError } from '../config';
 import type { CommandIO } from './import';
 
-export const PARITY_VENDORS: Record<string, VendorParity> = {
-  huawei: HUAWEI_PARITY,
-  alibaba: ALIBABA_PARITY,
-  qiniu: QINIU_PARITY,
-  operator: OPERATOR_PARITY,
-};
+/** Every vendor adapter that has a parity scenario, by name. */
+export const PARITY_VENDORS: Record<string, VendorParity> = Object.fromEntries(VENDORS.flatMap((v) => (v.parity ? [[v.name, v.parity]] : [])));
 
 export const PARITY_USAGE = `  parity record --vendor V --endpoint URL --credentials FILE --out DIR --yes-i-own-this-account
            run the vendor's fixed scenario against URL (normally the vendor's own endpoint) and write one
            normalised JSON file per step to DIR (no secret is written)
-           --vendor V             huawei, alibaba, qiniu or operator
-           --endpoint URL         e.g. https://imagesearch.cn-north-4.myhuaweicloud.com
+           --vendor V             ${Object.keys(PARITY_VENDORS).join(', ')}
+           --endpoint URL         the vendor's own endpoint, e.g. https://<region endpoint of the vendor>
            --credentials FILE     JSON, one entry per vendor (below)
            --out DIR              the recording folder (created; earlier step files replaced)
            --max-requests N       stop the scenario after N requests (default ${DEFAULT_MAX_REQUESTS}); cleanup still runs (≤ ${CLEANUP_ALLOWANCE} more)
@@ -39,7 +32,7 @@ export const PARITY_USAGE = `  parity record --vendor V --endpoint URL --credent
   parity check --recording DIR --endpoint URL [--credentials FILE]
            replay the recording's scenario against URL and print a step-by-step table, then
            "parity: N/M steps identical"; exit 0 only when every step is identical
-           --credentials FILE     as for record (optional against an open-mode gateway, except for alibaba)
+           --credentials FILE     as for record (optional against an open-mode gateway, unless the vendor's scenario needs them)
            --max-requests N, --max-wait S   as for record
            --out DIR              also write what URL answered as a recording
 

@@ -12,8 +12,8 @@ import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import sharp from 'sharp';
-import type { Engine } from '../../core/engine';
-import type { ImageRecord, LibraryRef } from '../../core/records';
+import type { Engine } from '../../../core/engine';
+import type { ImageRecord, LibraryRef } from '../../../core/records';
 
 export interface ConsoleDeps {
   engine: Engine;
@@ -35,7 +35,7 @@ export const THUMBNAIL_MAX_SIDE = 320;
 /** public/ beside this file, or in the source tree when running from dist/ (tsc copies no assets). */
 function publicDir(): string {
   const here = path.join(__dirname, 'public');
-  return existsSync(here) ? here : path.resolve(__dirname, '../../../adapters/console/public');
+  return existsSync(here) ? here : path.resolve(__dirname, '../../../../adapters/operator/console/public');
 }
 
 /** The console's pages load nothing from elsewhere; images are blob: URLs made from authenticated fetches. */
@@ -52,7 +52,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   router.get(CONSOLE_PATH, (req, res, next) => (req.originalUrl === CONSOLE_PATH ? res.redirect(301, `${CONSOLE_PATH}/`) : next()));
   const files = publicDir();
   if (existsSync(files)) router.use(CONSOLE_PATH, express.static(files, { index: 'index.html', fallthrough: true, maxAge: 0 }));
-  else deps.log.warn({ dir: files }, 'console files not found: /console is not served (copy adapters/console/public beside dist)');
+  else deps.log.warn({ dir: files }, 'console files not found: /console is not served (copy adapters/operator/console/public beside dist)');
 
   const api = Router();
   api.use((req, res, next) => {

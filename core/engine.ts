@@ -316,13 +316,12 @@ export class Engine {
   /** Search with the vector of an image already in a library. */
   async searchByStoredImage(ref: LibraryRef, id: string, query: SearchQuery, targets: LibraryRef[] = [ref]): Promise<SearchResult> {
     const libraries = await this.librariesOf(targets);
-    await this.library(ref);
+    const source = await this.library(ref);
     const vector = await this.store.getVector(ref, id);
     if (!vector) throw new NotFoundError('image', id);
     const queryViews = queryViewsOf(libraries);
     if (!queryViews) return { hits: await this.searchVector(libraries, vector, query) };
     // The stored image's own strips, where it has them, stand for the query's.
-    const source = await this.getLibrary(ref);
     const stored = source.views ? ((await this.store.getViews(ref, id)) ?? []) : [];
     const paired = queryViews.slice(1).flatMap((view) => {
       const i = source.views?.indexOf(view) ?? -1;

@@ -1,7 +1,8 @@
 /**
  * Views: several model inputs derived from ONE decode of a picture (the whole picture, its mirror, its
- * greyscale version, overlapping crops of about half the area, small rotations). A near-duplicate that was
- * mirrored, turned grey or cropped hard is close to one of the views even when it is far from the whole.
+ * greyscale version, overlapping crops of about half the area, small rotations, its top and bottom strips).
+ * A near-duplicate that was mirrored, turned grey, cropped hard or had a band pasted across it is close to
+ * one of the views even when it is far from the whole.
  *
  * The picture is decoded once, to raw RGB at a working size a few times the model's input (JPEG
  * shrink-on-load keeps that cheap); every view is cut from those raw pixels by sharp without decoding the

@@ -94,6 +94,15 @@ test.each(['crop-tl', 'crop-tr', 'crop-bl', 'crop-br', 'crop-c'] as const)('the 
   expect(dot(copy, viewVector)).toBeGreaterThan(dot(copy, await whole(picture)));
 });
 
+test.each(['strip-top', 'strip-bottom'] as const)('the %s view matches a copy cut to that strip', async (view) => {
+  const rect = cropRect(view, 1024, 768);
+  expect([rect.width, Math.abs(rect.height / 768 - 0.35) < 0.01]).toEqual([1024, true]);
+  const copy = await whole(await sharp(picture).extract(rect).jpeg({ quality: 85 }).toBuffer());
+  const viewVector = await viewOf(view);
+  expect(dot(copy, viewVector)).toBeGreaterThan(0.95);
+  expect(dot(copy, viewVector)).toBeGreaterThan(dot(copy, await whole(picture)));
+});
+
 test.each([
   ['rot+8', 8],
   ['rot-8', -8],

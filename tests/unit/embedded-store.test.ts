@@ -10,6 +10,7 @@ import { f, matches, type Filter } from '../../core/filter';
 import type { LibraryRef } from '../../core/records';
 import { openEmbeddedStore, type EmbeddedStore, type EmbeddedStoreOptions } from '../../core/store/embedded';
 import type { ImageWrite, SearchOptions } from '../../core/store/vector-store';
+import { PAGE_SIZE } from '../../core/store/embedded/schema';
 import { describeStoreContract, seededRandom } from './store-contract';
 
 function tempDir(): string {
@@ -345,6 +346,38 @@ describe('embedded store: local rules', () => {
     dir = tempDir();
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('makes a new database with PAGE_SIZE pages, and keeps an older one\'s 4 KB pages working', async () => {
+    const store = await openEmbeddedStore({ dir });
+    await store.close();
+    const pageSize = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    expect(pageSize(path.join(dir, 'store.sqlite'))).toBe(PAGE_SIZE);
+
+    const older = tempDir();
+    try {
+      const made = new Database(path.join(older, 'store.sqlite'));
+      made.pragma('page_size = 4096');
+      made.pragma('journal_mode = WAL');
+      made.close();
+      const reopened = await openEmbeddedStore({ dir: older });
+      const ref = { tenant: 't', name: 'old' };
+      await reopened.createLibrary({ ...ref, mode: 'general_search', model: 'm', createdAt: 0 });
+      const vector = new Float32Array(512).fill(1 / Math.sqrt(512));
+      await reopened.upsertImages(ref, [{ record: { id: 'a', tags: {}, hasImage: false, createdAt: 0, updatedAt: 0 }, vector }]);
+      expect((await reopened.search([ref], vector, { limit: 1 }))[0].record.id).toBe('a');
+      await reopened.close();
+      expect(pageSize(path.join(older, 'store.sqlite'))).toBe(4096);
+    } finally {
+      rmSync(older, { recursive: true, force: true });
+    }
+  });
 
   it('refuses a second open of the same directory', async () => {
     const store = await openEmbeddedStore({ dir });

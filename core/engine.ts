@@ -15,6 +15,7 @@ import { decodeForViews, discounted, undiscounted, viewTensors, type ViewName } 
 import type { CheckedImage, ImageLimits } from './image/types';
 import type { ImageRecord, Library, LibraryMode, LibraryRef, Region, Tags } from './records';
 import { LIBRARY_MODES } from './records';
+import { dot } from './store/inner-product';
 import type { ImageSelector, ListPage, VectorStore } from './store/vector-store';
 import { checkLibraryViews, mergeProbeHits, probesOf, queryViewsOf, type Probe } from './view-search';
 
@@ -321,11 +322,11 @@ export class Engine {
     if (!vector) throw new NotFoundError('image', id);
     const queryViews = queryViewsOf(libraries);
     if (!queryViews) return { hits: await this.searchVector(libraries, vector, query) };
-    // The stored image's own strips, where it has them, stand for the query's.
-    const stored = source.views ? ((await this.store.getViews(ref, id)) ?? []) : [];
+    // The stored image's own strips, where it has them, stand for the query's (rows in its views' order).
+    const rows = source.views ? [vector, ...((await this.store.getViews(ref, id)) ?? [])] : [vector];
     const paired = queryViews.slice(1).flatMap((view) => {
-      const i = source.views?.indexOf(view) ?? -1;
-      return i > 0 && stored[i - 1] ? [{ view, vector: stored[i - 1] }] : [];
+      const row = rows[source.views?.indexOf(view) ?? -1];
+      return row ? [{ view, vector: row }] : [];
     });
     return { hits: await this.searchVectors(libraries, probesOf(vector, paired), query) };
   }
@@ -382,11 +383,8 @@ export class Engine {
    * one batched model run. The first step of indexing a picture by its views.
    */
   async embedViews(input: ImageSource, views: readonly ViewName[], modelName = this.models.defaultModel): Promise<Float32Array[]> {
-    const model = await this.models.get(modelName);
     const { checked, region } = await this.prepared(input);
-    const spec = model.manifest.visual.preprocess;
-    const pixels = await decodeImage(checked, { region }, (image) => decodeForViews(image, spec));
-    return model.embedGroup(await viewTensors(pixels, views, spec));
+    return embedViewsOf(await this.models.get(modelName), checked, region, views);
   }
 
   /**
@@ -462,15 +460,13 @@ export class Engine {
       region = await detectSubject(checked);
       if (!region && requireSubject) return { vector: new Float32Array(0), noSubject: true };
     }
-    const spec = model.manifest.visual.preprocess;
     if (views && views.length > 0) {
-      const pixels = await decodeImage(checked, { region }, (image) => decodeForViews(image, spec));
-      const [vector, ...rest] = await model.embedGroup(await viewTensors(pixels, views as ViewName[], spec));
+      const [vector, ...rest] = await embedViewsOf(model, checked, region, views as ViewName[]);
       return { vector, views: rest.length > 0 ? rest : undefined, region };
     }
     // The size the pipeline yields, so CLIP-style preprocessing can use Immich's exact geometry.
     const source = region ? clampRegion(region, checked.width, checked.height) : checked;
-    const tensor = await decodeImage(checked, { region }, (image) => toTensor(image, spec, undefined, source));
+    const tensor = await decodeImage(checked, { region }, (image) => toTensor(image, model.manifest.visual.preprocess, undefined, source));
     return { vector: await model.embedImage(tensor), region };
   }
 
@@ -482,6 +478,13 @@ export class Engine {
       throw new QuotaExceededError('library_capacity', `library '${library.name}' holds at most ${library.capacity} images`);
     }
   }
+}
+
+/** The vectors of an image's views, in the order given: one decode, one model run admitted as one request. */
+async function embedViewsOf(model: LoadedModel, checked: CheckedImage, region: Region | undefined, views: readonly ViewName[]): Promise<Float32Array[]> {
+  const spec = model.manifest.visual.preprocess;
+  const pixels = await decodeImage(checked, { region }, (image) => decodeForViews(image, spec));
+  return model.embedGroup(await viewTensors(pixels, views, spec));
 }
 
 function bytesOf(image: ImageSource): Buffer {
@@ -519,11 +522,5 @@ function checkTags(library: Library, tags: Tags): void {
       throw new InvalidArgumentError('tags', `tag '${key}' is not one of the library's tag keys`);
     }
   }
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
 

@@ -46,8 +46,14 @@ export function libraryFromRow(row: LibraryRow): Library {
   if (row.tag_keys !== null) library.tagKeys = JSON.parse(row.tag_keys) as string[];
   if (row.capacity !== null) library.capacity = row.capacity;
   if (row.extra !== null) library.extra = JSON.parse(row.extra) as Record<string, unknown>;
-  if (row.views !== null) library.views = JSON.parse(row.views) as string[];
+  const views = viewsOfRow(row);
+  if (views) library.views = views;
   return library;
+}
+
+/** A library row's views (Library.views) without decoding the rest of the row: search reads them often. */
+export function viewsOfRow(row: LibraryRow): string[] | undefined {
+  return row.views === null ? undefined : (JSON.parse(row.views) as string[]);
 }
 
 export function imageFromRow(row: ImageRecordRow): ImageRecord {

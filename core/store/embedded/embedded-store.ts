@@ -35,6 +35,7 @@ import {
   imageFromRow,
   jsonOrNull,
   libraryFromRow,
+  viewsOfRow,
   vectorsToBlob,
   blobToVectors,
   type ImageRecordRow,
@@ -319,7 +320,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   // Images
 
   async upsertImages(ref: LibraryRef, writes: ImageWrite[]): Promise<void> {
-    const perImage = vectorsPerImage(libraryFromRow(this.requireLibrary(ref)));
+    const perImage = vectorsPerImage({ views: viewsOfRow(this.requireLibrary(ref)) });
     if (writes.length === 0) return;
     let dim: number | undefined;
     for (const w of writes) {
@@ -593,7 +594,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     for (const lib of libs) {
       if (lib.dimension === null || seen.has(lib.lib_id)) continue;
       seen.add(lib.lib_id);
-      const views = viewRows(libraryFromRow(lib).views, options.views);
+      // Only a search naming views needs the library's (the common search names none).
+      const views = options.views && viewRows(viewsOfRow(lib), options.views);
       if (views?.length === 0) continue;
       const runtime = this.runtimes.get(lib.lib_id) ?? (await this.runtime(lib));
       const ann = runtime.annFor(lib);
@@ -644,7 +646,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.changedWhileLoading.set(lib.lib_id, changed);
     try {
       const count = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
-      const vectors = new LibraryVectors(lib.dimension ?? 1, count, vectorsPerImage(libraryFromRow(lib)));
+      const vectors = new LibraryVectors(lib.dimension ?? 1, count, vectorsPerImage({ views: viewsOfRow(lib) }));
       const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.putStored(row.image_key, imageFromRow(row), row.vector);
       if (lib.dimension !== null) {
         for (let after = 0; ; ) {

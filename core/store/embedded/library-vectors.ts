@@ -10,6 +10,7 @@
  * snapshots of libraries without views are unchanged), image key * perImage + view otherwise.
  */
 import type { ImageRecord, Tags } from '../../records';
+import { dot } from '../inner-product';
 import { TagIndex } from './tag-index';
 
 export class LibraryVectors {
@@ -170,21 +171,4 @@ export class LibraryVectors {
     grown.set(this.matrix.subarray(0, (slots - 1) * this.stride));
     this.matrix = grown;
   }
-}
-
-/** Inner product, unrolled by four (V8 keeps the four sums in registers). */
-export function dot(a: Float32Array, b: Float32Array, offset: number, dim: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let j = 0;
-  for (; j + 3 < dim; j += 4) {
-    s0 += a[j] * b[offset + j];
-    s1 += a[j + 1] * b[offset + j + 1];
-    s2 += a[j + 2] * b[offset + j + 2];
-    s3 += a[j + 3] * b[offset + j + 3];
-  }
-  for (; j < dim; j++) s0 += a[j] * b[offset + j];
-  return s0 + s1 + s2 + s3;
 }

@@ -14,6 +14,7 @@ import { QdrantClient } from '@qdrant/js-client-rest';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../../errors';
 import { filterFields, matches, type Filter } from '../../filter';
 import { vectorsPerImage, type ImageRecord, type Library, type LibraryRef, type Tags } from '../../records';
+import { dot } from '../inner-product';
 import { checkViews, viewRows } from '../views';
 import type {
   ImageSelector,
@@ -436,7 +437,7 @@ export class QdrantStore implements VectorStore {
     const rowsOfLib = new Map<string, number[]>(); // lib key → the rows compared, when not all
     for (const lib of libs) {
       if (!lib.collection) continue;
-      const rows = viewRows(libraryFromPayload(lib).views, options.views);
+      const rows = options.views && viewRows(libraryFromPayload(lib).views, options.views);
       if (rows?.length === 0) continue;
       if (rows) rowsOfLib.set(lib.lib, rows);
       const names = byCollection.get(lib.collection) ?? new Map<string, string>();
@@ -560,7 +561,7 @@ export class QdrantStore implements VectorStore {
         .map((p) => {
           const rows = rowsOf(collection, p.vector);
           const allowed = rowsOfLib.get((p.payload as ImagePayload).lib) ?? rows.map((_, i) => i);
-          return { ...p, score: Math.max(...allowed.filter((i) => i < rows.length).map((i) => dotProduct(query, rows[i]))) };
+          return { ...p, score: Math.max(...allowed.filter((i) => i < rows.length).map((i) => dot(query, rows[i]))) };
         })
         .filter((p) => options.minSimilarity === undefined || p.score >= options.minSimilarity)
         .sort((a, b) => b.score - a.score || cmp((a.payload as ImagePayload).id, (b.payload as ImagePayload).id));
@@ -697,12 +698,6 @@ export class QdrantStore implements VectorStore {
 function rowsOf(collection: string, vector: unknown): Float32Array[] {
   if (isMultivectorCollection(collection)) return (vector as number[][]).map((row) => Float32Array.from(row));
   return [Float32Array.from(vector as number[])];
-}
-
-function dotProduct(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
 
 function cmp(a: string, b: string): number {

@@ -5,12 +5,14 @@
  */
 import path from 'node:path';
 import type { StoreConfig } from '../core/store/open-store';
+import type { Quantization } from '../core/store/embedded';
 import { QDRANT_DEFAULTS, type QdrantQuantization, type QdrantStoreOptions } from '../core/store/qdrant';
 
 /** The config file's `store` object as the schema allows it. */
 export interface StoreFileSection {
   kind?: 'embedded' | 'qdrant';
   annThreshold?: number;
+  indexQuantization?: Quantization;
   qdrant?: Partial<Omit<QdrantStoreOptions, 'hnsw' | 'quantization'>> & {
     hnsw?: Partial<QdrantStoreOptions['hnsw']>;
     quantization?: { kind: QdrantQuantization['kind']; alwaysRam?: boolean; quantile?: number; rescore?: boolean; oversampling?: number };
@@ -21,7 +23,7 @@ export class StoreSettingsError extends Error {}
 
 export function storeConfigFrom(section: StoreFileSection | undefined, env: NodeJS.ProcessEnv, dataDir: string): StoreConfig {
   const kind = env.ISG_STORE || section?.kind || 'embedded';
-  if (kind === 'embedded') return { kind, dir: path.join(dataDir, 'store'), annThreshold: section?.annThreshold };
+  if (kind === 'embedded') return { kind, dir: path.join(dataDir, 'store'), annThreshold: section?.annThreshold, indexQuantization: section?.indexQuantization };
   if (kind !== 'qdrant') throw new StoreSettingsError(`ISG_STORE must be embedded or qdrant, not '${kind}'`);
   const q = section?.qdrant ?? {};
   const url = env.ISG_QDRANT_URL || q.url;

@@ -3,16 +3,21 @@
  * composition root (bin/gateway.ts) and `isg store migrate` open stores through this one function.
  */
 import { openEmbeddedStore } from './embedded';
+import type { Quantization } from './embedded';
 import { openQdrantStore, type QdrantStoreOptions } from './qdrant';
 import type { VectorStore } from './vector-store';
 
 export type StoreConfig =
-  | { kind: 'embedded'; dir: string; annThreshold?: number }
+  | { kind: 'embedded'; dir: string; annThreshold?: number; indexQuantization?: Quantization }
   | { kind: 'qdrant'; qdrant: Partial<QdrantStoreOptions> & { url: string } };
 
 export const STORE_KINDS = ['embedded', 'qdrant'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 export function openStore(config: StoreConfig): Promise<VectorStore> {
-  return config.kind === 'qdrant' ? openQdrantStore(config.qdrant) : openEmbeddedStore({ dir: config.dir, annThreshold: config.annThreshold });
+  return config.kind === 'qdrant' ? openQdrantStore(config.qdrant) : openEmbeddedStore({
+        dir: config.dir,
+        annThreshold: config.annThreshold,
+        ...(config.indexQuantization ? { hnsw: { quantization: config.indexQuantization } } : {}),
+      });
 }

@@ -4,13 +4,15 @@
  * and a background build, which reads the library's own matrix while writes go on, ends up holding
  * every live image under its current vector.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clusteredVectors, type ClusteredData } from '../../bench/store-bench';
 import type { LibraryRef } from '../../core/records';
 import { openEmbeddedStore, type EmbeddedStore, type EmbeddedStoreOptions } from '../../core/store/embedded';
 import type { ImageWrite } from '../../core/store/vector-store';
+import { openStore } from '../../core/store/open-store';
+import { loadSettings } from '../../bin/config';
 import { describeStoreContract, seededRandom } from './store-contract';
 
 const DIM = 48;
@@ -115,6 +117,51 @@ describe('embedded store: quantized ANN index', () => {
       expect(await store.ensureAnnIndex(REF)).toMatchObject({ state: 'ready', source: 'snapshot', indexed: N });
       expect(await recallAt10(store, live, queries)).toBeGreaterThanOrEqual(0.97);
       await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Bytes per stored vector in a usearch snapshot (its second uint32: the file starts with the vectors). */
+function snapshotBytesPerVector(file: string): number {
+  const head = Buffer.alloc(8);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, 8, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return head.readUInt32LE(4);
+}
+
+describe('embedded store: the index quantization setting', () => {
+  it('goes from the config file (store.indexQuantization) to the snapshot the store builds; i8 by default', async () => {
+    const data = clusteredVectors(800, DIM, 17);
+    for (const [given, bytes] of [['f16', 2], [undefined, 1]] as const) {
+      const dir = tempDir();
+      try {
+        const configFile = path.join(dir, 'config.json');
+        writeFileSync(configFile, JSON.stringify({ store: { annThreshold: 500, ...(given ? { indexQuantization: given } : {}) } }));
+        const { store: config } = loadSettings({ dataDir: dir, configFile }, {});
+        const store = (await openStore(config)) as EmbeddedStore;
+        await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+        await store.upsertImages(REF, writesOf(data, 0, 800));
+        await store.ensureAnnIndex(REF);
+        await store.close();
+        expect(snapshotBytesPerVector(path.join(dir, 'store', 'ann', 'lib-1.usearch'))).toBe(DIM * bytes);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('refuses a quantization the index does not offer', () => {
+    const dir = tempDir();
+    try {
+      const configFile = path.join(dir, 'config.json');
+      writeFileSync(configFile, JSON.stringify({ store: { indexQuantization: 'i4' } }));
+      expect(() => loadSettings({ dataDir: dir, configFile }, {})).toThrow(/indexQuantization/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@ import { EmbeddedStore, type EmbeddedStoreOptions } from './embedded-store';
 
 export { EmbeddedStore, DEFAULT_ANN_THRESHOLD, type EmbeddedStoreOptions } from './embedded-store';
 export type { AnnStatus } from './library-runtime';
-export { DEFAULT_HNSW, type HnswParams } from './ann-index';
+export { DEFAULT_HNSW, type HnswParams, type Quantization } from './ann-index';
 export type { SearchPath } from './library-search';
 
 /**

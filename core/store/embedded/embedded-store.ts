@@ -74,8 +74,11 @@ export const DEFAULT_ANN_THRESHOLD = 20_000;
 const DB_FILE = 'store.sqlite';
 const ANN_DIR = 'ann';
 const IMAGES_DIR = 'images';
-/** Rows read per turn of the event loop while a library loads (~20 µs each at 512 dimensions). */
-const LOAD_CHUNK = 2000;
+/**
+ * Rows read per turn of the event loop while a library loads (~20 µs each at 512 dimensions): ~10 ms
+ * turns, so the searches answered from the snapshot meanwhile (cold-search.ts) wait little for them.
+ */
+const LOAD_CHUNK = 500;
 type Statement = Database.Statement<unknown[], unknown>;
 
 export type { AnnStatus } from './library-runtime';

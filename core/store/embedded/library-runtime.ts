@@ -109,6 +109,19 @@ export class LibraryRuntime {
     return undefined;
   }
 
+  /**
+   * Takes over a snapshot the store verified and mapped to answer while this copy loaded (cold-search.ts),
+   * or is still verifying: adopted when ready, as openSnapshot would, without reading the file again.
+   */
+  adoptOpening(opened: Promise<{ ann: AnnIndex; watermark: number } | undefined>): void {
+    this.snapshotTried = true;
+    this.opening = opened
+      .then((o) => {
+        if (o && this.host.isCurrent(this) && !this.ann) this.adoptSnapshot(o.ann, o.watermark);
+      })
+      .finally(() => (this.opening = undefined));
+  }
+
   /** annFor, then waits for a background build to finish (tests, bench, warm-up). */
   async ensureIndex(lib: () => LibraryRow): Promise<AnnStatus> {
     this.annFor(lib());

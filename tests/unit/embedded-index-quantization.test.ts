@@ -144,7 +144,7 @@ describe('embedded store: the index quantization setting', () => {
         const configFile = path.join(dir, 'config.json');
         writeFileSync(configFile, JSON.stringify({ store: { annThreshold: 500, ...(given ? { indexQuantization: given } : {}) } }));
         const { store: config } = loadSettings({ dataDir: dir, configFile }, {});
-        const store = (await openStore(config)) as EmbeddedStore;
+        const store = (await openStore(config!)) as EmbeddedStore;
         await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
         await store.upsertImages(REF, writesOf(data, 0, 800));
         await store.ensureAnnIndex(REF);

@@ -685,18 +685,21 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     const perImage = vectorsPerImage({ views: viewsOfRow(lib) });
     const opening = (async () => {
       const actual = await fileChecksumAsync(file).catch(() => undefined);
-      if (actual !== checksum || this.closed || this.runtimes.has(libId) || this.sql.libraryExists.get(libId) === undefined) return undefined;
+      if (actual !== checksum || this.closed || this.sql.libraryExists.get(libId) === undefined) return undefined;
       const ann = AnnIndex.openVerified(file, dim, this.hnsw, count);
       if (!ann) return undefined;
       // From here on nothing awaits: every write after the watermark is in `changed` (committed ones from
       // SQLite, later ones as noteChangedWhileLoading sees them).
       const changed = this.changedSince(libId, watermark);
-      this.coldChanged.set(libId, changed);
       const read = (key: number) => {
         const row = this.sql.rowByKey.get(key, libId) as (ImageRecordRow & { vector: Buffer }) | undefined;
         return row && { record: imageFromRow(row), vectors: blobToVector(row.vector) };
       };
       const cold = new ColdLibrary(ann, watermark, dim, perImage, changed, read);
+      // Loaded first (the copy was handed this opening): the copy adopts the mapped snapshot; no cold
+      // searches then.
+      if (this.runtimes.has(libId)) return cold;
+      this.coldChanged.set(libId, changed);
       this.cold.set(libId, cold);
       return cold;
     })();

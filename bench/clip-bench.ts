@@ -25,7 +25,7 @@ import { SessionWorker } from '../core/embed/session-worker';
 import { toTensor } from '../core/image/tensor';
 import { writeVitB32Random } from '../models/clip/build-vit-b32-random';
 import { makeScene } from '../tests/helpers/synthetic-images';
-import { cpuSeconds, startGatewayProcess } from './gateway-process';
+import { cpuByThread, cpuSeconds, startGatewayProcess, type ThreadKind } from './gateway-process';
 import { postJson } from './http-client';
 
 const MODEL_DIR = path.join(PACKAGE_ROOT, '.bench', 'vit-b32-random');
@@ -35,6 +35,8 @@ const MODEL = 'vit-b32-random';
 interface Pass {
   seconds: number;
   cpuSeconds: number;
+  /** The gateway's passes: CPU seconds per kind of thread. */
+  threads?: Record<ThreadKind, number>;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -91,6 +93,7 @@ export async function runClipBench(opts: { images: number; queries: number; conc
       let next = 0;
       let failures = 0;
       const cpu = cpuSeconds(gateway.child.pid!);
+      const threadsBefore = cpuByThread(gateway.child.pid!);
       const started = process.hrtime.bigint();
       await Promise.all(
         Array.from({ length: opts.concurrency }, async () => {
@@ -98,7 +101,10 @@ export async function runClipBench(opts: { images: number; queries: number; conc
         }),
       );
       if (failures > 0) throw new Error(`${failures} image/add requests failed`);
-      return { seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: cpuSeconds(gateway.child.pid!) - cpu };
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const threadsAfter = cpuByThread(gateway.child.pid!);
+      const threads = Object.fromEntries(Object.entries(threadsAfter).map(([k, v]) => [k, v - threadsBefore[k as ThreadKind]])) as Record<ThreadKind, number>;
+      return { seconds, cpuSeconds: cpuSeconds(gateway.child.pid!) - cpu, threads };
     };
     // Warm-ups, then alternating passes (the same ids are overwritten by each pass).
     await runBare();
@@ -132,6 +138,9 @@ export async function runClipBench(opts: { images: number; queries: number; conc
     log(`  operator image/add (HTTP)       ${rate(through).toFixed(1).padStart(8)} images/s   ${cpuPerImage(through).toFixed(1).padStart(6)} ms CPU/image`);
     log(`  ratio gateway/bare              ${ratio.toFixed(2).padStart(8)}   (target >= 0.90; passes ${through.map((p, i) => (bare[i].seconds / p.seconds).toFixed(2)).join(' ')})`);
     log(`  CPU ratio bare/gateway          ${(cpuPerImage(bare) / cpuPerImage(through)).toFixed(2).padStart(8)}   (what the ratio would be with every core busy)`);
+    const kinds: ThreadKind[] = ['onnxruntime', 'libvips', 'main', 'other'];
+    const perKind = kinds.map((k) => `${k} ${((1000 * median(through.map((p) => p.threads![k]))) / opts.images).toFixed(1)}`);
+    log(`  gateway CPU ms/image by thread  ${perKind.join(', ')}   (other: libuv pool, GC helpers)`);
     log(`  search/by-text p50, new text    ${uncached.toFixed(1).padStart(8)} ms`);
     log(`  search/by-text p50, cached text ${cached.toFixed(1).padStart(8)} ms`);
   } finally {

@@ -1,11 +1,13 @@
 /**
  * A gateway in a child process of its own, as clients meet it: the benchmark's load generator then does
- * not share the gateway's event loop. Started with `isg serve` on a free loopback port and its defaults.
+ * not share the gateway's event loop. Started with `isg serve` on a free loopback port and its defaults,
+ * with the V8 flags npm start gives it (bin/node-flags.ts).
  * Also what /proc tells about it (Linux): peak resident memory, CPU time used, and CPU time per kind of thread.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../bin/node-flags';
 import { BACKGROUND_NICE } from '../core/background-threads';
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -18,7 +20,7 @@ export interface GatewayProcess {
 
 /** `configFile`: a config file for the gateway (default none: every setting at its default). */
 export function startGatewayProcess(dataDir: string, options: { configFile?: string } = {}): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/bin/isg.js'), 'serve', '--port', '0', '--data', dataDir], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, path.join(ROOT, 'dist/bin/isg.js'), 'serve', '--port', '0', '--data', dataDir], {
     env: { ...process.env, ISG_LOG_LEVEL: 'info', ISG_CONFIG: options.configFile ?? '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

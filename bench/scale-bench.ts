@@ -12,6 +12,10 @@
  * searches (a tag matching 10 % and 1 %), and the restart: process start → first search answer, with the
  * longest event-loop stall while the library opened.
  *
+ * `--quantization` sets how the index stores vectors (default: the store's, DEFAULT_HNSW) on both sides. The
+ * store rescores the index's candidates exactly in float32 (over-fetching from an i8 index); bare usearch
+ * answers with its own top 10, so its recall shows what the quantization alone keeps.
+ *
  * With `--store qdrant` (QDRANT_URL names the server) the store side is a Qdrant, in collections of a
  * fresh prefix dropped afterwards; its memory and disk are the server's, not printed here.
  */
@@ -22,7 +26,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { exactSearch, Index, MetricKind } from 'usearch';
 import { f, type Filter } from '../core/filter';
-import { DEFAULT_HNSW, searchExpansion } from '../core/store/embedded/ann-index';
+import { DEFAULT_HNSW, overFetchOf, searchExpansion, type HnswParams, type Quantization } from '../core/store/embedded/ann-index';
 import { openEmbeddedStore, type EmbeddedStore } from '../core/store/embedded';
 import { QdrantStore } from '../core/store/qdrant';
 import type { VectorStore } from '../core/store/vector-store';
@@ -112,6 +116,7 @@ interface Job {
   dir: string;
   n: number;
   ef: number;
+  quantization: Quantization;
   started: number;
   /** The Qdrant to measure instead of the embedded store, and the collection prefix to use there. */
   qdrant?: { url: string; apiKey?: string; prefix: string };
@@ -119,7 +124,7 @@ interface Job {
 
 function openStore(job: Job): Promise<VectorStore> {
   if (job.qdrant) return Promise.resolve(new QdrantStore({ ...job.qdrant, collectionPrefix: job.qdrant.prefix, timeoutMs: 300_000 }));
-  return openEmbeddedStore({ dir: path.join(job.dir, 'store') });
+  return openEmbeddedStore({ dir: path.join(job.dir, 'store'), hnsw: { quantization: job.quantization } });
 }
 
 /** Waits until the library's index is complete (embedded: built or loaded; Qdrant: every point indexed). */
@@ -141,7 +146,7 @@ function bareIndex(job: Job): Index {
   return new Index({
     dimensions: DIM,
     metric: MetricKind.IP,
-    quantization: DEFAULT_HNSW.quantization,
+    quantization: job.quantization,
     connectivity: DEFAULT_HNSW.connectivity,
     expansion_add: DEFAULT_HNSW.expansionAdd,
     expansion_search: job.ef,
@@ -305,8 +310,11 @@ function runChild(job: Omit<Job, 'started'>): Promise<Record<string, number>> {
 }
 
 
-export async function runScaleBench(opts: { n: number; qdrant?: { url: string; apiKey?: string }; log: (line: string) => void }): Promise<void> {
+export async function runScaleBench(opts: { n: number; qdrant?: { url: string; apiKey?: string }; quantization?: string; log: (line: string) => void }): Promise<void> {
   const { n, log } = opts;
+  const quantization = (opts.quantization ?? DEFAULT_HNSW.quantization) as Quantization;
+  const kinds: Array<HnswParams['quantization']> = ['f32', 'f16', 'bf16', 'i8'];
+  if (!kinds.includes(quantization)) throw new Error(`--quantization ${quantization}: one of ${kinds.join(', ')}`);
   const qdrant = opts.qdrant && { ...opts.qdrant, prefix: `isgscale-${process.pid}` };
   const storeName = qdrant ? `Qdrant at ${qdrant.url}` : 'embedded store';
   const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-scale-'));
@@ -333,14 +341,14 @@ export async function runScaleBench(opts: { n: number; qdrant?: { url: string; a
     log(`  data and exact answers ready in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     const ef = searchExpansion(n, DEFAULT_HNSW); // the store's own choice for this size, so both sides use it
     const rawMiB = mib(n * DIM * 4);
-    const bare = await runChild({ side: 'bare', dir, n, ef });
-    const bareRestart = await runChild({ side: 'bare-restart', dir, n, ef });
-    const store = await runChild({ side: 'store', dir, n, ef, qdrant });
-    const restart = await runChild({ side: 'store-restart', dir, n, ef, qdrant });
+    const bare = await runChild({ side: 'bare', dir, n, ef, quantization });
+    const bareRestart = await runChild({ side: 'bare-restart', dir, n, ef, quantization });
+    const store = await runChild({ side: 'store', dir, n, ef, quantization, qdrant });
+    const restart = await runChild({ side: 'store-restart', dir, n, ef, quantization, qdrant });
     const server = 'on the server';
     const row = (label: string, s: string, b: string, goal: string) => log(`  ${label.padEnd(42)}${s.padStart(26)}  ${b.padStart(30)}   ${goal}`);
     const ms = (v: number) => `${v.toFixed(2)} ms`;
-    log(`  settings: connectivity ${DEFAULT_HNSW.connectivity}, expansion_add ${DEFAULT_HNSW.expansionAdd}, expansion_search ${ef}, ${DEFAULT_HNSW.quantization}; raw vectors ${rawMiB.toFixed(0)} MiB`);
+    log(`  settings: connectivity ${DEFAULT_HNSW.connectivity}, expansion_add ${DEFAULT_HNSW.expansionAdd}, expansion_search ${ef}, quantization ${quantization}${qdrant ? '' : ` (store: ${overFetchOf(quantization)}x candidates, rescored in f32)`}; raw vectors ${rawMiB.toFixed(0)} MiB`);
     row('figure', storeName, 'bare usearch', 'goal');
     row('build: insert + index (s)', `${store.insertS.toFixed(0)} + ${(store.buildS - store.insertS).toFixed(0)} = ${store.buildS.toFixed(0)}`, bare.buildS.toFixed(0), `<= 1.1x bare (${(store.buildS / bare.buildS).toFixed(2)}x)`);
     row('RSS after build / raw', qdrant ? server : `${store.rssMiB.toFixed(0)} MiB = ${(store.rssMiB / rawMiB).toFixed(2)}x`, `${bare.rssMiB.toFixed(0)} MiB = ${(bare.rssMiB / rawMiB).toFixed(2)}x`, '<= 1.3x raw');

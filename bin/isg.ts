@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
 /**
  * isg — the image-search-gateway command line: serve, cert, models, store, import, export, parity (isg --help).
  * In a checkout it runs as `npx isg …` (package.json's bin, built by `npm ci`'s prepare step).
@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadSettings } from './config';
 import { startGateway } from './gateway';
+import { missingNodeFlags } from './node-flags';
 
 const SERVE_USAGE = `  serve    serve the gateway
            --port N       port (ISG_PORT, default 8080)
@@ -68,6 +69,8 @@ async function serve(argv: string[]): Promise<void> {
     process.stderr.write(`isg serve --tls-self-signed: ${files.ca} is the CA to trust\n${trustHelp(files, settings.tls!.port)}`);
   }
   const gateway = await startGateway(settings);
+  const missing = missingNodeFlags();
+  if (missing.length > 0) gateway.log.info({ missing }, 'node started without the gateway\'s V8 flags: ingest spends more CPU on garbage collection (bin/node-flags.ts)');
   const stop = (signal: string) => {
     gateway.log.info({ signal }, 'shutting down');
     gateway.close().then(

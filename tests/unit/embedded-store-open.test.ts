@@ -87,6 +87,60 @@ describe('embedded store: memory-mapped snapshots', () => {
     }
     await store.close();
   });
+  describe('before the rows are loaded (cold-search.ts)', () => {
+    // 100 rows per loop turn: the load takes 30 turns, and searches made between them meet it unfinished.
+    const cold = (): EmbeddedStoreOptions => ({ ...options(), loadChunkRows: 100 });
+    const ids = (hits: Array<{ record: { id: string }; similarity: number }>) => hits.map((h) => [h.record.id, h.similarity]);
+
+    it('answers from the mapped snapshot while the library loads, as the loaded library answers', async () => {
+      const rnd = seededRandom(5);
+      const queries = Array.from({ length: 20 }, () => data.query(rnd));
+      const store = await openEmbeddedStore(cold());
+      expect(await store.openColdSnapshot(BIG)).toBe(true);
+      const early = [];
+      for (const q of queries) early.push(ids(await store.search([BIG], q, { limit: 10 })));
+      expect(await store.annStatus(BIG)).toMatchObject({ state: 'building', source: 'snapshot', lastSearchPath: 'ann-snapshot', images: N });
+      // Loaded, the library takes the snapshot over (no second verification) and answers from it alike.
+      expect(await store.ensureAnnIndex(BIG)).toMatchObject({ state: 'ready', source: 'snapshot', indexed: N });
+      const late = [];
+      for (const q of queries) late.push(ids(await store.search([BIG], q, { limit: 10 })));
+      expect((await store.annStatus(BIG)).lastSearchPath).toBe('ann');
+      expect(early).toEqual(late);
+      expect(early.every((page) => page.length === 10)).toBe(true);
+      await store.close();
+    });
+
+    it('sees writes made after the snapshot and while the library loads, never the index over them', async () => {
+      let store = await openEmbeddedStore({ ...options(), persistIndexOnClose: false });
+      await store.ensureAnnIndex(BIG);
+      // After the snapshot's watermark, before the restart: v0 moves next to v1's vector; v2 is deleted.
+      const v1 = data.vectors.slice(1 * DIM, 2 * DIM);
+      await store.upsertImages(BIG, [{ record: { id: 'v0', tags: { mod: 0 }, hasImage: false, createdAt: 0, updatedAt: 0 }, vector: v1 }]);
+      await store.close(); // the snapshot stays as it was
+      store = await openEmbeddedStore(cold());
+      expect(await store.openColdSnapshot(BIG)).toBe(true);
+      const v2 = data.vectors.slice(2 * DIM, 3 * DIM);
+      const v3 = data.vectors.slice(3 * DIM, 4 * DIM);
+      expect((await store.search([BIG], v2, { limit: 1 }))[0].record.id).toBe('v2');
+      // While the library loads: v2 goes, and a new image takes v3's vector.
+      await store.deleteImages(BIG, { ids: ['v2'] });
+      await store.upsertImages(BIG, [{ record: { id: 'new', tags: { mod: 0 }, hasImage: false, createdAt: 0, updatedAt: 0 }, vector: v3 }]);
+      const check = async () => {
+        const nearV1 = await store.search([BIG], v1, { limit: 2 });
+        expect(nearV1.map((h) => h.record.id).sort()).toEqual(['v0', 'v1']);
+        expect((await store.search([BIG], v2, { limit: 20 })).map((h) => h.record.id)).not.toContain('v2');
+        expect((await store.search([BIG], v3, { limit: 2 })).map((h) => h.record.id).sort()).toEqual(['new', 'v3']);
+        const filtered = await store.search([BIG], v3, { limit: 5, filter: { kind: 'cmp', field: 'mod', op: '=', value: 3 } });
+        expect(filtered.length).toBe(5);
+        for (const h of filtered) expect(h.record.tags.mod).toBe(3);
+      };
+      await check();
+      expect((await store.annStatus(BIG)).lastSearchPath).toBe('ann-snapshot');
+      await store.ensureAnnIndex(BIG);
+      await check();
+      await store.close();
+    });
+  });
 });
 
 describe('filtered search: the same filter again after writes', () => {

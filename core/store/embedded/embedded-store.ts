@@ -27,7 +27,8 @@ import type {
   TaskRecord,
   VectorStore,
 } from '../vector-store';
-import { DEFAULT_HNSW, type HnswParams } from './ann-index';
+import { AnnIndex, DEFAULT_HNSW, fileChecksumAsync, type HnswParams } from './ann-index';
+import { ColdLibrary } from './cold-search';
 import {
   blobToVector,
   copyRecord,
@@ -65,14 +66,19 @@ export interface EmbeddedStoreOptions {
    * 'inline': built on the spot by the search that needs it (tests; tiny deployments).
    */
   indexBuild?: 'background' | 'inline';
+  /** Rows read per turn of the event loop while a library loads (default LOAD_CHUNK; tests lower it). */
+  loadChunkRows?: number;
 }
 
 export const DEFAULT_ANN_THRESHOLD = 20_000;
 const DB_FILE = 'store.sqlite';
 const ANN_DIR = 'ann';
 const IMAGES_DIR = 'images';
-/** Rows read per turn of the event loop while a library loads (~20 µs each at 512 dimensions). */
-const LOAD_CHUNK = 2000;
+/**
+ * Rows read per turn of the event loop while a library loads (~20 µs each at 512 dimensions): ~10 ms
+ * turns, so the searches answered from the snapshot meanwhile (cold-search.ts) wait little for them.
+ */
+const LOAD_CHUNK = 500;
 type Statement = Database.Statement<unknown[], unknown>;
 
 export type { AnnStatus } from './library-runtime';
@@ -87,11 +93,19 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   readonly hnsw: HnswParams;
   readonly indexBuild: 'background' | 'inline';
   private readonly persistIndexOnClose: boolean;
+  private readonly loadChunk: number;
   private readonly runtimes = new Map<number, LibraryRuntime>();
   /** Libraries whose in-memory copy is being read from SQLite, a chunk per turn of the event loop. */
   private readonly loading = new Map<number, Promise<LibraryRuntime>>();
   /** Keys written or deleted in a library while it loads: read again once the load is through. */
   private readonly changedWhileLoading = new Map<number, Set<number>>();
+  /**
+   * Libraries answered from their mapped snapshot while they load (cold-search.ts): the opening (checksum,
+   * then map), and once open, the library itself and the keys written since the snapshot.
+   */
+  private readonly coldOpening = new Map<number, Promise<ColdLibrary | undefined>>();
+  private readonly cold = new Map<number, ColdLibrary>();
+  private readonly coldChanged = new Map<number, Set<number>>();
   private readonly releaseLock: () => void;
   /** Store-wide write counter; every write transaction takes the next value. */
   private version: number;
@@ -105,6 +119,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.annDir = path.join(options.dir, ANN_DIR);
     fs.mkdirSync(this.annDir, { recursive: true });
     this.annThreshold = Math.max(1, options.annThreshold ?? DEFAULT_ANN_THRESHOLD);
+    this.loadChunk = Math.max(1, options.loadChunkRows ?? LOAD_CHUNK);
     this.hnsw = { ...DEFAULT_HNSW, ...options.hnsw };
     this.persistIndexOnClose = options.persistIndexOnClose ?? true;
     this.indexBuild = options.indexBuild ?? 'background';
@@ -312,6 +327,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   private async dropRuntime(libId: number): Promise<void> {
     const runtime = this.runtimes.get(libId);
     this.runtimes.delete(libId);
+    this.forgetCold(libId);
     fs.rmSync(this.snapshotFile(libId), { force: true });
     await runtime?.cancelBuild();
   }
@@ -597,21 +613,18 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       // Only a search naming views needs the library's (the common search names none).
       const views = options.views && viewRows(viewsOfRow(lib), options.views);
       if (views?.length === 0) continue;
-      const runtime = this.runtimes.get(lib.lib_id) ?? (await this.runtime(lib));
+      const libOptions = { need, filter: options.filter, minSimilarity: options.minSimilarity, distinctItem: options.distinctItem, excludeIds, views };
+      const ready = await this.runtimeOrCold(lib);
+      if (ready instanceof ColdLibrary) {
+        const hits = ready.search(query, libOptions);
+        if (hits) {
+          for (const h of hits) merged.push({ library: lib.name, record: h.record, similarity: h.score });
+          continue;
+        }
+      }
+      const runtime = ready instanceof ColdLibrary ? await this.runtime(lib) : ready;
       const ann = runtime.annFor(lib);
-      const { hits, path: searchPath } = await searchLibrary(
-        runtime.vectors,
-        query,
-        {
-          need,
-          filter: options.filter,
-          minSimilarity: options.minSimilarity,
-          distinctItem: options.distinctItem,
-          excludeIds,
-          views,
-        },
-        { annThreshold: this.annThreshold, ann },
-      );
+      const { hits, path: searchPath } = await searchLibrary(runtime.vectors, query, libOptions, { annThreshold: this.annThreshold, ann });
       runtime.lastPath = searchPath;
       for (const h of hits) merged.push({ library: lib.name, record: h.record, similarity: h.score });
     }
@@ -641,6 +654,69 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return loading;
   }
 
+  /**
+   * The library's loaded copy when it is ready, else (a large library with a snapshot, after a start) what
+   * comes first of the loaded copy and its mapped snapshot (cold-search.ts): the snapshot is verified and
+   * mapped in about a second per million images, the rows take several.
+   */
+  private async runtimeOrCold(lib: LibraryRow): Promise<LibraryRuntime | ColdLibrary> {
+    const ready = this.runtimes.get(lib.lib_id);
+    if (ready) return ready;
+    const loading = this.runtime(lib);
+    const loaded = this.runtimes.get(lib.lib_id); // a small library loads at once
+    if (loaded) return loaded;
+    const cold = this.cold.get(lib.lib_id);
+    if (cold?.usable) return cold;
+    const opening = this.openCold(lib);
+    if (!opening) return loading;
+    const coldOrLoaded = opening.then<LibraryRuntime | ColdLibrary>((c) => (c?.usable ? c : loading));
+    return Promise.race([loading, coldOrLoaded]);
+  }
+
+  /** Starts verifying and mapping the library's snapshot for cold searches, when it has one worth it. */
+  private openCold(lib: LibraryRow): Promise<ColdLibrary | undefined> | undefined {
+    const started = this.coldOpening.get(lib.lib_id);
+    if (started) return started;
+    const { lib_id: libId, ann_version: watermark, ann_checksum: checksum, dimension: dim } = lib;
+    if (this.indexBuild !== 'background' || watermark === null || checksum === null || dim === null) return undefined;
+    const count = (this.sql.countImages.get(libId) as { n: number }).n;
+    const file = this.snapshotFile(libId);
+    if (count < this.annThreshold || !fs.existsSync(file)) return undefined;
+    const perImage = vectorsPerImage({ views: viewsOfRow(lib) });
+    const opening = (async () => {
+      const actual = await fileChecksumAsync(file).catch(() => undefined);
+      if (actual !== checksum || this.closed || this.runtimes.has(libId) || this.sql.libraryExists.get(libId) === undefined) return undefined;
+      const ann = AnnIndex.openVerified(file, dim, this.hnsw, count);
+      if (!ann) return undefined;
+      // From here on nothing awaits: every write after the watermark is in `changed` (committed ones from
+      // SQLite, later ones as noteChangedWhileLoading sees them).
+      const changed = this.changedSince(libId, watermark);
+      this.coldChanged.set(libId, changed);
+      const read = (key: number) => {
+        const row = this.sql.rowByKey.get(key, libId) as (ImageRecordRow & { vector: Buffer }) | undefined;
+        return row && { record: imageFromRow(row), vectors: blobToVector(row.vector) };
+      };
+      const cold = new ColdLibrary(ann, watermark, dim, perImage, changed, read);
+      this.cold.set(libId, cold);
+      return cold;
+    })();
+    this.coldOpening.set(libId, opening);
+    return opening;
+  }
+
+  /** The loaded copy takes over the snapshot a cold opening verified (or is verifying), instead of reading it again. */
+  private handOverCold(runtime: LibraryRuntime): void {
+    const opening = this.coldOpening.get(runtime.libId);
+    this.forgetCold(runtime.libId);
+    if (opening) runtime.adoptOpening(opening.then((c) => c && { ann: c.ann, watermark: c.watermark }));
+  }
+
+  private forgetCold(libId: number): void {
+    this.coldOpening.delete(libId);
+    this.cold.delete(libId);
+    this.coldChanged.delete(libId);
+  }
+
   private async loadRuntime(lib: LibraryRow): Promise<LibraryRuntime> {
     const changed = new Set<number>();
     this.changedWhileLoading.set(lib.lib_id, changed);
@@ -650,9 +726,9 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.putStored(row.image_key, imageFromRow(row), row.vector);
       if (lib.dimension !== null) {
         for (let after = 0; ; ) {
-          const rows = this.sql.loadChunk.all(lib.lib_id, after, LOAD_CHUNK) as Array<ImageRecordRow & { vector: Buffer }>;
+          const rows = this.sql.loadChunk.all(lib.lib_id, after, this.loadChunk) as Array<ImageRecordRow & { vector: Buffer }>;
           rows.forEach(put);
-          if (rows.length < LOAD_CHUNK) break;
+          if (rows.length < this.loadChunk) break;
           after = rows[rows.length - 1].image_key;
           await new Promise((resolve) => setImmediate(resolve));
           this.checkOpen();
@@ -666,7 +742,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       }
       const runtime = new LibraryRuntime(this, lib.lib_id, vectors, lib.ann_version);
       const current = this.sql.libraryExists.get(lib.lib_id) !== undefined;
-      if (current && !this.closed) this.runtimes.set(lib.lib_id, runtime);
+      if (current && !this.closed) {
+        this.runtimes.set(lib.lib_id, runtime);
+        this.handOverCold(runtime);
+      }
       return runtime;
     } finally {
       this.changedWhileLoading.delete(lib.lib_id);
@@ -674,8 +753,9 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   }
 
   private noteChangedWhileLoading(libId: number, keys: number[]): void {
-    const changed = this.changedWhileLoading.get(libId);
-    if (changed) for (const key of keys) changed.add(key);
+    for (const changed of [this.changedWhileLoading.get(libId), this.coldChanged.get(libId)]) {
+      if (changed) for (const key of keys) changed.add(key);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -690,11 +770,25 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return runtime.ensureIndex(() => this.requireLibrary(ref));
   }
 
+  /**
+   * Verifies and maps the library's snapshot to answer from before its rows are loaded, as the first search
+   * after a start does beside the load (cold-search.ts); resolves whether searches can be answered from it.
+   */
+  async openColdSnapshot(ref: LibraryRef): Promise<boolean> {
+    const lib = this.requireLibrary(ref);
+    if (this.runtimes.has(lib.lib_id)) return false;
+    return (await this.openCold(lib))?.usable ?? false;
+  }
+
   async annStatus(ref: LibraryRef): Promise<AnnStatus> {
     const lib = this.requireLibrary(ref);
     const runtime = this.runtimes.get(lib.lib_id);
     if (!runtime) {
-      return { images: (this.sql.countImages.get(lib.lib_id) as { n: number }).n, state: 'none', indexed: 0 };
+      const images = (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
+      const cold = this.cold.get(lib.lib_id);
+      if (!cold) return { images, state: 'none', indexed: 0 };
+      // Loading, answered from the mapped snapshot meanwhile.
+      return { images, state: 'building', source: 'snapshot', indexed: cold.ann.size, ...(cold.lastPath ? { lastSearchPath: cold.lastPath } : {}) };
     }
     return runtime.status();
   }

@@ -109,6 +109,19 @@ export class LibraryRuntime {
     return undefined;
   }
 
+  /**
+   * Takes over a snapshot the store verified and mapped to answer while this copy loaded (cold-search.ts),
+   * or is still verifying: adopted when ready, as openSnapshot would, without reading the file again.
+   */
+  adoptOpening(opened: Promise<{ ann: AnnIndex; watermark: number } | undefined>): void {
+    this.snapshotTried = true;
+    this.opening = opened
+      .then((o) => {
+        if (o && this.host.isCurrent(this) && !this.ann) this.adoptSnapshot(o.ann, o.watermark);
+      })
+      .finally(() => (this.opening = undefined));
+  }
+
   /** annFor, then waits for a background build to finish (tests, bench, warm-up). */
   async ensureIndex(lib: () => LibraryRow): Promise<AnnStatus> {
     this.annFor(lib());
@@ -231,19 +244,37 @@ export class LibraryRuntime {
     }
   }
 
-  /** Starts a background build of the index unless one is running or has failed. */
+  /**
+   * Starts a background build of the index unless one is running or has failed. The worker reads the
+   * library's own matrix a chunk at a time (no copy of it is made), under the image keys the slots held
+   * when the build started; a slot written or moved out of meanwhile may have been read in any state,
+   * so the key it held joins the changes replayed on the finished index.
+   */
   private startBuild(): void {
     if (this.build || this.buildFailed !== undefined || !this.host.isCurrent(this)) return;
     const v = this.vectors;
     const watermark = this.host.currentVersion();
     const tmp = `${this.host.snapshotFile(this.libId)}.build-${process.pid}-${watermark}`;
-    const job = buildInWorker(v.dim, this.host.hnsw, v.rowKeys(), v.matrix, tmp);
+    const slotKeys = v.keys.slice(0, v.size);
+    const changes = new Set<number>();
+    v.watchSlots((slot) => {
+      if (slot < slotKeys.length) changes.add(slotKeys[slot]);
+    });
+    const { dim, perImage } = v;
+    const job = buildInWorker(dim, this.host.hnsw, {
+      rows: slotKeys.length * perImage,
+      read: (from, to) => ({
+        keys: BigUint64Array.from({ length: to - from }, (_, i) => BigInt(v.rowKey(slotKeys[Math.floor((from + i) / perImage)], (from + i) % perImage))),
+        vectors: v.matrix.slice(from * dim, to * dim),
+      }),
+    }, tmp);
     const build: PendingBuild = {
       job,
       watermark,
-      changes: new Set(),
+      changes,
       finished: job.done.then(
         ({ file, checksum }) => {
+          v.watchSlots(undefined);
           try {
             this.finishBuild(build, file, checksum);
           } catch (e) {
@@ -252,6 +283,7 @@ export class LibraryRuntime {
           }
         },
         (e: unknown) => {
+          v.watchSlots(undefined);
           fs.rmSync(tmp, { force: true });
           if (this.build === build) {
             this.build = undefined;

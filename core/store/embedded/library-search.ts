@@ -29,8 +29,11 @@ export interface SearchPlan {
   ann?: AnnIndex;
 }
 
-/** Which path answered (exposed for tests and metrics). */
-export type SearchPath = 'exact' | 'exact-filtered' | 'ann' | 'ann-fallback-exact';
+/**
+ * Which path answered (exposed for tests and metrics); 'ann-snapshot': the candidates of the mapped
+ * snapshot, scored from SQLite rows, while the library loads (cold-search.ts).
+ */
+export type SearchPath = 'exact' | 'exact-filtered' | 'ann' | 'ann-fallback-exact' | 'ann-snapshot';
 
 export function searchLibrary(
   lib: LibraryVectors,

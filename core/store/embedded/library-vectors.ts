@@ -23,6 +23,8 @@ export class LibraryVectors {
   readonly tagIndex = new TagIndex();
   private readonly slotByKey = new Map<number, number>();
   private readonly slotById = new Map<string, number>();
+  /** Told of every slot about to be written or moved out of (a background build reads rows meanwhile). */
+  private slotWatcher?: (slot: number) => void;
 
   /** Floats per slot: perImage rows of dim. */
   readonly stride: number;
@@ -112,6 +114,11 @@ export class LibraryVectors {
     new Uint8Array(this.matrix.buffer, slot * this.stride * 4, this.stride * 4).set(bytes.subarray(0, this.stride * 4));
   }
 
+  /** Calls `watcher` with each slot before its row is written or moved out of, until unwatched (undefined). */
+  watchSlots(watcher: ((slot: number) => void) | undefined): void {
+    this.slotWatcher = watcher;
+  }
+
   /** The slot of `key` for `record`, a new one at the end for a new key. */
   private place(key: number, record: ImageRecord): number {
     let slot = this.slotByKey.get(key);
@@ -125,6 +132,7 @@ export class LibraryVectors {
       previous = this.records[slot];
       if (previous.id !== record.id) this.slotById.delete(previous.id);
     }
+    this.slotWatcher?.(slot);
     this.tagIndex.put(key, record.tags, previous?.tags);
     this.records[slot] = record;
     this.slotById.set(record.id, slot);
@@ -149,6 +157,8 @@ export class LibraryVectors {
     if (slot === undefined) return false;
     this.tagIndex.remove(key, this.records[slot].tags);
     const last = this.size - 1;
+    this.slotWatcher?.(slot);
+    this.slotWatcher?.(last);
     this.slotByKey.delete(key);
     this.slotById.delete(this.records[slot].id);
     if (slot !== last) {

@@ -130,9 +130,12 @@ export function configureConnection(db: Database.Database, sync: 'normal' | 'ful
   db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = OFF');
   db.pragma('busy_timeout = 5000');
-  // Larger page cache and memory-mapped reads help the one big read of a library's vectors.
-  db.pragma('cache_size = -65536');
-  db.pragma('mmap_size = 268435456');
+  // A 16 MB page cache (64 MB was measured no faster for bulk inserts or a library's load, and held
+  // 50 MB more in the process). No memory-mapped reads: they left up to 256 MB of SQLite's pages resident
+  // in the process after a library's one big read (its vectors then sat in RSS twice), for a load only
+  // ~8 % faster than read() through the OS page cache.
+  db.pragma('cache_size = -16384');
+  db.pragma('mmap_size = 0');
 }
 
 /** Applies the migrations the database lacks, each in its own transaction. */

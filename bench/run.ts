@@ -3,6 +3,7 @@
  * npm run bench -- --abuse   pixel bombs and 1,000 concurrent searches against a default gateway (abuse-bench.ts)
  * npm run bench -- --scale N [--quantization f32|f16|bf16|i8]  one library of N vectors in the embedded store against
  *   bare usearch with the same index settings (scale-bench.ts)
+ * npm run bench -- --only clip  the CLIP line alone (clip-bench.ts), to iterate on it
  * Prints figures and ratios; it asserts nothing (machines are shared and noisy). Targets are printed beside
  * the figures so a reader can judge them.
  */
@@ -33,7 +34,9 @@ async function backendFor(store: string): Promise<StoreBackend | undefined> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, abuse: { type: 'boolean' }, scale: { type: 'string' }, quantization: { type: 'string' }, store: { type: 'string', default: 'embedded' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, abuse: { type: 'boolean' }, scale: { type: 'string' }, quantization: { type: 'string' }, store: { type: 'string', default: 'embedded' }, only: { type: 'string' } },
+  });
   if (values.scale !== undefined) {
     const n = Number(values.scale);
     if (!Number.isInteger(n) || n < 1000) throw new Error(`--scale ${values.scale}: give a number of vectors, at least 1000 (e.g. 300000 or 1000000)`);
@@ -44,6 +47,11 @@ async function main(): Promise<void> {
     }
     const qdrant = values.store === 'qdrant' ? { url: process.env.QDRANT_URL!, apiKey: process.env.QDRANT_API_KEY } : undefined;
     return (await import('./scale-bench')).runScaleBench({ n, qdrant, quantization: values.quantization, log: (line) => process.stdout.write(`${line}\n`) });
+  }
+  if (values.only !== undefined && values.only !== 'clip') throw new Error(`--only ${values.only}: the one section that runs alone is clip`);
+  if (values.only === 'clip') {
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    return (await import('./clip-bench')).runClipBench({ images: values.quick ? 32 : 96, queries: values.quick ? 10 : 30, concurrency: 32, log });
   }
   if (values.abuse) {
     const log = (line: string) => process.stdout.write(`${line}\n`);

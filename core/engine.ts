@@ -464,7 +464,8 @@ export class Engine {
       const [vector, ...rest] = await embedViewsOf(model, checked, region, views as ViewName[]);
       return { vector, views: rest.length > 0 ? rest : undefined, region };
     }
-    // The size the pipeline yields, so CLIP-style preprocessing can use Immich's exact geometry.
+    // The size the pipeline yields, so CLIP-style preprocessing can use Immich's exact geometry (and, for
+    // a whole JPEG, its format: tensor.ts may then decode it at a reduced scale).
     const source = region ? clampRegion(region, checked.width, checked.height) : checked;
     const tensor = await decodeImage(checked, { region }, (image) => toTensor(image, model.manifest.visual.preprocess, undefined, source));
     return { vector: await model.embedImage(tensor), region };

@@ -83,6 +83,12 @@ type Statement = Database.Statement<unknown[], unknown>;
 
 export type { AnnStatus } from './library-runtime';
 
+/** A library's snapshot, verified against its checksum and memory-mapped, with its watermark. */
+interface OpenedSnapshot {
+  ann: AnnIndex;
+  watermark: number;
+}
+
 export class EmbeddedStore implements VectorStore, RuntimeHost {
   readonly name = 'embedded';
   private readonly db: Database.Database;
@@ -103,7 +109,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
    * Libraries answered from their mapped snapshot while they load (cold-search.ts): the opening (checksum,
    * then map), and once open, the library itself and the keys written since the snapshot.
    */
-  private readonly coldOpening = new Map<number, Promise<ColdLibrary | undefined>>();
+  private readonly coldOpening = new Map<number, Promise<OpenedSnapshot | undefined>>();
   private readonly cold = new Map<number, ColdLibrary>();
   private readonly coldChanged = new Map<number, Set<number>>();
   private readonly releaseLock: () => void;
@@ -673,45 +679,53 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return Promise.race([loading, coldOrLoaded]);
   }
 
-  /** Starts verifying and mapping the library's snapshot for cold searches, when it has one worth it. */
+  /**
+   * The library's cold side (cold-search.ts) once its snapshot is verified and mapped; starts that when the
+   * library has a snapshot worth it. Undefined when it has none, or its loaded copy came first.
+   */
   private openCold(lib: LibraryRow): Promise<ColdLibrary | undefined> | undefined {
-    const started = this.coldOpening.get(lib.lib_id);
-    if (started) return started;
-    const { lib_id: libId, ann_version: watermark, ann_checksum: checksum, dimension: dim } = lib;
-    if (this.indexBuild !== 'background' || watermark === null || checksum === null || dim === null) return undefined;
-    const count = (this.sql.countImages.get(libId) as { n: number }).n;
-    const file = this.snapshotFile(libId);
-    if (count < this.annThreshold || !fs.existsSync(file)) return undefined;
-    const perImage = vectorsPerImage({ views: viewsOfRow(lib) });
-    const opening = (async () => {
-      const actual = await fileChecksumAsync(file).catch(() => undefined);
-      if (actual !== checksum || this.closed || this.sql.libraryExists.get(libId) === undefined) return undefined;
-      const ann = AnnIndex.openVerified(file, dim, this.hnsw, count);
-      if (!ann) return undefined;
-      // From here on nothing awaits: every write after the watermark is in `changed` (committed ones from
-      // SQLite, later ones as noteChangedWhileLoading sees them).
-      const changed = this.changedSince(libId, watermark);
-      const read = (key: number) => {
-        const row = this.sql.rowByKey.get(key, libId) as (ImageRecordRow & { vector: Buffer }) | undefined;
-        return row && { record: imageFromRow(row), vectors: blobToVector(row.vector) };
-      };
-      const cold = new ColdLibrary(ann, watermark, dim, perImage, changed, read);
-      // Loaded first (the copy was handed this opening): the copy adopts the mapped snapshot; no cold
-      // searches then.
-      if (this.runtimes.has(libId)) return cold;
-      this.coldChanged.set(libId, changed);
-      this.cold.set(libId, cold);
-      return cold;
-    })();
-    this.coldOpening.set(libId, opening);
-    return opening;
+    const libId = lib.lib_id;
+    let opening = this.coldOpening.get(libId);
+    if (!opening) {
+      const { ann_version: watermark, ann_checksum: checksum, dimension: dim } = lib;
+      if (this.indexBuild !== 'background' || watermark === null || checksum === null || dim === null) return undefined;
+      const count = (this.sql.countImages.get(libId) as { n: number }).n;
+      const file = this.snapshotFile(libId);
+      if (count < this.annThreshold || !fs.existsSync(file)) return undefined;
+      opening = (async () => {
+        const actual = await fileChecksumAsync(file).catch(() => undefined);
+        if (actual !== checksum || this.closed || this.sql.libraryExists.get(libId) === undefined) return undefined;
+        const ann = AnnIndex.openVerified(file, dim, this.hnsw, count);
+        return ann && { ann, watermark };
+      })();
+      this.coldOpening.set(libId, opening);
+    }
+    return opening.then((opened) => (opened && !this.closed && !this.runtimes.has(libId) ? this.coldLibrary(lib, opened) : undefined));
+  }
+
+  /** The cold side of a library over its opened snapshot (one per library until its copy is loaded). */
+  private coldLibrary(lib: LibraryRow, { ann, watermark }: OpenedSnapshot): ColdLibrary {
+    const libId = lib.lib_id;
+    const known = this.cold.get(libId);
+    if (known) return known;
+    // Nothing awaits from here on: every write after the watermark is in `changed` (the committed ones from
+    // SQLite now, later ones as noteChangedWhileLoading sees them).
+    const changed = this.changedSince(libId, watermark);
+    this.coldChanged.set(libId, changed);
+    const read = (key: number) => {
+      const row = this.sql.rowByKey.get(key, libId) as (ImageRecordRow & { vector: Buffer }) | undefined;
+      return row && { record: imageFromRow(row), vectors: blobToVector(row.vector) };
+    };
+    const cold = new ColdLibrary(ann, watermark, lib.dimension!, vectorsPerImage({ views: viewsOfRow(lib) }), changed, read);
+    this.cold.set(libId, cold);
+    return cold;
   }
 
   /** The loaded copy takes over the snapshot a cold opening verified (or is verifying), instead of reading it again. */
   private handOverCold(runtime: LibraryRuntime): void {
     const opening = this.coldOpening.get(runtime.libId);
     this.forgetCold(runtime.libId);
-    if (opening) runtime.adoptOpening(opening.then((c) => c && { ann: c.ann, watermark: c.watermark }));
+    if (opening) runtime.adoptOpening(opening);
   }
 
   private forgetCold(libId: number): void {

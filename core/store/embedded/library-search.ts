@@ -170,9 +170,9 @@ function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: Libr
       if (seen.has(slot) || !allowed(rowKey % lib.perImage)) continue;
       seen.add(slot);
     }
+    if (mask && !mask[slot]) continue; // before scoring: a 10 % filter drops nine candidates in ten
     const score = lib.similarity(query, slot, options.views);
     if (score < lowest) lowest = score;
-    if (mask && !mask[slot]) continue;
     collector.offer(slot, score, records[slot]);
   }
   const belowThreshold = options.minSimilarity !== undefined && lowest < options.minSimilarity;

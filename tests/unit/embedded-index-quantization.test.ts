@@ -9,10 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { clusteredVectors, type ClusteredData } from '../../bench/store-bench';
 import type { LibraryRef } from '../../core/records';
-import { openEmbeddedStore, type EmbeddedStore, type EmbeddedStoreOptions } from '../../core/store/embedded';
+import { openEmbeddedStore, type EmbeddedStore } from '../../core/store/embedded';
 import type { ImageWrite } from '../../core/store/vector-store';
 import { openStore } from '../../core/store/open-store';
 import { loadSettings } from '../../bin/config';
+import { embeddedHarness } from '../helpers/embedded-harness';
 import { describeStoreContract, seededRandom } from './store-contract';
 
 const DIM = 48;
@@ -52,23 +53,7 @@ async function recallAt10(store: EmbeddedStore, live: Map<string, ImageWrite>, q
 }
 
 // The whole contract with every library on the ANN path over an i8 index: answers must not change.
-describeStoreContract('embedded (ANN path forced, i8 index)', async () => {
-  const dir = tempDir();
-  const options: EmbeddedStoreOptions = { dir, annThreshold: 1, indexBuild: 'inline', hnsw: { quantization: 'i8' } };
-  let current = await openEmbeddedStore(options);
-  return {
-    store: current,
-    reopen: async () => {
-      await current.close();
-      current = await openEmbeddedStore(options);
-      return current;
-    },
-    cleanup: async () => {
-      await current.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeStoreContract('embedded (ANN path forced, i8 index)', () => embeddedHarness({ annThreshold: 1, indexBuild: 'inline', hnsw: { quantization: 'i8' } }));
 
 describe('embedded store: quantized ANN index', () => {
   const N = 4000;

@@ -8,50 +8,20 @@ import { clusteredVectors, type ClusteredData } from '../../bench/store-bench';
 import { EngineError } from '../../core/errors';
 import { f, matches, type Filter } from '../../core/filter';
 import type { LibraryRef } from '../../core/records';
-import { openEmbeddedStore, type EmbeddedStore, type EmbeddedStoreOptions } from '../../core/store/embedded';
+import { openEmbeddedStore, type EmbeddedStore } from '../../core/store/embedded';
 import type { ImageWrite, SearchOptions } from '../../core/store/vector-store';
 import { PAGE_SIZE } from '../../core/store/embedded/schema';
+import { embeddedHarness } from '../helpers/embedded-harness';
 import { describeStoreContract, seededRandom } from './store-contract';
 
 function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'isg-embedded-'));
 }
 
-describeStoreContract('embedded', async () => {
-  const dir = tempDir();
-  let current = await openEmbeddedStore({ dir });
-  return {
-    store: current,
-    reopen: async () => {
-      await current.close();
-      current = await openEmbeddedStore({ dir });
-      return current;
-    },
-    cleanup: async () => {
-      await current.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeStoreContract('embedded', () => embeddedHarness());
 
 // The same contract with every library above the ANN threshold: search must be just as correct.
-describeStoreContract('embedded (ANN path forced)', async () => {
-  const dir = tempDir();
-  const options: EmbeddedStoreOptions = { dir, annThreshold: 1, indexBuild: 'inline' };
-  let current = await openEmbeddedStore(options);
-  return {
-    store: current,
-    reopen: async () => {
-      await current.close();
-      current = await openEmbeddedStore(options);
-      return current;
-    },
-    cleanup: async () => {
-      await current.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeStoreContract('embedded (ANN path forced)', () => embeddedHarness({ annThreshold: 1, indexBuild: 'inline' }));
 
 // ---------------------------------------------------------------------------------------------------
 

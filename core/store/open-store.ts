@@ -2,8 +2,7 @@
  * Opens the store the configuration names: `embedded` (default; a data directory) or `qdrant`. The
  * composition root (bin/gateway.ts) and `isg store migrate` open stores through this one function.
  */
-import { openEmbeddedStore } from './embedded';
-import type { Quantization } from './embedded';
+import { openEmbeddedStore, type Quantization } from './embedded';
 import { openQdrantStore, type QdrantStoreOptions } from './qdrant';
 import type { VectorStore } from './vector-store';
 
@@ -15,9 +14,7 @@ export const STORE_KINDS = ['embedded', 'qdrant'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 export function openStore(config: StoreConfig): Promise<VectorStore> {
-  return config.kind === 'qdrant' ? openQdrantStore(config.qdrant) : openEmbeddedStore({
-        dir: config.dir,
-        annThreshold: config.annThreshold,
-        ...(config.indexQuantization ? { hnsw: { quantization: config.indexQuantization } } : {}),
-      });
+  if (config.kind === 'qdrant') return openQdrantStore(config.qdrant);
+  const { dir, annThreshold, indexQuantization } = config;
+  return openEmbeddedStore({ dir, annThreshold, ...(indexQuantization ? { hnsw: { quantization: indexQuantization } } : {}) });
 }

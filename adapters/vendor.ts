@@ -199,3 +199,8 @@ declare module 'express-serve-static-core' {
     tenant?: string;
   }
 }
+
+/** An `owns` for a vendor whose API lives under one path prefix: the prefix itself and everything below it. */
+export function underPrefix(prefix: string): (req: Request) => boolean {
+  return (req) => req.path === prefix || req.path.startsWith(`${prefix}/`);
+}

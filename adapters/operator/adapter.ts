@@ -4,7 +4,7 @@
  * (console/, which speaks this API and signs in with its keys).
  */
 import { Router, type Request } from 'express';
-import type { VendorAdapter, VendorContext } from '../vendor';
+import { underPrefix, type VendorAdapter, type VendorContext } from '../vendor';
 import { identify } from './auth';
 import { consoleRouter } from './console';
 import { FAULT_CATALOG, NAME, operatorRouter } from './index';
@@ -26,7 +26,7 @@ export const OPERATOR: VendorAdapter = {
   routes: ROUTES,
   errors: FAULT_CATALOG,
   images: { limits: IMAGE_LIMITS, pictureFields: PICTURE_FIELDS },
-  owns: (req) => req.path === PREFIX || req.path.startsWith(`${PREFIX}/`),
+  owns: underPrefix(PREFIX),
   migration: MIGRATION,
   importReader: IMPORT_READER,
   parity: OPERATOR_PARITY,

@@ -6,6 +6,7 @@
  * The other status strings are the project's, in the same UPPER_SNAKE_CASE style (UNVERIFIED; listed in
  * docs/compatibility/operator.md). Change them here and nowhere else.
  */
+import { inLibraryNameWords } from '../http/library-name-words';
 import { BodyAbortedError, BodyTooLargeError } from '../http/raw-body';
 import { InjectedFault, type FaultCatalog } from '../http/observe';
 import { isEngineError, type EngineError, type InvalidArgumentError, type NotFoundError, type NotSupportedError } from '../../core/errors';
@@ -40,15 +41,10 @@ export function modeNotSupportedMessage(library: string, mode: string): string {
   return `Image library '${library}' is in ${mode} mode and does not support text-to-image search.`;
 }
 
-/** An engine message with the engine's field in this API's name for it (library → library_name). */
-function ownWords(e: InvalidArgumentError): string {
-  return e.field === 'library' ? e.message.replace(/^library name\b/, 'library_name') : e.message;
-}
-
 function fromEngine(e: EngineError): OperatorError {
   switch (e.kind) {
     case 'invalid_argument':
-      return { http: 400, status: STATUS.invalidParameter, message: ownWords(e as InvalidArgumentError) };
+      return { http: 400, status: STATUS.invalidParameter, message: inLibraryNameWords(e as InvalidArgumentError) };
     case 'image_invalid':
       return { http: 400, status: STATUS.invalidImage, message: e.message };
     case 'not_found': {

@@ -3,7 +3,7 @@
  * SSRF-guarded download of `uri` images at the vendor's byte limit.
  */
 import { Router, type Request } from 'express';
-import type { VendorAdapter, VendorContext } from '../vendor';
+import { underPrefix, type VendorAdapter, type VendorContext } from '../vendor';
 import { authenticate, FAULT_CATALOG, NAME, qiniuRouter } from './index';
 import { IMPORT_READER } from './import-reader';
 import { IMAGE_LIMITS, PICTURE_FIELDS, PREFIX } from './limits';
@@ -21,7 +21,7 @@ export const QINIU: VendorAdapter = {
   routes: ROUTES,
   errors: FAULT_CATALOG,
   images: { limits: IMAGE_LIMITS, pictureFields: PICTURE_FIELDS },
-  owns: (req) => req.path === PREFIX || req.path.startsWith(`${PREFIX}/`),
+  owns: underPrefix(PREFIX),
   migration: MIGRATION,
   importReader: IMPORT_READER,
   parity: QINIU_PARITY,

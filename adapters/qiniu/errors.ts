@@ -10,6 +10,7 @@
  * project's (UNVERIFIED), in the same short lower-case style; docs/compatibility/qiniu.md lists them all.
  */
 import { isEngineError, type EngineError, type ImageInvalidError, type InvalidArgumentError, type ImageInvalidReason, type NotFoundError, type QuotaExceededError } from '../../core/errors';
+import { inLibraryNameWords } from '../http/library-name-words';
 import { BodyAbortedError, BodyTooLargeError } from '../http/raw-body';
 import { InjectedFault, type FaultCatalog } from '../http/observe';
 import { ADD_MAX_ITEMS, IMAGE_LIMITS, LIST_LIMIT_MAX, SEARCH_LIMIT_MAX, SEARCH_MAX_GROUPS } from './limits';
@@ -73,11 +74,6 @@ const IMAGE_MESSAGES: Record<ImageInvalidReason, string> = {
   rotated: 'image must not carry an EXIF rotation flag', // never asked of Qiniu images
 };
 
-/** An engine message in the words this API has always answered with (a refused group id: "library_name ..."). */
-function ownWords(err: InvalidArgumentError): string {
-  return err.field === 'library' ? err.message.replace(/^library name\b/, 'library_name') : err.message;
-}
-
 function fromEngine(err: EngineError): QiniuError {
   switch (err.kind) {
     case 'not_found': {
@@ -88,7 +84,7 @@ function fromEngine(err: EngineError): QiniuError {
     case 'already_exists':
       return ERRORS.groupAlreadyExists;
     case 'invalid_argument':
-      return e(406, ownWords(err as InvalidArgumentError));
+      return e(406, inLibraryNameWords(err as InvalidArgumentError));
     case 'image_invalid':
       return e(400, IMAGE_MESSAGES[(err as ImageInvalidError).reason] ?? 'invalid image');
     case 'quota_exceeded':

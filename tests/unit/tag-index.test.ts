@@ -28,8 +28,14 @@ describe('TagIndex', () => {
         const want = [...images].filter(([, tags]) => matches(filter, tags)).map(([key]) => key);
         for (const key of want) expect([JSON.stringify(filter), key, candidates.has(key)]).toEqual([JSON.stringify(filter), key, true]);
         // and nothing that cannot match on the indexed field: candidates all carry an equal value
-        const got = [...candidates].filter((key) => matches(filter, images.get(key)!)).sort((x, y) => x - y);
+        const listed = [...candidates];
+        const got = listed.filter((key) => matches(filter, images.get(key)!)).sort((x, y) => x - y);
         expect(got).toEqual(want.sort((x, y) => x - y));
+        // each image once, within the bound; a filter that is one condition matches every candidate
+        expect(new Set(listed).size).toBe(listed.length);
+        expect(candidates.bound).toBeGreaterThanOrEqual(listed.length);
+        expect(candidates.whole).toBe(filter.kind !== 'and');
+        if (candidates.whole) expect(got.length).toBe(listed.length);
       }
     };
     check(); // builds the indexes of a and b

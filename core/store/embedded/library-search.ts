@@ -5,13 +5,15 @@
  *
  * Switching rule (n = images in the library, m = images the filter matches):
  * - no ANN index available, or n < annThreshold: exact over all images (or over the m matches);
- * - filter with m < annThreshold: exact over the m matches (cheaper and exact);
+ * - filter with m < annThreshold: exact over the m matches (cheaper and exact); m is counted, except for
+ *   a filter that is one `=` or `in`, whose tag-index set size stands for it (filteredSearch);
  * - otherwise HNSW with oversampling (k grows with excluded ids, distinct items and 1/selectivity),
  *   post-filtered; when too few survive, k is quadrupled, and past n/2 it falls back to exact.
  */
 import { matches, type Filter } from '../../filter';
 import type { AnnIndex } from './ann-index';
 import { exactTopSlots } from './ann-index';
+import type { Candidates } from './tag-index';
 import { Collector, type CollectOptions, type Scored } from './ranking';
 import type { LibraryVectors } from './library-vectors';
 
@@ -42,46 +44,51 @@ export function searchLibrary(
   plan: SearchPlan,
 ): { hits: Scored[]; path: SearchPath } | Promise<{ hits: Scored[]; path: SearchPath }> {
   if (lib.size === 0 || options.need <= 0) return { hits: [], path: 'exact' };
-  let mask: Uint8Array | undefined;
-  let matched = lib.size;
-  /** The slots the filter matches, in the order found (the exact path scores these, not every slot). */
-  const matchedSlots: number[] = [];
-  if (options.filter) {
-    mask = new Uint8Array(lib.size);
-    matched = 0;
-    const filter = options.filter;
-    const test = (slot: number) => {
-      if (matches(filter, lib.records[slot].tags)) {
-        mask![slot] = 1;
-        matchedSlots.push(slot);
-        matched++;
-      }
-    };
-    // With an `=` or `in` that must hold, only the images carrying those values are tested (tag-index.ts).
-    const candidates = lib.tagIndex.candidates(filter, () => lib.tagsByKey());
-    if (candidates) {
-      for (const key of candidates) {
-        const slot = lib.slotOfKey(key);
-        if (slot !== undefined) test(slot);
-      }
-    } else for (let slot = 0; slot < lib.size; slot++) test(slot);
-    if (matched === 0) return { hits: [], path: 'exact-filtered' };
-  }
-  if (mask && (matched < plan.annThreshold || !plan.ann)) {
-    return { hits: exactOverSlots(lib, query, options, matchedSlots), path: 'exact-filtered' };
-  }
+  if (options.filter) return filteredSearch(lib, query, options, plan, options.filter);
   if (!plan.ann || lib.size < plan.annThreshold) {
     return { hits: exactOverAll(lib, query, options), path: 'exact' };
   }
-  // Unfiltered: batched with concurrent queries (AnnIndex.searchSoon). A filtered search stays in one
-  // piece, because its mask is by slot and a write in between may move slots.
-  return mask ? annSearch(lib, query, options, plan.ann, mask, matched) : annSearchBatched(lib, query, options, plan.ann);
+  // Batched with concurrent queries (AnnIndex.searchSoon). A filtered search stays in one piece,
+  // because it tests candidates by slot and a write in between may move slots.
+  return annSearchBatched(lib, query, options, plan.ann);
 }
 
-function exactOverMask(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, mask: Uint8Array): Scored[] {
+/**
+ * A filtered search. With an `=` or `in` that must hold, only the images carrying those values are
+ * looked at (tag-index.ts). When the filter is that one condition and matches many images, nothing is
+ * counted or listed first: the index's candidates are tested one by one, and the tag index's set size
+ * stands for the match count (at a million images, listing a 10 % filter's 100k matches took longer
+ * than the search itself).
+ */
+function filteredSearch(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, plan: SearchPlan, filter: Filter) {
+  const candidates = lib.tagIndex.candidates(filter, () => lib.tagsByKey());
+  const accepts = (slot: number) => matches(filter, lib.records[slot].tags);
+  const listMatches = () => matchingSlots(lib, candidates, accepts);
+  if (plan.ann && candidates?.whole && candidates.bound >= plan.annThreshold) {
+    return annSearch(lib, query, options, plan.ann, { accepts, listMatches, count: candidates.bound });
+  }
+  const slots = listMatches();
+  if (slots.length === 0) return { hits: [], path: 'exact-filtered' as const };
+  if (slots.length < plan.annThreshold || !plan.ann) {
+    return { hits: exactOverSlots(lib, query, options, slots), path: 'exact-filtered' as const };
+  }
+  const mask = new Uint8Array(lib.size);
+  for (const slot of slots) mask[slot] = 1;
+  return annSearch(lib, query, options, plan.ann, { accepts: (slot) => mask[slot] === 1, listMatches: () => slots, count: slots.length });
+}
+
+/** The slots the filter matches: of the tag index's candidates when it has some (all of which match when the filter is their one condition), else of every image. */
+function matchingSlots(lib: LibraryVectors, candidates: Candidates | undefined, accepts: (slot: number) => boolean): number[] {
   const slots: number[] = [];
-  for (let slot = 0; slot < lib.size; slot++) if (mask[slot]) slots.push(slot);
-  return exactOverSlots(lib, query, options, slots);
+  if (!candidates) {
+    for (let slot = 0; slot < lib.size; slot++) if (accepts(slot)) slots.push(slot);
+    return slots;
+  }
+  for (const key of candidates) {
+    const slot = lib.slotOfKey(key);
+    if (slot !== undefined && (candidates.whole || accepts(slot))) slots.push(slot);
+  }
+  return slots;
 }
 
 /** Exact over the given slots only: a 1 % filter of a million images scores 10k of them, not a million checks. */
@@ -136,7 +143,7 @@ function rowFilter(lib: LibraryVectors, views: readonly number[] | undefined): (
 
 /** annSearch without a filter, its index searches batched with other queries of the same loop turn. */
 async function annSearchBatched(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, ann: AnnIndex): Promise<{ hits: Scored[]; path: SearchPath }> {
-  for (let k = firstK(lib, options, undefined, lib.size); ; k *= 4) {
+  for (let k = firstK(lib, options, undefined); ; k *= 4) {
     if (k > lib.rows / 2) return { hits: exactOverAll(lib, query, options), path: 'ann-fallback-exact' };
     // After the wait, slots are looked up afresh and keys no longer live are skipped (scoreCandidates).
     const keys = await ann.searchSoon(query, k);
@@ -145,19 +152,26 @@ async function annSearchBatched(lib: LibraryVectors, query: Float32Array, option
   }
 }
 
+/** What a filtered index search needs: the test of a candidate, the exact list (for the fallback) and how many match (or a bound). */
+interface FilterPlan {
+  accepts: (slot: number) => boolean;
+  listMatches: () => number[];
+  count: number;
+}
+
 /**
  * How many rows to ask the index for first: oversampled for exclusions, distinct items and filters, and
  * for views (several rows of one image can fill the candidates).
  */
-function firstK(lib: LibraryVectors, options: LibrarySearchOptions, mask: Uint8Array | undefined, matched: number): number {
+function firstK(lib: LibraryVectors, options: LibrarySearchOptions, filter: FilterPlan | undefined): number {
   let k = options.need + options.excludeIds.size;
   if (options.distinctItem) k *= 2;
-  if (mask) k = Math.ceil((k * lib.size * 1.5) / matched);
+  if (filter) k = Math.ceil((k * lib.size * 1.5) / filter.count);
   return Math.max(k, 16) * lib.perImage;
 }
 
 /** Scores the images of the index's candidate rows exactly; `enough` when they fill the page or fall below the threshold. */
-function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, rowKeys: number[], mask: Uint8Array | undefined) {
+function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, rowKeys: number[], accepts: ((slot: number) => boolean) | undefined) {
   const { records } = lib;
   const collector = new Collector(options);
   const seen = lib.perImage > 1 ? new Set<number>() : undefined;
@@ -170,7 +184,7 @@ function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: Libr
       if (seen.has(slot) || !allowed(rowKey % lib.perImage)) continue;
       seen.add(slot);
     }
-    if (mask && !mask[slot]) continue; // before scoring: a 10 % filter drops nine candidates in ten
+    if (accepts && !accepts(slot)) continue; // before scoring: a 10 % filter drops nine candidates in ten
     const score = lib.similarity(query, slot, options.views);
     if (score < lowest) lowest = score;
     collector.offer(slot, score, records[slot]);
@@ -179,21 +193,12 @@ function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: Libr
   return { hits: collector.results(), enough: collector.count >= options.need || belowThreshold };
 }
 
-function annSearch(
-  lib: LibraryVectors,
-  query: Float32Array,
-  options: LibrarySearchOptions,
-  ann: AnnIndex,
-  mask: Uint8Array | undefined,
-  matched: number,
-): { hits: Scored[]; path: SearchPath } {
-  for (let k = firstK(lib, options, mask, matched); ; k *= 4) {
-    if (k > lib.rows / 2) {
-      const hits = mask ? exactOverMask(lib, query, options, mask) : exactOverAll(lib, query, options);
-      return { hits, path: 'ann-fallback-exact' };
-    }
+/** A filtered search through the index: candidates outside the filter are skipped; k grows until the page fills. */
+function annSearch(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, ann: AnnIndex, filter: FilterPlan): { hits: Scored[]; path: SearchPath } {
+  for (let k = firstK(lib, options, filter); ; k *= 4) {
+    if (k > lib.rows / 2) return { hits: exactOverSlots(lib, query, options, filter.listMatches()), path: 'ann-fallback-exact' };
     const keys = ann.search(query, k);
-    const scored = scoreCandidates(lib, query, options, keys, mask);
+    const scored = scoreCandidates(lib, query, options, keys, filter.accepts);
     if (scored.enough || keys.length < k) return { hits: scored.hits, path: 'ann' };
   }
 }

@@ -452,8 +452,10 @@ export function buildInWorker(dim: number, params: HnswParams, source: BuildSour
       }
       if (message.ok && message.checksum) {
         finished = true;
-        resolve({ file: out, checksum: message.checksum });
-        void worker.terminate();
+        // Resolved once the worker is gone: its index (a third of the raw vectors at i8) is freed with it,
+        // and the caller maps the snapshot next; overlapping the two was the peak of a build.
+        const result = { file: out, checksum: message.checksum };
+        worker.terminate().then(() => resolve(result), () => resolve(result));
       } else fail(new Error(message.error ?? 'index build failed'));
     });
     worker.once('error', fail);

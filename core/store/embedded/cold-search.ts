@@ -15,7 +15,7 @@ import { matches } from '../../filter';
 import type { ImageRecord } from '../../records';
 import { dot } from '../inner-product';
 import type { AnnIndex } from './ann-index';
-import type { LibrarySearchOptions, SearchPath } from './library-search';
+import { MIN_K, type LibrarySearchOptions, type SearchPath } from './library-search';
 import { Collector, type Scored } from './ranking';
 
 /** Past this many images changed since the snapshot, reading each per search costs more than waiting. */
@@ -57,7 +57,7 @@ export class ColdLibrary {
     let k = options.need + options.excludeIds.size;
     if (options.distinctItem) k *= 2;
     if (options.filter) k *= 8;
-    k = Math.max(k, 16) * this.perImage;
+    k = Math.max(k, MIN_K) * this.perImage;
     for (let round = 0; round < ROUNDS; round++, k *= 4) {
       const collector = new Collector(options);
       const rowKeys = this.ann.search(query, k);

@@ -1,6 +1,6 @@
 /**
  * Search within one library, exact or approximate. Both paths score candidates with the same float32
- * inner product (`LibraryVectors.similarity`: an image's best view), so a result's similarity does not
+ * inner product (`LibraryVectors.similarities`: an image's best view), so a result's similarity does not
  * depend on which path found it. The index holds rows (views); a hit is always one image.
  *
  * Switching rule (n = images in the library, m = images the filter matches):
@@ -100,37 +100,42 @@ function matchingSlots(lib: LibraryVectors, candidates: Candidates | undefined, 
 
 /** Exact over the given slots only: a 1 % filter of a million images scores 10k of them, not a million checks. */
 function exactOverSlots(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, slots: readonly number[]): Scored[] {
+  return offerAll(lib, query, options, slots).collector.results();
+}
+
+/** Scores `slots` (LibraryVectors.similarities) and offers them all to a new collector; `lowest`: the lowest score. */
+function offerAll(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, slots: readonly number[]) {
   const collector = new Collector(options);
-  const { records } = lib;
-  for (const slot of slots) collector.offer(slot, lib.similarity(query, slot, options.views), records[slot]);
-  return collector.results();
+  const scores = new Float64Array(slots.length);
+  lib.similarities(query, slots, options.views, scores);
+  let lowest = Infinity;
+  slots.forEach((slot, i) => {
+    const score = scores[i];
+    if (score < lowest) lowest = score;
+    collector.offer(slot, score, lib.records[slot]);
+  });
+  return { collector, lowest };
 }
 
 function exactOverAll(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions): Scored[] {
-  const { dim, matrix, records, size, rows, perImage } = lib;
-  if (rows * dim <= JS_EXACT_MAX_WORK) {
-    const collector = new Collector(options);
-    for (let slot = 0; slot < size; slot++) collector.offer(slot, lib.similarity(query, slot, options.views), records[slot]);
-    return collector.results();
-  }
-  // usearch ranks the rows (SIMD, threaded); we rescore the top candidates' images with `similarity`
+  const { dim, matrix, size, rows, perImage } = lib;
+  if (rows * dim <= JS_EXACT_MAX_WORK) return exactOverSlots(lib, query, options, Array.from({ length: size }, (_, slot) => slot));
+  // usearch ranks the rows (SIMD, threaded); we rescore the top candidates' images with `similarities`
   // for consistent similarities. An image's best (allowed) row ranks it, so that row brings it in.
   const allowed = rowFilter(lib, options.views);
   let count = Math.max(64, 2 * options.need + options.excludeIds.size) * perImage;
   for (;;) {
     count = Math.min(count, rows);
     const candidateRows = exactTopSlots(matrix, rows, query, count);
-    const collector = new Collector(options);
     const seen = new Set<number>();
-    let lowest = Infinity;
+    const slots: number[] = [];
     for (const row of candidateRows) {
       const slot = Math.floor(row / perImage);
       if (seen.has(slot) || !allowed(row % perImage)) continue;
       seen.add(slot);
-      const score = lib.similarity(query, slot, options.views);
-      if (score < lowest) lowest = score;
-      collector.offer(slot, score, records[slot]);
+      slots.push(slot);
     }
+    const { collector, lowest } = offerAll(lib, query, options, slots);
     const belowThreshold = options.minSimilarity !== undefined && lowest < options.minSimilarity;
     if (collector.count >= options.need || count >= rows || belowThreshold) return collector.results();
     count *= 4;
@@ -179,11 +184,9 @@ function firstK(lib: LibraryVectors, options: LibrarySearchOptions, filter: Filt
 
 /** Scores the images of the index's candidate rows exactly; `enough` when they fill the page or fall below the threshold. */
 function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions, rowKeys: number[], accepts: ((slot: number) => boolean) | undefined) {
-  const { records } = lib;
-  const collector = new Collector(options);
   const seen = lib.perImage > 1 ? new Set<number>() : undefined;
   const allowed = rowFilter(lib, options.views);
-  let lowest = Infinity;
+  const slots: number[] = [];
   for (const rowKey of rowKeys) {
     const slot = lib.slotOfRowKey(rowKey);
     if (slot === undefined) continue; // not live: never trust the index over the records
@@ -192,10 +195,9 @@ function scoreCandidates(lib: LibraryVectors, query: Float32Array, options: Libr
       seen.add(slot);
     }
     if (accepts && !accepts(slot)) continue; // before scoring: a 10 % filter drops nine candidates in ten
-    const score = lib.similarity(query, slot, options.views);
-    if (score < lowest) lowest = score;
-    collector.offer(slot, score, records[slot]);
+    slots.push(slot);
   }
+  const { collector, lowest } = offerAll(lib, query, options, slots);
   const belowThreshold = options.minSimilarity !== undefined && lowest < options.minSimilarity;
   return { hits: collector.results(), enough: collector.count >= options.need || belowThreshold };
 }

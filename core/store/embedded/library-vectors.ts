@@ -10,7 +10,7 @@
  * snapshots of libraries without views are unchanged), image key * perImage + view otherwise.
  */
 import type { ImageRecord, Tags } from '../../records';
-import { dot } from '../inner-product';
+import { dotFour } from '../inner-product';
 import { TagIndex } from './tag-index';
 
 export class LibraryVectors {
@@ -35,6 +35,7 @@ export class LibraryVectors {
     readonly perImage = 1,
   ) {
     this.stride = dim * perImage;
+    this.everyView = Array.from({ length: perImage }, (_, v) => v);
     this.matrix = new Float32Array(Math.max(16, initialCapacity) * this.stride);
   }
 
@@ -72,21 +73,36 @@ export class LibraryVectors {
     return this.matrix.subarray(row * this.dim, (row + 1) * this.dim);
   }
 
-  /** The image's similarity to `query`: the inner product with its best row (of `views` only, when given). */
-  similarity(query: Float32Array, slot: number, views?: readonly number[]): number {
-    const { dim, matrix } = this;
-    if (views) {
-      let best = -Infinity;
-      for (const v of views) best = Math.max(best, dot(query, matrix, slot * this.stride + v * dim, dim));
-      return best;
+  /**
+   * The similarity to `query` of each of `slots`, in order, into scores[0, slots.length): an image's
+   * inner product with its best row (of `views` only, when given). Rows are scored four at a time
+   * (dotFour), which is what makes scoring thousands of scattered images fast.
+   */
+  similarities(query: Float32Array, slots: ArrayLike<number>, views: readonly number[] | undefined, scores: Float64Array): void {
+    const { dim, matrix, stride } = this;
+    const rows = views ?? this.everyView;
+    const per = rows.length;
+    const total = slots.length * per;
+    const four = this.four;
+    const offset = (i: number) => slots[Math.floor(i / per)] * stride + rows[i % per] * dim;
+    scores.fill(-Infinity, 0, slots.length);
+    for (let i = 0; i < total; i += 4) {
+      const o0 = offset(i);
+      const o1 = i + 1 < total ? offset(i + 1) : o0;
+      const o2 = i + 2 < total ? offset(i + 2) : o0;
+      const o3 = i + 3 < total ? offset(i + 3) : o0;
+      dotFour(query, matrix, o0, o1, o2, o3, dim, four);
+      for (let k = 0; k < 4 && i + k < total; k++) {
+        const at = Math.floor((i + k) / per);
+        if (four[k] > scores[at]) scores[at] = four[k];
+      }
     }
-    let best = dot(query, matrix, slot * this.stride, dim);
-    for (let v = 1; v < this.perImage; v++) {
-      const s = dot(query, matrix, slot * this.stride + v * dim, dim);
-      if (s > best) best = s;
-    }
-    return best;
   }
+
+  /** [0, perImage): every row of an image. */
+  private readonly everyView: readonly number[];
+  /** dotFour's output. */
+  private readonly four = new Float64Array(4);
 
   slotOfKey(key: number): number | undefined {
     return this.slotByKey.get(key);

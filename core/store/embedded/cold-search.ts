@@ -89,7 +89,7 @@ export class ColdLibrary {
     return undefined;
   }
 
-  /** LibraryVectors.similarity over vectors read from SQLite: the inner product with the best (allowed) row. */
+  /** LibraryVectors.similarities over vectors read from SQLite: the inner product with the best (allowed) row. */
   private similarity(query: Float32Array, vectors: Float32Array, views: readonly number[] | undefined): number {
     let best = -Infinity;
     for (let v = 0; v < this.perImage; v++) {

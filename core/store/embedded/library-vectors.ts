@@ -11,6 +11,7 @@
  */
 import type { ImageRecord, Tags } from '../../records';
 import { dotFour } from '../inner-product';
+import { SlotTable } from './slot-table';
 import { TagIndex } from './tag-index';
 
 export class LibraryVectors {
@@ -21,7 +22,7 @@ export class LibraryVectors {
   records: ImageRecord[] = [];
   /** Images by tag value, for the fields filters have asked about (tag-index.ts). */
   readonly tagIndex = new TagIndex();
-  private readonly slotByKey = new Map<number, number>();
+  private readonly slotByKey = new SlotTable();
   private readonly slotById = new Map<string, number>();
   /** Told of every slot about to be written or moved out of (a background build reads rows meanwhile). */
   private slotWatcher?: (slot: number) => void;

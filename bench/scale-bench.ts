@@ -8,9 +8,11 @@
  * temporary folder, the children read them and print one JSON line of figures.
  *
  * Rows: build (insert + index), RSS after the build and at peak against the raw vector bytes, the data
- * folder on disk, one client's search p50/p99, recall@10 against exact, 8 concurrent clients, filtered
- * searches (a tag matching 10 % and 1 %), and the restart: process start → first search answer, with the
- * longest event-loop stall while the library opened.
+ * folder on disk, one client's search p50/p99 (the steady state: a second pass over the queries; the first
+ * pass right after the build is printed below it), recall@10 against exact, 8 concurrent clients (after
+ * an untimed pass), filtered searches (a tag matching 10 % and 1 %), and the restart: process start →
+ * first search answer, with the longest event-loop stall while the library opened. Both sides are
+ * measured alike.
  *
  * `--quantization` sets how the index stores vectors (default: the store's, DEFAULT_HNSW) on both sides. The
  * store rescores the index's candidates exactly in float32 (over-fetching from an i8 index); bare usearch
@@ -108,6 +110,14 @@ async function withStallMeter<T>(work: () => Promise<T>): Promise<{ value: T; st
   }
 }
 
+/**
+ * One client's latency, on both sides alike: the first pass over the queries right after the build (the
+ * index's memory not yet touched: a mapped snapshot faults its pages in) and the second, the steady state.
+ */
+function passFigures(first: number[], second: number[]): Record<string, number> {
+  return { firstP50: quantile(first, 0.5), firstP99: quantile(first, 0.99), p50: quantile(second, 0.5), p99: quantile(second, 0.99) };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Children: each prints one JSON line
 
@@ -165,25 +175,42 @@ async function bareChild(job: Job): Promise<Record<string, number>> {
   const buildS = (performance.now() - t0) / 1000;
   const rss = process.memoryUsage().rss;
   const qs = queries(job);
-  const times: number[] = [];
-  const found = qs.map((q) => {
-    const s = performance.now();
-    const keys = Array.from(index.search(q, K, 1).keys, Number);
-    times.push(performance.now() - s);
-    return keys;
-  });
+  const pass = () => {
+    const times: number[] = [];
+    const found = qs.map((q) => {
+      const s = performance.now();
+      const keys = Array.from(index.search(q, K, 1).keys, Number);
+      times.push(performance.now() - s);
+      return keys;
+    });
+    return { times, found };
+  };
+  const first = pass();
+  const second = pass();
   // Eight clients at once, as usearch serves them best: one batched call on every core.
   const batch = new Float32Array(CLIENTS * DIM);
-  const t1 = performance.now();
-  let answered = 0;
-  for (let q = 0; q + CLIENTS <= qs.length; q += CLIENTS) {
-    for (let c = 0; c < CLIENTS; c++) batch.set(qs[q + c], c * DIM);
-    index.search(batch, K, THREADS);
-    answered += CLIENTS;
-  }
-  const qps = answered / ((performance.now() - t1) / 1000);
+  const eight = () => {
+    const t1 = performance.now();
+    let answered = 0;
+    for (let q = 0; q + CLIENTS <= qs.length; q += CLIENTS) {
+      for (let c = 0; c < CLIENTS; c++) batch.set(qs[q + c], c * DIM);
+      index.search(batch, K, THREADS);
+      answered += CLIENTS;
+    }
+    return answered / ((performance.now() - t1) / 1000);
+  };
+  eight(); // untimed, as on the store's side
+  const qps = eight();
   index.save(path.join(job.dir, 'bare.usearch'));
-  return { buildS, rssMiB: mib(rss), peakMiB: process.resourceUsage().maxRSS / 1024, p50: quantile(times, 0.5), p99: quantile(times, 0.99), recall: recall(found, truth(job).all), qps, diskMiB: mib(statSync(path.join(job.dir, 'bare.usearch')).size) };
+  return {
+    buildS,
+    rssMiB: mib(rss),
+    peakMiB: process.resourceUsage().maxRSS / 1024,
+    ...passFigures(first.times, second.times),
+    recall: recall(second.found, truth(job).all),
+    qps,
+    diskMiB: mib(statSync(path.join(job.dir, 'bare.usearch')).size),
+  };
 }
 
 async function bareRestartChild(job: Job): Promise<Record<string, number>> {
@@ -235,13 +262,13 @@ async function storeChild(job: Job): Promise<Record<string, number>> {
     }
     return { times, found };
   };
+  const first = await one();
   const plain = await one();
   const figures: Record<string, number> = {
     insertS,
     buildS,
     rssMiB: mib(rss),
-    p50: quantile(plain.times, 0.5),
-    p99: quantile(plain.times, 0.99),
+    ...passFigures(first.times, plain.times),
     recall: recall(plain.found, gt.all),
   };
   for (const { name, filter } of FILTERS) {
@@ -251,21 +278,26 @@ async function storeChild(job: Job): Promise<Record<string, number>> {
     figures[`f${name}recall`] = recall(r.found, gt.filtered[name]);
   }
   // Eight clients, each waiting for its answer before asking again.
-  let next = 0;
-  const latencies: number[] = [];
-  const t1 = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (next < qs.length) {
-        const q = qs[next++];
-        const s = performance.now();
-        await store.search([REF], q, { limit: K });
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  figures.qps = qs.length / ((performance.now() - t1) / 1000);
-  figures.concurrentP99 = quantile(latencies, 0.99);
+  const eight = async () => {
+    let next = 0;
+    const latencies: number[] = [];
+    const t1 = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (next < qs.length) {
+          const q = qs[next++];
+          const s = performance.now();
+          await store.search([REF], q, { limit: K });
+          latencies.push(performance.now() - s);
+        }
+      }),
+    );
+    return { qps: qs.length / ((performance.now() - t1) / 1000), p99: quantile(latencies, 0.99) };
+  };
+  await eight(); // untimed, as on the bare side: the batched path's first run
+  const concurrent = await eight();
+  figures.qps = concurrent.qps;
+  figures.concurrentP99 = concurrent.p99;
   await store.close();
   figures.peakMiB = process.resourceUsage().maxRSS / 1024;
   if (!job.qdrant) figures.diskMiB = mib(diskBytes(path.join(job.dir, 'store')));
@@ -354,7 +386,8 @@ export async function runScaleBench(opts: { n: number; qdrant?: { url: string; a
     row('RSS after build / raw', qdrant ? server : `${store.rssMiB.toFixed(0)} MiB = ${(store.rssMiB / rawMiB).toFixed(2)}x`, `${bare.rssMiB.toFixed(0)} MiB = ${(bare.rssMiB / rawMiB).toFixed(2)}x`, '<= 1.3x raw');
     row('peak RSS / raw', qdrant ? server : `${store.peakMiB.toFixed(0)} MiB = ${(store.peakMiB / rawMiB).toFixed(2)}x`, `${bare.peakMiB.toFixed(0)} MiB = ${(bare.peakMiB / rawMiB).toFixed(2)}x`, '<= 1.6x raw');
     row('data on disk / raw', qdrant ? server : `${store.diskMiB.toFixed(0)} MiB = ${(store.diskMiB / rawMiB).toFixed(2)}x`, `${bare.diskMiB.toFixed(0)} MiB = ${(bare.diskMiB / rawMiB).toFixed(2)}x`, '<= 2x raw');
-    row('one client: p50 / p99', `${ms(store.p50)} / ${ms(store.p99)}`, `${ms(bare.p50)} / ${ms(bare.p99)}`, 'p99 <= 2 ms');
+    row('one client: p50 / p99 (second pass)', `${ms(store.p50)} / ${ms(store.p99)}`, `${ms(bare.p50)} / ${ms(bare.p99)}`, 'p99 <= 2 ms');
+    row('  first pass after the build', `${ms(store.firstP50)} / ${ms(store.firstP99)}`, `${ms(bare.firstP50)} / ${ms(bare.firstP99)}`, '');
     row('recall@10 against exact', store.recall.toFixed(4), bare.recall.toFixed(4), '>= 0.98');
     row(`${CLIENTS} clients: QPS (p99)`, `${store.qps.toFixed(0)} (${ms(store.concurrentP99)})`, `${bare.qps.toFixed(0)} (batched)`, `>= 0.8x bare (${(store.qps / bare.qps).toFixed(2)}x)`);
     for (const { name } of FILTERS) {

@@ -273,18 +273,43 @@ export class AnnIndex {
 }
 
 /**
- * The bytes per scalar a snapshot file stores: usearch writes the vectors first, after two uint32s
- * (rows, bytes per vector). 4 (float32) when the file cannot be read.
+ * A snapshot file's header: usearch writes the vectors first, after two uint32s (rows, bytes per vector).
+ * Undefined when the file cannot be read.
  */
-function snapshotBytesPerScalar(file: string, dim: number): number {
+function snapshotHeader(file: string): { rows: number; bytesPerVector: number } | undefined {
   const head = Buffer.alloc(8);
-  const fd = fs.openSync(file, 'r');
   try {
-    if (fs.readSync(fd, head, 0, 8, 0) < 8) return 4;
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(file, 'r');
+    try {
+      if (fs.readSync(fd, head, 0, 8, 0) < 8) return undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
   }
-  return head.readUInt32LE(4) / dim;
+  return { rows: head.readUInt32LE(0), bytesPerVector: head.readUInt32LE(4) };
+}
+
+/** The bytes per scalar a snapshot file stores; 4 (float32) when the file cannot be read. */
+function snapshotBytesPerScalar(file: string, dim: number): number {
+  const header = snapshotHeader(file);
+  return header ? header.bytesPerVector / dim : 4;
+}
+
+/**
+ * The rows a snapshot file of `dim`-dimensional vectors holds, from its header, before its checksum is
+ * verified; undefined when the header is unreadable or does not fit the file (a damaged file must not
+ * size anything).
+ */
+export function snapshotRows(file: string, dim: number): number | undefined {
+  const header = snapshotHeader(file);
+  if (!header || ![1, 2, 4].some((bytes) => header.bytesPerVector === bytes * dim)) return undefined;
+  try {
+    return 8 + header.rows * header.bytesPerVector <= fs.statSync(file).size ? header.rows : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Exact top-`count` keys by inner product over a dense matrix (usearch SIMD brute force). */

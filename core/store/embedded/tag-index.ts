@@ -103,10 +103,6 @@ export class Candidates {
     this.bound = sets.reduce((n, set) => n + set.size, 0);
   }
 
-  has(key: number): boolean {
-    return this.sets.some((set) => set.has(key));
-  }
-
   *[Symbol.iterator](): Iterator<number> {
     if (this.sets.length === 1) return yield* this.sets[0];
     const seen = new Set<number>();

@@ -1,6 +1,6 @@
 /** URLs at rest: credentials redacted in the shown form, the original sealed under the secret key. */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { redactUrl, REDACTED, UrlSealer } from '../../adapters/http/sealed-url';
@@ -45,12 +45,18 @@ describe('UrlSealer', () => {
 
   test('open(): the data directory key is created once, private, and reused; ISG_SECRET_KEY overrides it', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-key-'));
-    const stored = UrlSealer.open(dir, {}).seal('https://u:p@h/x');
-    const keyFile = path.join(dir, 'secret.key');
-    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-    expect(UrlSealer.open(dir, {}).unseal(stored)).toBe('https://u:p@h/x');
-    const env = { ISG_SECRET_KEY: readFileSync(keyFile).toString('base64') };
-    expect(UrlSealer.open(mkdtempSync(path.join(os.tmpdir(), 'isg-key-')), env).unseal(stored)).toBe('https://u:p@h/x');
-    expect(() => UrlSealer.open(dir, { ISG_SECRET_KEY: 'c2hvcnQ=' })).toThrow(/32 bytes/);
+    const other = mkdtempSync(path.join(os.tmpdir(), 'isg-key-'));
+    try {
+      const stored = UrlSealer.open(dir, {}).seal('https://u:p@h/x');
+      const keyFile = path.join(dir, 'secret.key');
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(UrlSealer.open(dir, {}).unseal(stored)).toBe('https://u:p@h/x');
+      const env = { ISG_SECRET_KEY: readFileSync(keyFile).toString('base64') };
+      expect(UrlSealer.open(other, env).unseal(stored)).toBe('https://u:p@h/x');
+      expect(() => UrlSealer.open(dir, { ISG_SECRET_KEY: 'c2hvcnQ=' })).toThrow(/32 bytes/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });

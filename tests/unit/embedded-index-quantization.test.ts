@@ -7,12 +7,12 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { clusteredVectors, type ClusteredData } from '../../bench/store-bench';
+import { clusteredVectors } from '../../bench/store-bench';
 import type { LibraryRef } from '../../core/records';
 import { openEmbeddedStore, type EmbeddedStore } from '../../core/store/embedded';
-import type { ImageWrite } from '../../core/store/vector-store';
 import { openStore } from '../../core/store/open-store';
 import { loadSettings } from '../../bin/config';
+import { recall, writesOf } from '../helpers/clustered-library';
 import { embeddedHarness } from '../helpers/embedded-harness';
 import { describeStoreContract, seededRandom } from './store-contract';
 
@@ -21,35 +21,6 @@ const REF: LibraryRef = { tenant: 't', name: 'big' };
 
 function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'isg-quant-'));
-}
-
-function writesOf(data: ClusteredData, from: number, to: number): ImageWrite[] {
-  return Array.from({ length: to - from }, (_, i) => ({
-    record: { id: `v${from + i}`, tags: { mod: (from + i) % 10 }, hasImage: false, createdAt: 0, updatedAt: 0 },
-    vector: data.vectors.slice((from + i) * DIM, (from + i + 1) * DIM),
-  }));
-}
-
-/** Top `limit` ids by exact inner product over the live writes. */
-function exactTop(live: Map<string, ImageWrite>, q: Float32Array, limit: number): string[] {
-  return [...live.values()]
-    .map((w) => {
-      let s = 0;
-      for (let j = 0; j < DIM; j++) s += q[j] * w.vector[j];
-      return { id: w.record.id, s };
-    })
-    .sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : 1))
-    .slice(0, limit)
-    .map((r) => r.id);
-}
-
-async function recallAt10(store: EmbeddedStore, live: Map<string, ImageWrite>, queries: Float32Array[]): Promise<number> {
-  let found = 0;
-  for (const q of queries) {
-    const got = new Set((await store.search([REF], q, { limit: 10 })).map((h) => h.record.id));
-    for (const id of exactTop(live, q, 10)) if (got.has(id)) found++;
-  }
-  return found / (10 * queries.length);
 }
 
 // The whole contract with every library on the ANN path over an i8 index: answers must not change.
@@ -71,7 +42,7 @@ describe('embedded store: quantized ANN index', () => {
         await store.upsertImages(REF, writes);
         const live = new Map(writes.map((w) => [w.record.id, w]));
         expect(await store.ensureAnnIndex(REF)).toMatchObject({ state: 'ready', source: 'build', indexed: N });
-        expect(await recallAt10(store, live, queries)).toBeGreaterThanOrEqual(0.97);
+        expect(await recall(store, REF, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
         expect((await store.annStatus(REF)).lastSearchPath).toBe('ann');
         for (const q of queries.slice(0, 10)) {
           for (const h of await store.search([REF], q, { limit: 5 })) {
@@ -100,7 +71,7 @@ describe('embedded store: quantized ANN index', () => {
       await store.close();
       store = await openEmbeddedStore({ dir, annThreshold: 500, hnsw: { quantization: 'f32' } });
       expect(await store.ensureAnnIndex(REF)).toMatchObject({ state: 'ready', source: 'snapshot', indexed: N });
-      expect(await recallAt10(store, live, queries)).toBeGreaterThanOrEqual(0.97);
+      expect(await recall(store, REF, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

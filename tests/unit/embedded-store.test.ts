@@ -4,13 +4,14 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { clusteredVectors, type ClusteredData } from '../../bench/store-bench';
+import { clusteredVectors } from '../../bench/store-bench';
 import { EngineError } from '../../core/errors';
 import { f, matches, type Filter } from '../../core/filter';
 import type { LibraryRef } from '../../core/records';
 import { openEmbeddedStore, type EmbeddedStore } from '../../core/store/embedded';
-import type { ImageWrite, SearchOptions } from '../../core/store/vector-store';
+import type { ImageWrite } from '../../core/store/vector-store';
 import { PAGE_SIZE } from '../../core/store/embedded/schema';
+import { exact, recall, writesOf } from '../helpers/clustered-library';
 import { embeddedHarness } from '../helpers/embedded-harness';
 import { describeStoreContract, seededRandom } from './store-contract';
 
@@ -27,60 +28,6 @@ describeStoreContract('embedded (ANN path forced)', () => embeddedHarness({ annT
 
 const DIM = 48;
 const REF: LibraryRef = { tenant: 't', name: 'big' };
-
-function writesOf(data: ClusteredData, from: number, to: number, idPrefix = 'v'): ImageWrite[] {
-  const out: ImageWrite[] = [];
-  for (let i = from; i < to; i++) {
-    out.push({
-      record: {
-        id: `${idPrefix}${i}`,
-        itemId: `item-${data.item[i]}`,
-        tags: { cluster: data.cluster[i], mod: i % 10 },
-        hasImage: false,
-        createdAt: 0,
-        updatedAt: 0,
-      },
-      vector: data.vectors.slice(i * DIM, (i + 1) * DIM),
-    });
-  }
-  return out;
-}
-
-/** The exact answer computed in the test from the live writes. */
-function exact(live: Map<string, ImageWrite>, q: Float32Array, opts: SearchOptions): string[] {
-  let rows = [...live.values()]
-    .filter((w) => !opts.filter || matches(opts.filter, w.record.tags))
-    .filter((w) => !(opts.excludeIds ?? []).includes(w.record.id))
-    .map((w) => {
-      let s = 0;
-      for (let j = 0; j < DIM; j++) s += q[j] * w.vector[j];
-      return { id: w.record.id, item: w.record.itemId, s };
-    })
-    .filter((r) => opts.minSimilarity === undefined || r.s >= opts.minSimilarity)
-    .sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : 1));
-  if (opts.distinctItem) {
-    const seen = new Set<string>();
-    rows = rows.filter((r) => (seen.has(r.item!) ? false : (seen.add(r.item!), true)));
-  }
-  return rows.slice(opts.offset ?? 0, (opts.offset ?? 0) + opts.limit).map((r) => r.id);
-}
-
-async function recall(
-  store: EmbeddedStore,
-  live: Map<string, ImageWrite>,
-  queries: Float32Array[],
-  opts: SearchOptions,
-): Promise<number> {
-  let found = 0;
-  let wanted = 0;
-  for (const q of queries) {
-    const truth = exact(live, q, opts);
-    const got = new Set((await store.search([REF], q, opts)).map((h) => h.record.id));
-    wanted += truth.length;
-    for (const id of truth) if (got.has(id)) found++;
-  }
-  return wanted === 0 ? 1 : found / wanted;
-}
 
 describe('embedded store: ANN path', () => {
   const N = 4000;
@@ -107,7 +54,7 @@ describe('embedded store: ANN path', () => {
   });
 
   it('answers from the index with recall@10 >= 0.97 against exact', async () => {
-    expect(await recall(store, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
+    expect(await recall(store, REF, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
     expect((await store.annStatus(REF)).lastSearchPath).toBe('ann');
   });
 
@@ -133,7 +80,7 @@ describe('embedded store: ANN path', () => {
 
   it('filters on the ANN path (broad filter: post-filtered ANN)', async () => {
     const filter: Filter = f.cmp('mod', '<', 5); // half the library
-    const r = await recall(store, live, queries, { limit: 10, filter });
+    const r = await recall(store, REF, live, queries, { limit: 10, filter });
     expect(r).toBeGreaterThanOrEqual(0.97);
     expect((await store.annStatus(REF)).lastSearchPath).toBe('ann');
     for (const h of await store.search([REF], queries[1], { limit: 10, filter })) expect(matches(filter, h.record.tags)).toBe(true);
@@ -150,12 +97,12 @@ describe('embedded store: ANN path', () => {
 
   it('oversamples for a selective filter above the threshold', async () => {
     const filter: Filter = f.in('mod', [1, 2]); // 800 of 4000
-    expect(await recall(store, live, queries, { limit: 10, filter })).toBeGreaterThanOrEqual(0.97);
+    expect(await recall(store, REF, live, queries, { limit: 10, filter })).toBeGreaterThanOrEqual(0.97);
   });
 
   it('keeps distinctItem, offset, minSimilarity and excludeIds correct on the ANN path', async () => {
-    expect(await recall(store, live, queries, { limit: 10, distinctItem: true })).toBeGreaterThanOrEqual(0.97);
-    expect(await recall(store, live, queries, { limit: 10, offset: 10 })).toBeGreaterThanOrEqual(0.95);
+    expect(await recall(store, REF, live, queries, { limit: 10, distinctItem: true })).toBeGreaterThanOrEqual(0.97);
+    expect(await recall(store, REF, live, queries, { limit: 10, offset: 10 })).toBeGreaterThanOrEqual(0.95);
     for (const q of queries.slice(0, 20)) {
       const hits = await store.search([REF], q, { limit: 10, distinctItem: true });
       expect(new Set(hits.map((h) => h.record.itemId)).size).toBe(hits.length);
@@ -183,7 +130,7 @@ describe('embedded store: ANN path', () => {
     for (const q of queries.slice(0, 20)) {
       for (const h of await store.search([REF], q, { limit: 30 })) expect(doomedSet.has(h.record.id)).toBe(false);
     }
-    expect(await recall(store, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
+    expect(await recall(store, REF, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
     // an overwrite moves an image: its new vector is what it is found by
     const moved = { ...live.get('v1')!, vector: extra[0].vector.slice() };
     await store.upsertImages(REF, [moved]);
@@ -245,7 +192,7 @@ describe('embedded store: index snapshots across restarts', () => {
         expect((await store.search([REF], w.vector, { limit: 3 })).map((h) => h.record.id)).toContain(w.record.id);
       }
       expect((await store.search([REF], overwritten.vector, { limit: 2 })).map((h) => h.record.id)).toContain('v0');
-      expect(await recall(store, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
+      expect(await recall(store, REF, live, queries, { limit: 10 })).toBeGreaterThanOrEqual(0.97);
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -324,16 +324,19 @@ export function snapshotRows(file: string, dim: number): number | undefined {
   }
 }
 
-/** Exact top-`count` keys by inner product over a dense matrix (usearch SIMD brute force). */
-export function exactTopSlots(matrix: Float32Array, rows: number, query: Float32Array, count: number): number[] {
+/**
+ * Exact top-`count` rows by inner product among the first `rows` rows of a dense matrix (usearch's SIMD
+ * brute force), best first, with their distances (1 - inner product). `matrix` must start its buffer.
+ */
+export function exactTopRows(matrix: Float32Array, rows: number, query: Float32Array, count: number): { keys: number[]; distances: Float32Array } {
   const dim = query.length;
   const n = Math.min(count, rows);
-  if (n <= 0) return [];
+  if (n <= 0) return { keys: [], distances: new Float32Array(0) };
   // One thread below ~8M multiply-adds: fanning out costs more than it saves, and a busy second core
   // would stall the whole query.
   const threads = rows * dim < 1 << 23 ? 1 : THREADS;
   const result = exactSearch(matrix.subarray(0, rows * dim), query, dim, n, MetricKind.IP, threads);
-  return Array.from(result.keys, (k) => Number(k));
+  return { keys: Array.from(result.keys, (k) => Number(k)), distances: result.distances };
 }
 
 /** sha256 of a file, read in chunks. */

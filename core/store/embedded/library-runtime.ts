@@ -167,7 +167,9 @@ export class LibraryRuntime {
   private buildInline(): AnnIndex {
     const v = this.vectors;
     const ann = AnnIndex.create(v.dim, this.host.hnsw, v.rows);
-    ann.add(v.rowKeys(), v.matrix.subarray(0, v.rows * v.dim));
+    const block = new Float32Array(v.rows * v.dim);
+    v.copyRows(0, v.size, block);
+    ann.add(v.rowKeys(), block);
     this.install(ann, 'build');
     return ann;
   }
@@ -261,11 +263,16 @@ export class LibraryRuntime {
       if (slot < slotKeys.length) changes.add(slotKeys[slot]);
     });
     const { dim, perImage } = v;
+    const rowsOf = (from: number, to: number) => {
+      const out = new Float32Array((to - from) * dim);
+      for (let row = from; row < to; row++) out.set(v.row(row), (row - from) * dim);
+      return out;
+    };
     const job = buildInWorker(dim, this.host.hnsw, {
       rows: slotKeys.length * perImage,
       read: (from, to) => ({
         keys: BigUint64Array.from({ length: to - from }, (_, i) => BigInt(v.rowKey(slotKeys[Math.floor((from + i) / perImage)], (from + i) % perImage))),
-        vectors: v.matrix.slice(from * dim, to * dim),
+        vectors: rowsOf(from, to),
       }),
     }, tmp);
     const build: PendingBuild = {

@@ -12,7 +12,6 @@
  */
 import { matches, type Filter } from '../../filter';
 import type { AnnIndex } from './ann-index';
-import { exactTopSlots } from './ann-index';
 import type { Candidates } from './tag-index';
 import { Collector, type CollectOptions, type Scored } from './ranking';
 import type { LibraryVectors } from './library-vectors';
@@ -118,7 +117,7 @@ function offerAll(lib: LibraryVectors, query: Float32Array, options: LibrarySear
 }
 
 function exactOverAll(lib: LibraryVectors, query: Float32Array, options: LibrarySearchOptions): Scored[] {
-  const { dim, matrix, size, rows, perImage } = lib;
+  const { dim, size, rows, perImage } = lib;
   if (rows * dim <= JS_EXACT_MAX_WORK) return exactOverSlots(lib, query, options, Array.from({ length: size }, (_, slot) => slot));
   // usearch ranks the rows (SIMD, threaded); we rescore the top candidates' images with `similarities`
   // for consistent similarities. An image's best (allowed) row ranks it, so that row brings it in.
@@ -126,7 +125,7 @@ function exactOverAll(lib: LibraryVectors, query: Float32Array, options: Library
   let count = Math.max(64, 2 * options.need + options.excludeIds.size) * perImage;
   for (;;) {
     count = Math.min(count, rows);
-    const candidateRows = exactTopSlots(matrix, rows, query, count);
+    const candidateRows = lib.exactTopRows(query, count);
     const seen = new Set<number>();
     const slots: number[] = [];
     for (const row of candidateRows) {

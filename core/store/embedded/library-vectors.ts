@@ -11,12 +11,14 @@
  */
 import type { ImageRecord, Tags } from '../../records';
 import { dotFour } from '../inner-product';
+import { SegmentedMatrix } from './segmented-matrix';
 import { SlotTable } from './slot-table';
 import { TagIndex } from './tag-index';
 
 export class LibraryVectors {
   size = 0;
-  matrix: Float32Array;
+  /** The rows of each slot (segmented-matrix.ts). */
+  readonly matrix: SegmentedMatrix;
   /** Image key (SQLite image_key, the usearch key) per slot. */
   keys: number[] = [];
   records: ImageRecord[] = [];
@@ -34,10 +36,12 @@ export class LibraryVectors {
     readonly dim: number,
     initialCapacity = 1024,
     readonly perImage = 1,
+    /** Floats per segment of the matrix (segmented-matrix.ts); tests make them small. */
+    segmentFloats?: number,
   ) {
     this.stride = dim * perImage;
     this.everyView = Array.from({ length: perImage }, (_, v) => v);
-    this.matrix = new Float32Array(Math.max(16, initialCapacity) * this.stride);
+    this.matrix = new SegmentedMatrix(this.stride, initialCapacity, segmentFloats);
   }
 
   /** Rows in use (size * perImage). */
@@ -71,7 +75,19 @@ export class LibraryVectors {
 
   /** The vector of one row. */
   row(row: number): Float32Array {
-    return this.matrix.subarray(row * this.dim, (row + 1) * this.dim);
+    const slot = Math.floor(row / this.perImage);
+    const o = this.matrix.offset(slot) + (row % this.perImage) * this.dim;
+    return this.matrix.segment(slot).subarray(o, o + this.dim);
+  }
+
+  /** The rows of slots [from, to), row-major, into `out` from its start. */
+  copyRows(from: number, to: number, out: Float32Array): void {
+    this.matrix.copySlots(from, to, out);
+  }
+
+  /** The `count` rows best by inner product with `query`, best first (usearch's brute force). */
+  exactTopRows(query: Float32Array, count: number): number[] {
+    return this.matrix.exactTop(query, this.dim, this.size, count);
   }
 
   /**
@@ -80,19 +96,20 @@ export class LibraryVectors {
    * (dotFour), which is what makes scoring thousands of scattered images fast.
    */
   similarities(query: Float32Array, slots: ArrayLike<number>, views: readonly number[] | undefined, scores: Float64Array): void {
-    const { dim, matrix, stride } = this;
+    const { dim, matrix } = this;
     const rows = views ?? this.everyView;
     const per = rows.length;
     const total = slots.length * per;
     const four = this.four;
-    const offset = (i: number) => slots[Math.floor(i / per)] * stride + rows[i % per] * dim;
+    const segment = (i: number) => matrix.segment(slots[Math.floor(i / per)]);
+    const offset = (i: number) => matrix.offset(slots[Math.floor(i / per)]) + rows[i % per] * dim;
     scores.fill(-Infinity, 0, slots.length);
     for (let i = 0; i < total; i += 4) {
-      const o0 = offset(i);
-      const o1 = i + 1 < total ? offset(i + 1) : o0;
-      const o2 = i + 2 < total ? offset(i + 2) : o0;
-      const o3 = i + 3 < total ? offset(i + 3) : o0;
-      dotFour(query, matrix, o0, o1, o2, o3, dim, four);
+      // Past the end, the first row again (its score is not kept).
+      const j1 = i + 1 < total ? i + 1 : i;
+      const j2 = i + 2 < total ? i + 2 : i;
+      const j3 = i + 3 < total ? i + 3 : i;
+      dotFour(query, segment(i), offset(i), segment(j1), offset(j1), segment(j2), offset(j2), segment(j3), offset(j3), dim, four);
       for (let k = 0; k < 4 && i + k < total; k++) {
         const at = Math.floor((i + k) / per);
         if (four[k] > scores[at]) scores[at] = four[k];
@@ -115,20 +132,24 @@ export class LibraryVectors {
 
   /** The whole picture's vector of a slot. */
   vector(slot: number): Float32Array {
-    return this.matrix.subarray(slot * this.stride, slot * this.stride + this.dim);
+    const o = this.matrix.offset(slot);
+    return this.matrix.segment(slot).subarray(o, o + this.dim);
   }
 
   /** Inserts or overwrites the image stored under `key` (an overwrite keeps its key); `views` fill rows 1.. */
   put(key: number, record: ImageRecord, vector: Float32Array, views: Float32Array[] = []): void {
-    const slot = this.place(key, record); // first: it may grow (replace) the matrix
-    this.matrix.set(vector, slot * this.stride);
-    views.forEach((v, i) => this.matrix.set(v, slot * this.stride + (i + 1) * this.dim));
+    const slot = this.place(key, record); // first: it may grow the matrix
+    const segment = this.matrix.segment(slot);
+    const o = this.matrix.offset(slot);
+    segment.set(vector, o);
+    views.forEach((v, i) => segment.set(v, o + (i + 1) * this.dim));
   }
 
   /** put() with the vectors as stored (little-endian float32 bytes), copied into place with no array between. */
   putStored(key: number, record: ImageRecord, bytes: Uint8Array): void {
     const slot = this.place(key, record);
-    new Uint8Array(this.matrix.buffer, slot * this.stride * 4, this.stride * 4).set(bytes.subarray(0, this.stride * 4));
+    const segment = this.matrix.segment(slot);
+    new Uint8Array(segment.buffer, segment.byteOffset + this.matrix.offset(slot) * 4, this.stride * 4).set(bytes.subarray(0, this.stride * 4));
   }
 
   /** Calls `watcher` with each slot before its row is written or moved out of, until unwatched (undefined). */
@@ -184,7 +205,7 @@ export class LibraryVectors {
       this.records[slot] = this.records[last];
       this.slotByKey.set(movedKey, slot);
       this.slotById.set(this.records[slot].id, slot);
-      this.matrix.copyWithin(slot * this.stride, last * this.stride, (last + 1) * this.stride);
+      this.matrix.move(last, slot);
     }
     this.keys.length = last;
     this.records.length = last;
@@ -193,9 +214,6 @@ export class LibraryVectors {
   }
 
   private ensureCapacity(slots: number): void {
-    if (slots * this.stride <= this.matrix.length) return;
-    const grown = new Float32Array(Math.max(slots, Math.ceil((this.matrix.length / this.stride) * 1.5)) * this.stride);
-    grown.set(this.matrix.subarray(0, (slots - 1) * this.stride));
-    this.matrix = grown;
+    this.matrix.ensure(slots);
   }
 }

@@ -287,6 +287,15 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       created_at: library.createdAt,
       views: library.views && library.views.length > 1 ? JSON.stringify(library.views) : null,
     });
+    // In memory from the start, empty (nothing to read): its writes keep it current, and a bulk load is
+    // indexed as it arrives (LibraryRuntime.afterWrites) instead of read back and indexed after.
+    const lib = this.libraryRow(library)!;
+    this.runtimes.set(lib.lib_id, this.emptyRuntime(lib, 1));
+  }
+
+  /** The runtime of a library with no images yet, for vectors of `dim`. */
+  private emptyRuntime(lib: LibraryRow, dim: number): LibraryRuntime {
+    return new LibraryRuntime(this, lib.lib_id, new LibraryVectors(dim, 16, vectorsPerImage({ views: viewsOfRow(lib) })), null);
   }
 
   async getLibrary(ref: LibraryRef): Promise<Library | undefined> {
@@ -373,15 +382,17 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     // The in-memory copy follows the commit with nothing in between (no await), as every write does.
     let runtime = this.runtimes.get(lib.lib_id);
     if (runtime && runtime.vectors.dim !== dim) {
-      // Loaded while the library was still empty (no dimension yet): load it afresh when needed.
-      this.runtimes.delete(lib.lib_id);
-      runtime = undefined;
+      // Loaded while the library was still empty (no dimension yet): these are its first vectors.
+      runtime = runtime.vectors.size === 0 ? this.emptyRuntime(lib, dim!) : undefined;
+      if (runtime) this.runtimes.set(lib.lib_id, runtime);
+      else this.runtimes.delete(lib.lib_id);
     }
     if (runtime) {
       for (const s of stored) {
         runtime.vectors.put(s.key, s.record, s.vector, s.views);
         runtime.noteChange(s.key);
       }
+      runtime.afterWrites(lib);
     }
     this.noteChangedWhileLoading(lib.lib_id, stored.map((s) => s.key));
     await this.files.remove(replaced);

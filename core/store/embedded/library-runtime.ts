@@ -1,7 +1,9 @@
 /**
  * The in-memory side of one library: its vectors and its ANN index, with the index's lifecycle —
- * load the snapshot and replay what changed after its watermark, or build in the background, keep it
- * in step with writes (lazily, before the next search), rebuild when removals pile up, save on close.
+ * load the snapshot and replay what changed after its watermark, or build in the background (from the
+ * write that makes the library large enough, following its writes), keep it in step with writes (lazily,
+ * before the next search), rebuild when removals pile up, the library grows by half or a search would
+ * find too many writes to add, save on close.
  * SQLite stays the truth: the index only proposes candidates, which are checked against the records.
  */
 import * as fs from 'fs';
@@ -12,6 +14,16 @@ import type { LibraryVectors } from './library-vectors';
 
 /** Rebuild an index once removals (tombstoned in the HNSW graph) exceed this share of its size. */
 const REBUILD_REMOVED_RATIO = 0.3;
+
+/** Rebuild an index once the library holds this many times the images it was built or loaded with. */
+const GROWTH_BEFORE_REBUILD = 1.5;
+
+/**
+ * The most images changed since the index was brought up to date that a search adds to it first, on the
+ * event loop (a few hundred microseconds each into the small index beside a mapped snapshot); past it,
+ * the index is rebuilt in the background instead.
+ */
+const PENDING_APPLY_MAX = 1000;
 
 /** What a runtime needs from its store. */
 export interface RuntimeHost {
@@ -31,9 +43,9 @@ export interface RuntimeHost {
 
 interface PendingBuild {
   job: BuildJob;
-  /** Every write with a version <= watermark is in the index being built. */
-  watermark: number;
-  /** Keys changed since the watermark, to replay on the new index. */
+  /** Every write with a version <= watermark is in the index being built (it follows the reads: startBuild). */
+  readonly watermark: number;
+  /** Keys of images whose rows changed after the build read them, to replay on the new index. */
   changes: Set<number>;
   finished: Promise<void>;
 }
@@ -53,6 +65,8 @@ export class LibraryRuntime {
   /** Keys changed since the index was last brought up to date (applied before the next search). */
   private readonly pending = new Set<number>();
   private removedSinceBuild = 0;
+  /** Images in the library when its index was installed. */
+  private builtFor = 0;
   private build?: PendingBuild;
   private buildFailed?: string;
   private snapshotTried = false;
@@ -70,10 +84,26 @@ export class LibraryRuntime {
     private snapshotVersion: number | null,
   ) {}
 
-  /** Called after a committed write or delete of `key` (the vectors are already updated). */
+  /**
+   * Called after a committed write or delete of `key` (the vectors are already updated). A running build
+   * learns of it from the slots it touched (startBuild).
+   */
   noteChange(key: number): void {
     if (this.ann) this.pending.add(key);
-    this.build?.changes.add(key);
+  }
+
+  /**
+   * Called after a batch of writes: a library that has grown large enough starts its background build now
+   * rather than at its next search, and one that has grown by half since its index was built starts the
+   * next (the writes since live in a small mutable index beside the mapped one, added on the event loop).
+   */
+  afterWrites(lib: LibraryRow): void {
+    this.build?.job.feed();
+    if (this.host.indexBuild !== 'background' || this.build || this.opening) return;
+    const size = this.vectors.size;
+    if (size < this.host.annThreshold) return;
+    if (!this.ann) this.annFor(lib);
+    else if (size > GROWTH_BEFORE_REBUILD * this.builtFor) this.startBuild();
   }
 
   /**
@@ -97,6 +127,12 @@ export class LibraryRuntime {
     }
     if (this.opening) return undefined;
     if (this.ann) {
+      if (this.pending.size > PENDING_APPLY_MAX && indexBuild === 'background') {
+        // Too many writes to add to the index on the event loop (a bulk load between two searches): a build
+        // in the background takes them in, and searches are exact until it is ready, as before the first.
+        this.startBuild();
+        if (this.build) return undefined;
+      }
       this.applyPending();
       if (this.removedSinceBuild > REBUILD_REMOVED_RATIO * Math.max(1, this.ann.size)) {
         if (indexBuild === 'inline') return this.buildInline();
@@ -177,6 +213,7 @@ export class LibraryRuntime {
   private install(ann: AnnIndex, source: 'snapshot' | 'build'): void {
     this.ann = ann;
     this.annSource = source;
+    this.builtFor = this.vectors.size;
     this.pending.clear();
     this.annVersion = this.host.currentVersion();
   }
@@ -248,36 +285,46 @@ export class LibraryRuntime {
 
   /**
    * Starts a background build of the index unless one is running or has failed. The worker reads the
-   * library's own matrix a chunk at a time (no copy of it is made), under the image keys the slots held
-   * when the build started; a slot written or moved out of meanwhile may have been read in any state,
-   * so the key it held joins the changes replayed on the finished index.
+   * library's own matrix a chunk of whole images at a time (no copy of it is made), in slot order, and keeps
+   * reading while the library grows, until it has caught up with it: a library filled by a bulk load is
+   * indexed while it is written, not after. Each chunk is read with its keys at once, so what the build holds
+   * is exactly what the slots held then; a slot already read that is written, moved out of or moved into
+   * afterwards puts its image among the changes replayed on the finished index. The watermark (writes up to
+   * it are in the snapshot file) follows the reads until the first such change, so a snapshot is never
+   * recorded as holding a write it missed.
    */
   private startBuild(): void {
     if (this.build || this.buildFailed !== undefined || !this.host.isCurrent(this)) return;
     const v = this.vectors;
-    const watermark = this.host.currentVersion();
-    const tmp = `${this.host.snapshotFile(this.libId)}.build-${process.pid}-${watermark}`;
-    const slotKeys = v.keys.slice(0, v.size);
-    const changes = new Set<number>();
-    v.watchSlots((slot) => {
-      if (slot < slotKeys.length) changes.add(slotKeys[slot]);
-    });
     const { dim, perImage } = v;
-    const rowsOf = (from: number, to: number) => {
-      const out = new Float32Array((to - from) * dim);
-      for (let row = from; row < to; row++) out.set(v.row(row), (row - from) * dim);
-      return out;
-    };
+    const changes = new Set<number>();
+    let read = 0; // slots [0, read) have been handed to the worker (any slot there now counts as read)
+    let caughtUp = false; // the worker has had every slot: from now on every change is replayed
+    let watermark = this.host.currentVersion();
+    v.watchSlots((slot) => {
+      if (slot < read || caughtUp) changes.add(v.keys[slot]);
+    });
+    const tmp = `${this.host.snapshotFile(this.libId)}.build-${process.pid}-${watermark}`;
     const job = buildInWorker(dim, this.host.hnsw, {
-      rows: slotKeys.length * perImage,
-      read: (from, to) => ({
-        keys: BigUint64Array.from({ length: to - from }, (_, i) => BigInt(v.rowKey(slotKeys[Math.floor((from + i) / perImage)], (from + i) % perImage))),
-        vectors: rowsOf(from, to),
-      }),
+      next: (keys, vectors) => {
+        const from = Math.min(read, v.size); // deletions may have shrunk the library below what was read
+        const to = Math.min(v.size, from + Math.max(1, Math.floor(keys.length / perImage)));
+        read = to;
+        if (changes.size === 0) watermark = this.host.currentVersion();
+        for (let slot = from, i = 0; slot < to; slot++) for (let view = 0; view < perImage; view++) keys[i++] = BigInt(v.rowKey(v.keys[slot], view));
+        v.copyRows(from, to, vectors);
+        return (to - from) * perImage;
+      },
+      ended: () => {
+        caughtUp = true;
+        if (changes.size === 0) watermark = this.host.currentVersion();
+      },
     }, tmp);
     const build: PendingBuild = {
       job,
-      watermark,
+      get watermark() {
+        return watermark;
+      },
       changes,
       finished: job.done.then(
         ({ file, checksum }) => {

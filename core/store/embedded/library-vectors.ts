@@ -26,7 +26,10 @@ export class LibraryVectors {
   readonly tagIndex = new TagIndex();
   private readonly slotByKey = new SlotTable();
   private readonly slotById = new Map<string, number>();
-  /** Told of every slot about to be written or moved out of (a background build reads rows meanwhile). */
+  /**
+   * Told of every slot about to be written or moved out of, and of a slot another row was just moved into
+   * (a background build reads rows meanwhile: library-runtime.ts).
+   */
   private slotWatcher?: (slot: number) => void;
 
   /** Floats per slot: perImage rows of dim. */
@@ -152,7 +155,10 @@ export class LibraryVectors {
     new Uint8Array(segment.buffer, segment.byteOffset + this.matrix.offset(slot) * 4, this.stride * 4).set(bytes.subarray(0, this.stride * 4));
   }
 
-  /** Calls `watcher` with each slot before its row is written or moved out of, until unwatched (undefined). */
+  /**
+   * Calls `watcher` with each slot before its row is written or moved out of, and with a slot after another
+   * row moved into it (keys[slot] is then the moved image), until unwatched (undefined).
+   */
   watchSlots(watcher: ((slot: number) => void) | undefined): void {
     this.slotWatcher = watcher;
   }
@@ -206,6 +212,7 @@ export class LibraryVectors {
       this.slotByKey.set(movedKey, slot);
       this.slotById.set(this.records[slot].id, slot);
       this.matrix.move(last, slot);
+      this.slotWatcher?.(slot);
     }
     this.keys.length = last;
     this.records.length = last;

@@ -16,6 +16,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { PREFIX } from '../adapters/operator/limits';
 import type { ModelManifest } from '../core/embed/manifest';
+import { SessionWorker } from '../core/embed/session-worker';
+import { toTensor } from '../core/image/tensor';
 import { PACKAGE_ROOT } from '../bin/config';
 import { makeScene } from '../tests/helpers/synthetic-images';
 import { cpuSeconds, startGatewayProcess } from './gateway-process';
@@ -27,9 +29,49 @@ export interface IngestFigures {
   sharpPerSecond: number;
   gatewayPerSecond: number;
   ratio: number;
-  /** CPU milliseconds per image: bare sharp (this process), the gateway process. */
+  /** CPU milliseconds per image: bare sharp (this process), the gateway process, the HTTP client (this process). */
   sharpCpuMs: number;
   gatewayCpuMs: number;
+  clientCpuMs: number;
+  /** CPU milliseconds per image of the default model's inference alone (bare onnxruntime, batches of 8). */
+  modelCpuMs: number;
+  /**
+   * The highest ratio this machine allows with the client on the same cores: a gateway spending no more CPU
+   * per image than bare decode+resize and the model's inference, every core busy with it and the client.
+   */
+  ceiling: number;
+}
+
+/** CPU milliseconds per image of the model alone on these images' tensors, in batches as 8 in flight give. */
+async function modelCpuPerImage(jpegs: Buffer[], manifest: ModelManifest): Promise<number> {
+  const spec = manifest.visual.preprocess;
+  const tensors = await Promise.all(jpegs.map((j) => toTensor(sharp(j), spec)));
+  // The gateway's session settings (core/embed/runner.ts), in the same kind of worker.
+  const session = await SessionWorker.start(path.join(PACKAGE_ROOT, 'models/default', manifest.visual.file), {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: os.availableParallelism(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  try {
+    const pass = async () => {
+      for (let i = 0; i < tensors.length; i += 8) {
+        const batch = tensors.slice(i, i + 8);
+        const input = new Float32Array(batch.length * batch[0].length);
+        batch.forEach((t, k) => input.set(t, k * t.length));
+        await session.run(session.inputNames[0], input, [batch.length, 3, spec.height, spec.width], session.outputNames[0]);
+      }
+    };
+    await pass(); // warm-up
+    const cpu = process.cpuUsage();
+    await pass();
+    const { user, system } = process.cpuUsage(cpu);
+    return (user + system) / 1000 / tensors.length;
+  } finally {
+    await session.close();
+  }
 }
 
 async function runPool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<number> {
@@ -62,6 +104,7 @@ export async function runIngestBench(opts: { images: number; concurrency: number
   const sharpSeconds = await bareOnce();
   const { user, system } = process.cpuUsage(bareCpu);
   const sharpCpuMs = (user + system) / 1000 / opts.images;
+  const modelCpuMs = await modelCpuPerImage(jpegs, manifest);
 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-bench-'));
   const gateway = await startGatewayProcess(dataDir);
@@ -82,10 +125,13 @@ export async function runIngestBench(opts: { images: number; concurrency: number
     await runPool(bodies.slice(0, 32), opts.concurrency, async (b) => void (await postJson(agent, url('image/add'), b)));
     let failures = 0;
     const gatewayCpu = cpuSeconds(gateway.child.pid!);
+    const clientCpu = process.cpuUsage();
     const gatewaySeconds = await runPool(bodies, opts.concurrency, async (b) => {
       if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
     });
     const gatewayCpuMs = ((cpuSeconds(gateway.child.pid!) - gatewayCpu) * 1000) / opts.images;
+    const client = process.cpuUsage(clientCpu);
+    const clientCpuMs = (client.user + client.system) / 1000 / opts.images;
     const viewsSeconds = await runPool(bodiesFor('bench-views'), opts.concurrency, async (b) => {
       if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
     });
@@ -98,11 +144,17 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       ratio: sharpSeconds / gatewaySeconds,
       sharpCpuMs,
       gatewayCpuMs,
+      clientCpuMs,
+      modelCpuMs,
+      ceiling: (os.availableParallelism() * 1000) / (sharpCpuMs + modelCpuMs + clientCpuMs) / (opts.images / sharpSeconds),
     };
     log(`ingest  ${opts.images} JPEGs 1024x768, ${opts.concurrency} in flight, model input ${width}x${height}`);
     log(`  bare sharp decode+resize   ${figures.sharpPerSecond.toFixed(1).padStart(8)} images/s   ${sharpCpuMs.toFixed(2)} ms CPU/image`);
     log(`  operator image/add (HTTP)  ${figures.gatewayPerSecond.toFixed(1).padStart(8)} images/s   ${gatewayCpuMs.toFixed(2)} ms CPU/image in the gateway process`);
+    log(`  the model alone (onnxruntime)          ${modelCpuMs.toFixed(2)} ms CPU/image (batches of 8, the gateway's session settings)`);
+    log(`  HTTP client (this process)             ${clientCpuMs.toFixed(2)} ms CPU/image (sending the bodies, reading the replies; kernel time included)`);
     log(`  ratio gateway/sharp        ${figures.ratio.toFixed(2).padStart(8)}   (target >= 0.80)`);
+    log(`  ceiling on this machine    ${figures.ceiling.toFixed(2).padStart(8)}   (a gateway spending only the decode's and the model's CPU, the client on the same ${os.availableParallelism()} cores)`);
     log(`  the same, default views    ${(opts.images / viewsSeconds).toFixed(1).padStart(8)} images/s   (twelve model inputs per picture, one decode; docs/models.md, Views)`);
     return figures;
   } finally {

@@ -8,8 +8,8 @@
  */
 import { exactTopRows } from './ann-index';
 
-/** Floats per segment, about (2^24: 64 MB), rounded down to a power-of-two number of slots. */
-export const SEGMENT_FLOATS = 1 << 24;
+/** About how many floats a segment holds (2^24: 64 MB), rounded down to a power-of-two number of slots. */
+const SEGMENT_FLOATS = 1 << 24;
 
 export class SegmentedMatrix {
   readonly segments: Float32Array[];

@@ -301,6 +301,10 @@ export class LibraryRuntime {
     let read = 0; // slots [0, read) have been handed to the worker (any slot there now counts as read)
     let caughtUp = false; // the worker has had every slot: from now on every change is replayed
     let watermark = this.host.currentVersion();
+    /** The watermark follows the reads while no row already read has changed. */
+    const follow = () => {
+      if (changes.size === 0) watermark = this.host.currentVersion();
+    };
     v.watchSlots((slot) => {
       if (slot < read || caughtUp) changes.add(v.keys[slot]);
     });
@@ -310,14 +314,14 @@ export class LibraryRuntime {
         const from = Math.min(read, v.size); // deletions may have shrunk the library below what was read
         const to = Math.min(v.size, from + Math.max(1, Math.floor(keys.length / perImage)));
         read = to;
-        if (changes.size === 0) watermark = this.host.currentVersion();
+        follow();
         for (let slot = from, i = 0; slot < to; slot++) for (let view = 0; view < perImage; view++) keys[i++] = BigInt(v.rowKey(v.keys[slot], view));
         v.copyRows(from, to, vectors);
         return (to - from) * perImage;
       },
       ended: () => {
         caughtUp = true;
-        if (changes.size === 0) watermark = this.host.currentVersion();
+        follow();
       },
     }, tmp);
     const build: PendingBuild = {

@@ -104,15 +104,19 @@ export class LibraryVectors {
     const per = rows.length;
     const total = slots.length * per;
     const four = this.four;
-    const segment = (i: number) => matrix.segment(slots[Math.floor(i / per)]);
-    const offset = (i: number) => matrix.offset(slots[Math.floor(i / per)]) + rows[i % per] * dim;
+    const slotOf = (i: number) => slots[Math.floor(i / per)];
+    const offset = (slot: number, i: number) => matrix.offset(slot) + rows[i % per] * dim;
     scores.fill(-Infinity, 0, slots.length);
     for (let i = 0; i < total; i += 4) {
       // Past the end, the first row again (its score is not kept).
       const j1 = i + 1 < total ? i + 1 : i;
       const j2 = i + 2 < total ? i + 2 : i;
       const j3 = i + 3 < total ? i + 3 : i;
-      dotFour(query, segment(i), offset(i), segment(j1), offset(j1), segment(j2), offset(j2), segment(j3), offset(j3), dim, four);
+      const s0 = slotOf(i);
+      const s1 = slotOf(j1);
+      const s2 = slotOf(j2);
+      const s3 = slotOf(j3);
+      dotFour(query, matrix.segment(s0), offset(s0, i), matrix.segment(s1), offset(s1, j1), matrix.segment(s2), offset(s2, j2), matrix.segment(s3), offset(s3, j3), dim, four);
       for (let k = 0; k < 4 && i + k < total; k++) {
         const at = Math.floor((i + k) / per);
         if (four[k] > scores[at]) scores[at] = four[k];

@@ -1,7 +1,7 @@
 /** Base64 pictures decoded ahead in slices: the same bytes as Buffer.from, the same refusals as decodeBase64Strict. */
 import { randomBytes } from 'node:crypto';
 import { decodeBase64Strict } from '../../core/image';
-import { decodeBase64InSlices, predecodedBytes, registerPredecoded, releasePredecoded } from '../../core/image/predecoded';
+import { PIECE, decodeBase64InSlices, predecodedBytes, registerPredecoded, releasePredecoded } from '../../core/image/predecoded';
 
 const inSlices = (text: string) => {
   const raw = Buffer.from(`{"x":"${text}"}`, 'latin1');
@@ -24,6 +24,8 @@ describe('decodeBase64InSlices', () => {
   test.each([
     ['a character outside the alphabet in a later slice', (s: string) => `${s.slice(0, 1_500_000)}*${s.slice(1_500_001)}`],
     ['padding in the middle', (s: string) => `${s.slice(0, 2_000_000)}==${s.slice(2_000_002)}`],
+    ['padding at the end of a piece', (s: string) => `${s.slice(0, 3 * PIECE - 2)}==${s.slice(3 * PIECE)}`],
+    ['a character outside the alphabet opening a piece', (s: string) => `${s.slice(0, 5 * PIECE)}*${s.slice(5 * PIECE + 1)}`],
     ['three padding characters', (s: string) => `${s.slice(0, -4)}A===`],
     ['a length of 4n + 1', (s: string) => `${s}A`],
   ])('not clean base64 (%s): undefined, and decodeBase64Strict refuses it too', async (_name, spoil) => {

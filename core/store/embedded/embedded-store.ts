@@ -173,12 +173,14 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       setDimension: p('UPDATE libraries SET dimension = ? WHERE lib_id = ?'),
       setAnnSnapshot: p('UPDATE libraries SET ann_version = ?, ann_checksum = ? WHERE lib_id = ?'),
       setVersion: p("INSERT INTO meta (key, value) VALUES ('write_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      // Positional parameters and the key plucked, on the statement every write runs: bound by name,
+      // better-sqlite3 looks each one up on an object (~15 % more of SQLite's user time at 300k rows).
       upsertImage: p(`INSERT INTO images (lib_id, id, item_id, uri, tags, extra, has_image, created_at, updated_at, version, vector)
-        VALUES (@lib_id, @id, @item_id, @uri, @tags, @extra, @has_image, @created_at, @updated_at, @version, @vector)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (lib_id, id) DO UPDATE SET item_id = excluded.item_id, uri = excluded.uri, tags = excluded.tags,
           extra = excluded.extra, has_image = excluded.has_image, created_at = excluded.created_at,
           updated_at = excluded.updated_at, version = excluded.version, vector = excluded.vector
-        RETURNING image_key`),
+        RETURNING image_key`).pluck(),
       imageById: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE lib_id = ? AND id = ?`),
       imageByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE image_key = ?`),
       vectorById: p('SELECT vector FROM images WHERE lib_id = ? AND id = ?'),
@@ -407,19 +409,19 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       writes.forEach((w, i) => {
         const r = w.record;
         const file = files[i];
-        const { image_key: key } = this.sql.upsertImage.get({
-          lib_id: lib.lib_id,
-          id: r.id,
-          item_id: r.itemId ?? null,
-          uri: r.uri ?? null,
-          tags: JSON.stringify(r.tags ?? {}),
-          extra: jsonOrNull(r.extra),
-          has_image: file !== undefined ? 1 : 0,
-          created_at: r.createdAt,
-          updated_at: r.updatedAt,
+        const key = this.sql.upsertImage.get(
+          lib.lib_id,
+          r.id,
+          r.itemId ?? null,
+          r.uri ?? null,
+          JSON.stringify(r.tags ?? {}),
+          jsonOrNull(r.extra),
+          file !== undefined ? 1 : 0,
+          r.createdAt,
+          r.updatedAt,
           version,
-          vector: vectorsToBlob(w.vector, w.views),
-        }) as { image_key: number };
+          vectorsToBlob(w.vector, w.views),
+        ) as number;
         const previous = this.files.link(key, file);
         if (previous !== undefined) replaced.push(previous);
         const record = copyRecord({ ...r, tags: r.tags ?? {}, hasImage: file !== undefined });

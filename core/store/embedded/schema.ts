@@ -116,6 +116,12 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX claims_by_expiry ON claims (expires_at);
   `,
+  // Rows without an item id (all of a general_search library's) kept out of the item index: one B-tree
+  // fewer per insert. Lookups by item id (= or IN) imply item_id IS NOT NULL, so they still use it.
+  `
+  DROP INDEX images_by_item;
+  CREATE INDEX images_by_item ON images (lib_id, item_id) WHERE item_id IS NOT NULL;
+  `,
 ];
 
 export const PAGE_SIZE = 8192;

@@ -25,7 +25,7 @@ import { SessionWorker } from '../core/embed/session-worker';
 import { toTensor } from '../core/image/tensor';
 import { writeVitB32Random } from '../models/clip/build-vit-b32-random';
 import { makeScene } from '../tests/helpers/synthetic-images';
-import { cpuByThread, cpuSeconds, startGatewayProcess, type ThreadKind } from './gateway-process';
+import { cpuByThread, cpuByThreadSince, cpuSeconds, startGatewayProcess, type ThreadKind } from './gateway-process';
 import { postJson } from './http-client';
 
 const MODEL_DIR = path.join(PACKAGE_ROOT, '.bench', 'vit-b32-random');
@@ -102,8 +102,7 @@ export async function runClipBench(opts: { images: number; queries: number; conc
       );
       if (failures > 0) throw new Error(`${failures} image/add requests failed`);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const threadsAfter = cpuByThread(gateway.child.pid!);
-      const threads = Object.fromEntries(Object.entries(threadsAfter).map(([k, v]) => [k, v - threadsBefore[k as ThreadKind]])) as Record<ThreadKind, number>;
+      const threads = cpuByThreadSince(gateway.child.pid!, threadsBefore);
       return { seconds, cpuSeconds: cpuSeconds(gateway.child.pid!) - cpu, threads };
     };
     // Warm-ups, then alternating passes (the same ids are overwritten by each pass).

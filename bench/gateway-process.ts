@@ -81,3 +81,9 @@ export function cpuByThread(pid: number): Record<ThreadKind, number> {
   }
   return out;
 }
+
+/** CPU seconds per kind of thread a process has used since `before` (an earlier cpuByThread of it). */
+export function cpuByThreadSince(pid: number, before: Record<ThreadKind, number>): Record<ThreadKind, number> {
+  const now = cpuByThread(pid);
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - before[k as ThreadKind]])) as Record<ThreadKind, number>;
+}

@@ -20,7 +20,7 @@ import { SessionWorker } from '../core/embed/session-worker';
 import { toTensor } from '../core/image/tensor';
 import { PACKAGE_ROOT } from '../bin/config';
 import { makeScene } from '../tests/helpers/synthetic-images';
-import { cpuSeconds, startGatewayProcess } from './gateway-process';
+import { cpuByThread, cpuByThreadSince, cpuSeconds, startGatewayProcess, type ThreadKind } from './gateway-process';
 import { postJson } from './http-client';
 
 export interface IngestFigures {
@@ -33,6 +33,9 @@ export interface IngestFigures {
   sharpCpuMs: number;
   gatewayCpuMs: number;
   clientCpuMs: number;
+  /** CPU milliseconds per image by kind of thread: bare sharp's (this process) and the gateway's. */
+  sharpThreads: Record<ThreadKind, number>;
+  gatewayThreads: Record<ThreadKind, number>;
   /** CPU milliseconds per image of the default model's inference alone (bare onnxruntime, batches of 8). */
   modelCpuMs: number;
   /**
@@ -74,6 +77,11 @@ async function modelCpuPerImage(jpegs: Buffer[], manifest: ModelManifest): Promi
   }
 }
 
+/** Milliseconds per image of each kind of thread, from CPU seconds. */
+function perImage(seconds: Record<ThreadKind, number>, images: number): Record<ThreadKind, number> {
+  return Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, (v * 1000) / images])) as Record<ThreadKind, number>;
+}
+
 async function runPool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<number> {
   let next = 0;
   const started = process.hrtime.bigint();
@@ -101,7 +109,9 @@ export async function runIngestBench(opts: { images: number; concurrency: number
     });
   await bareOnce(); // warm up libvips
   const bareCpu = process.cpuUsage();
+  const bareThreads = cpuByThread(process.pid);
   const sharpSeconds = await bareOnce();
+  const sharpThreads = perImage(cpuByThreadSince(process.pid, bareThreads), opts.images);
   const { user, system } = process.cpuUsage(bareCpu);
   const sharpCpuMs = (user + system) / 1000 / opts.images;
   const modelCpuMs = await modelCpuPerImage(jpegs, manifest);
@@ -125,11 +135,13 @@ export async function runIngestBench(opts: { images: number; concurrency: number
     await runPool(bodies.slice(0, 32), opts.concurrency, async (b) => void (await postJson(agent, url('image/add'), b)));
     let failures = 0;
     const gatewayCpu = cpuSeconds(gateway.child.pid!);
+    const gatewayThreadsBefore = cpuByThread(gateway.child.pid!);
     const clientCpu = process.cpuUsage();
     const gatewaySeconds = await runPool(bodies, opts.concurrency, async (b) => {
       if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
     });
     const gatewayCpuMs = ((cpuSeconds(gateway.child.pid!) - gatewayCpu) * 1000) / opts.images;
+    const gatewayThreads = perImage(cpuByThreadSince(gateway.child.pid!, gatewayThreadsBefore), opts.images);
     const client = process.cpuUsage(clientCpu);
     const clientCpuMs = (client.user + client.system) / 1000 / opts.images;
     const viewsSeconds = await runPool(bodiesFor('bench-views'), opts.concurrency, async (b) => {
@@ -145,12 +157,17 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       sharpCpuMs,
       gatewayCpuMs,
       clientCpuMs,
+      sharpThreads,
+      gatewayThreads,
       modelCpuMs,
       ceiling: (os.availableParallelism() * 1000) / (sharpCpuMs + modelCpuMs + clientCpuMs) / (opts.images / sharpSeconds),
     };
     log(`ingest  ${opts.images} JPEGs 1024x768, ${opts.concurrency} in flight, model input ${width}x${height}`);
     log(`  bare sharp decode+resize   ${figures.sharpPerSecond.toFixed(1).padStart(8)} images/s   ${sharpCpuMs.toFixed(2)} ms CPU/image`);
     log(`  operator image/add (HTTP)  ${figures.gatewayPerSecond.toFixed(1).padStart(8)} images/s   ${gatewayCpuMs.toFixed(2)} ms CPU/image in the gateway process`);
+    const byThread = (t: Record<ThreadKind, number>) => (['main', 'libvips', 'other', 'onnxruntime'] as const).map((k) => `${k} ${t[k].toFixed(2)}`).join(', ');
+    log(`  CPU ms/image by thread: bare   ${byThread(sharpThreads)}   (other: libuv pool, GC helpers)`);
+    log(`                       gateway   ${byThread(gatewayThreads)}`);
     log(`  the model alone (onnxruntime)          ${modelCpuMs.toFixed(2)} ms CPU/image (batches of 8, the gateway's session settings)`);
     log(`  HTTP client (this process)             ${clientCpuMs.toFixed(2)} ms CPU/image (sending the bodies, reading the replies; kernel time included)`);
     log(`  ratio gateway/sharp        ${figures.ratio.toFixed(2).padStart(8)}   (target >= 0.80)`);

@@ -70,6 +70,26 @@ export function imageFromRow(row: ImageRecordRow): ImageRecord {
   return record;
 }
 
+/**
+ * The record of a write as the store keeps it in memory: a copy with the defined fields only, built in
+ * imageFromRow's order so written and loaded records share one shape. Records arrive with optional fields
+ * set to undefined (the engine's); deleting those afterwards left each object in V8's dictionary mode,
+ * 580 bytes instead of 190 (~0.4 GB more per million images added through the APIs).
+ */
+export function storedRecord(record: ImageRecord, hasImage: boolean): ImageRecord {
+  const stored: ImageRecord = {
+    id: record.id,
+    tags: { ...record.tags },
+    hasImage,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+  if (record.itemId !== undefined) stored.itemId = record.itemId;
+  if (record.uri !== undefined) stored.uri = record.uri;
+  if (record.extra !== undefined) stored.extra = structuredClone(record.extra);
+  return stored;
+}
+
 /** A copy the caller may mutate without touching a cached record. */
 export function copyRecord(record: ImageRecord): ImageRecord {
   const copy: ImageRecord = { ...record, tags: { ...record.tags } };

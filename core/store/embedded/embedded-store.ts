@@ -34,6 +34,7 @@ import {
   copyRecord,
   IMAGE_RECORD_COLUMNS,
   imageFromRow,
+  storedRecord,
   jsonOrNull,
   libraryFromRow,
   viewsOfRow,
@@ -424,11 +425,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         ) as number;
         const previous = this.files.link(key, file);
         if (previous !== undefined) replaced.push(previous);
-        const record = copyRecord({ ...r, tags: r.tags ?? {}, hasImage: file !== undefined });
-        if (record.itemId === undefined) delete record.itemId;
-        if (record.uri === undefined) delete record.uri;
-        if (record.extra === undefined) delete record.extra;
-        stored.push({ key, record, vector: w.vector, views: w.views });
+        stored.push({ key, record: storedRecord({ ...r, tags: r.tags ?? {} }, file !== undefined), vector: w.vector, views: w.views });
       });
     })();
     return stored;

@@ -25,7 +25,6 @@ export class LibraryVectors {
   /** Images by tag value, for the fields filters have asked about (tag-index.ts). */
   readonly tagIndex = new TagIndex();
   private readonly slotByKey = new SlotTable();
-  private readonly slotById = new Map<string, number>();
   /**
    * Told of every slot about to be written or moved out of, and of a slot another row was just moved into
    * (a background build reads rows meanwhile: library-runtime.ts).
@@ -133,10 +132,6 @@ export class LibraryVectors {
     return this.slotByKey.get(key);
   }
 
-  slotOfId(id: string): number | undefined {
-    return this.slotById.get(id);
-  }
-
   /** The whole picture's vector of a slot. */
   vector(slot: number): Float32Array {
     const o = this.matrix.offset(slot);
@@ -178,12 +173,10 @@ export class LibraryVectors {
       this.slotByKey.set(key, slot);
     } else {
       previous = this.records[slot];
-      if (previous.id !== record.id) this.slotById.delete(previous.id);
     }
     this.slotWatcher?.(slot);
     this.tagIndex.put(key, record.tags, previous?.tags);
     this.records[slot] = record;
-    this.slotById.set(record.id, slot);
     return slot;
   }
 
@@ -208,13 +201,11 @@ export class LibraryVectors {
     this.slotWatcher?.(slot);
     this.slotWatcher?.(last);
     this.slotByKey.delete(key);
-    this.slotById.delete(this.records[slot].id);
     if (slot !== last) {
       const movedKey = this.keys[last];
       this.keys[slot] = movedKey;
       this.records[slot] = this.records[last];
       this.slotByKey.set(movedKey, slot);
-      this.slotById.set(this.records[slot].id, slot);
       this.matrix.move(last, slot);
       this.slotWatcher?.(slot);
     }

@@ -19,8 +19,14 @@ const DIM = 32;
 const REF: LibraryRef = { tenant: 't', name: 'big' };
 const THRESHOLD = 500;
 
-function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'isg-follow-'));
+/** Runs `body` with a fresh folder, removed afterwards whatever happens. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'isg-follow-'));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function newLibrary(dir: string, persistIndexOnClose = true): Promise<EmbeddedStore> {
@@ -57,8 +63,7 @@ describe('embedded store: the background build follows the writes', () => {
   it('starts on the write that crosses the threshold and follows a writer that never yields', async () => {
     const N = 6000;
     const data = clusteredVectors(N, DIM, 41);
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const store = await newLibrary(dir);
       const writes = writesOf(data, 0, N);
       // Awaiting the store's own promises only: no turn of the event loop until the loop ends.
@@ -68,15 +73,12 @@ describe('embedded store: the background build follows the writes', () => {
       expect(await missedOwn(store, liveOf(writes))).toBeLessThan(0.01);
       expect((await store.annStatus(REF)).lastSearchPath).toBe('ann');
       await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('replays images moved into rows it had read from rows it had not', async () => {
     const data = clusteredVectors(23_000, DIM, 43);
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const store = await newLibrary(dir);
       const first = writesOf(data, 0, 3000);
       await store.upsertImages(REF, first); // the build starts and reads these 3000 rows at once
@@ -93,16 +95,13 @@ describe('embedded store: the background build follows the writes', () => {
       const last = Array.from({ length: 2000 }, (_, i) => `v${21_000 + i}`);
       expect(await missedOwn(store, live, { checked: last })).toBeLessThan(0.01);
       await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('records a snapshot watermark before the first write to a row it had read, so a restart replays it', async () => {
     const N = 3000;
     const data = clusteredVectors(N + 300, DIM, 47);
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       let store = await newLibrary(dir, false); // a crash: the index is never saved at close
       const writes = writesOf(data, 0, N);
       await store.upsertImages(REF, writes); // the build starts and reads these rows at once
@@ -122,15 +121,12 @@ describe('embedded store: the background build follows the writes', () => {
       expect((await store.search([REF], overwritten.vector, { limit: 2 })).map((h) => h.record.id).sort()).toEqual(['v1', `v${N + 5}`].sort());
       expect(await missedOwn(store, live, { shared: ['v1', `v${N + 5}`] })).toBeLessThan(0.01);
       await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('builds again, in the background, once the library has grown by half since its index was built', async () => {
     const data = clusteredVectors(1600, DIM, 53);
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const store = await newLibrary(dir, false);
       await store.upsertImages(REF, writesOf(data, 0, 1000));
       await store.ensureAnnIndex(REF);
@@ -144,15 +140,12 @@ describe('embedded store: the background build follows the writes', () => {
       expect(snapshotRows(snapshot, DIM)).toBe(1600);
       expect(await missedOwn(store, liveOf(writesOf(data, 0, 1600)))).toBeLessThan(0.01);
       await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('answers exactly while a rebuild takes in more writes than a search would add on the event loop', async () => {
     const data = clusteredVectors(5500, DIM, 59);
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const store = await newLibrary(dir);
       const first = writesOf(data, 0, 4000);
       await store.upsertImages(REF, first);
@@ -171,8 +164,6 @@ describe('embedded store: the background build follows the writes', () => {
       expect(await missedOwn(store, live, { checked: more.map((w) => w.record.id) })).toBeLessThan(0.01);
       expect((await store.annStatus(REF)).lastSearchPath).toBe('ann');
       await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -79,7 +79,7 @@ export function imageFromRow(row: ImageRecordRow): ImageRecord {
 export function storedRecord(record: ImageRecord, hasImage: boolean): ImageRecord {
   const stored: ImageRecord = {
     id: record.id,
-    tags: { ...record.tags },
+    tags: { ...record.tags }, // {} when a caller gave none
     hasImage,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,

@@ -425,7 +425,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         ) as number;
         const previous = this.files.link(key, file);
         if (previous !== undefined) replaced.push(previous);
-        stored.push({ key, record: storedRecord({ ...r, tags: r.tags ?? {} }, file !== undefined), vector: w.vector, views: w.views });
+        stored.push({ key, record: storedRecord(r, file !== undefined), vector: w.vector, views: w.views });
       });
     })();
     return stored;

@@ -134,8 +134,7 @@ export class LibraryVectors {
 
   /** The whole picture's vector of a slot. */
   vector(slot: number): Float32Array {
-    const o = this.matrix.offset(slot);
-    return this.matrix.segment(slot).subarray(o, o + this.dim);
+    return this.row(slot * this.perImage);
   }
 
   /** Inserts or overwrites the image stored under `key` (an overwrite keeps its key); `views` fill rows 1.. */

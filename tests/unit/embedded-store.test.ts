@@ -359,6 +359,33 @@ describe('embedded store: stored originals live in files beside SQLite', () => {
     await store.close();
   });
 
+  it('an original written before a restart is replaced or dropped by a write after it, its file removed', async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    await store.upsertImages(REF, [
+      { record: rec('a'), vector: vec(), image: Buffer.from('before-a') },
+      { record: rec('b'), vector: vec(), image: Buffer.from('before-b') },
+    ]);
+    await store.close();
+    store = await openEmbeddedStore({ dir });
+    await store.upsertImages(REF, [
+      { record: rec('a'), vector: vec(), image: Buffer.from('after-a') },
+      { record: { ...rec('b'), hasImage: false }, vector: vec() },
+      { record: rec('c'), vector: vec(), image: Buffer.from('new-c') },
+    ]);
+    // Written twice in one call: the second write replaces the first one's file.
+    await store.upsertImages(REF, [
+      { record: rec('d'), vector: vec(), image: Buffer.from('first-d') },
+      { record: rec('d'), vector: vec(), image: Buffer.from('second-d') },
+    ]);
+    expect((await store.getImageBytes(REF, 'a'))?.toString()).toBe('after-a');
+    expect(await store.getImageBytes(REF, 'b')).toBeUndefined();
+    expect((await store.getImageBytes(REF, 'd'))?.toString()).toBe('second-d');
+    const contents = imageFiles().map((e) => readFileSync(path.join(e.parentPath, e.name)).toString());
+    expect(contents.sort()).toEqual(['after-a', 'new-c', 'second-d']);
+    await store.close();
+  });
+
   it('still reads originals an older build kept in SQLite, and a new write moves them out', async () => {
     let store = await openEmbeddedStore({ dir });
     await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });

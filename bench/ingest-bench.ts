@@ -3,7 +3,8 @@
  * the default save_image=true) against bare sharp decode+resize of the same JPEGs to the model's input
  * size, in the same run, as a ratio. Both sides run with the same number of requests in flight. The
  * gateway runs in a process of its own (gateway-process.ts), as it does for its clients; the CPU each
- * side spends per image is printed beside, the gateway's read from /proc.
+ * side spends per image is printed beside, the gateway's read from /proc, with what a bare node:http server
+ * spends receiving the same bodies (http-floor.ts) and the ratios those costs leave possible.
  *
  * The library indexes the whole picture only (`views: ["whole"]`), which is what bare decode+resize
  * compares with; the same images into a library with the model's default views (one decode, twelve model
@@ -22,6 +23,7 @@ import { PACKAGE_ROOT } from '../bin/config';
 import { makeScene } from '../tests/helpers/synthetic-images';
 import { cpuByThread, cpuByThreadSince, cpuSeconds, startGatewayProcess, type ThreadKind } from './gateway-process';
 import { postJson } from './http-client';
+import { httpFloorCpuMs } from './http-floor';
 
 export interface IngestFigures {
   images: number;
@@ -38,11 +40,15 @@ export interface IngestFigures {
   gatewayThreads: Record<ThreadKind, number>;
   /** CPU milliseconds per image of the default model's inference alone (bare onnxruntime, batches of 8). */
   modelCpuMs: number;
+  /** CPU milliseconds per request of a bare node:http server receiving the same bodies (http-floor.ts). */
+  httpFloorCpuMs: number;
   /**
    * The highest ratio this machine allows with the client on the same cores: a gateway spending no more CPU
    * per image than bare decode+resize and the model's inference, every core busy with it and the client.
    */
   ceiling: number;
+  /** The same ceiling for a gateway that also spends what bare node:http spends on each request. */
+  httpCeiling: number;
 }
 
 /** CPU milliseconds per image of the model alone on these images' tensors, in batches as 8 in flight give. */
@@ -148,6 +154,9 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
     });
     if (failures > 0) throw new Error(`${failures} image/add requests failed`);
+    const httpFloorMs = await httpFloorCpuMs(bodies, opts.concurrency);
+    const ceilingWith = (extraMs: number) =>
+      (os.availableParallelism() * 1000) / (sharpCpuMs + modelCpuMs + clientCpuMs + extraMs) / (opts.images / sharpSeconds);
     const figures: IngestFigures = {
       images: opts.images,
       concurrency: opts.concurrency,
@@ -160,7 +169,9 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       sharpThreads,
       gatewayThreads,
       modelCpuMs,
-      ceiling: (os.availableParallelism() * 1000) / (sharpCpuMs + modelCpuMs + clientCpuMs) / (opts.images / sharpSeconds),
+      httpFloorCpuMs: httpFloorMs,
+      ceiling: ceilingWith(0),
+      httpCeiling: ceilingWith(httpFloorMs),
     };
     log(`ingest  ${opts.images} JPEGs 1024x768, ${opts.concurrency} in flight, model input ${width}x${height}`);
     log(`  bare sharp decode+resize   ${figures.sharpPerSecond.toFixed(1).padStart(8)} images/s   ${sharpCpuMs.toFixed(2)} ms CPU/image`);
@@ -170,8 +181,10 @@ export async function runIngestBench(opts: { images: number; concurrency: number
     log(`                       gateway   ${byThread(gatewayThreads)}`);
     log(`  the model alone (onnxruntime)          ${modelCpuMs.toFixed(2)} ms CPU/image (batches of 8, the gateway's session settings)`);
     log(`  HTTP client (this process)             ${clientCpuMs.toFixed(2)} ms CPU/image (sending the bodies, reading the replies; kernel time included)`);
+    log(`  bare node:http server, same bodies     ${httpFloorMs.toFixed(2)} ms CPU/image (reads each body whole and answers: the least a server spends per request)`);
     log(`  ratio gateway/sharp        ${figures.ratio.toFixed(2).padStart(8)}   (target >= 0.80)`);
     log(`  ceiling on this machine    ${figures.ceiling.toFixed(2).padStart(8)}   (a gateway spending only the decode's and the model's CPU, the client on the same ${os.availableParallelism()} cores)`);
+    log(`    with bare HTTP's cost    ${figures.httpCeiling.toFixed(2).padStart(8)}   (the same, plus what bare node:http spends per request)`);
     log(`  the same, default views    ${(opts.images / viewsSeconds).toFixed(1).padStart(8)} images/s   (twelve model inputs per picture, one decode; docs/models.md, Views)`);
     return figures;
   } finally {

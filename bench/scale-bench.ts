@@ -10,9 +10,9 @@
  * Rows: build (insert + index), RSS after the build and at peak against the raw vector bytes, the data
  * folder on disk, one client's search p50/p99 (the steady state: a second pass over the queries; the first
  * pass right after the build is printed below it), recall@10 against exact, 8 concurrent clients (the
- * median of five passes, after an untimed one), filtered searches (a tag matching 10 % and 1 %), and the restart: process start →
- * first search answer, with the longest event-loop stall while the library opened. Both sides are
- * measured alike.
+ * median of five passes, after an untimed one), filtered searches (a tag matching 10 % and 1 %), and the
+ * restart: process start → first search answer, with the longest event-loop stall while the library
+ * opened. Both sides are measured alike.
  *
  * `--quantization` sets how the index stores vectors (default: the store's, DEFAULT_HNSW) on both sides. The
  * store rescores the index's candidates exactly in float32 (over-fetching from an i8 index); bare usearch

@@ -1,4 +1,7 @@
-/** The benchmarks' HTTP client: keep-alive POSTs of JSON, answering only the status (the body is drained). */
+/**
+ * The benchmarks' HTTP client: keep-alive POSTs of JSON, answering only the status (the body is drained),
+ * and the pool that keeps a number of them in flight.
+ */
 import http from 'node:http';
 
 /** POST a body (pre-encoded bytes, or a value to encode as JSON) and resolve the HTTP status. */
@@ -12,4 +15,19 @@ export function postJson(agent: http.Agent, url: URL, body: Buffer | unknown): P
     req.on('error', reject);
     req.end(data);
   });
+}
+
+/** Runs `fn` over `items` with `concurrency` of them in flight; resolves the wall seconds it took. */
+export async function runPool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i], i);
+      }
+    }),
+  );
+  return Number(process.hrtime.bigint() - started) / 1e9;
 }

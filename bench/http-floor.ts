@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { cpuSeconds } from './gateway-process';
-import { postJson } from './http-client';
+import { postJson, runPool } from './http-client';
 
 const SERVER_SOURCE = `
 const http = require('node:http');
@@ -39,14 +39,10 @@ export async function httpFloorCpuMs(bodies: Buffer[], concurrency: number): Pro
       child.once('exit', (code) => reject(new Error(`bare HTTP server exited (${code}) before listening`)));
     });
     const url = new URL(`http://127.0.0.1:${port}/`);
-    const send = async (list: Buffer[]) => {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < list.length) if ((await postJson(agent, url, list[next++])) !== 200) throw new Error('bare HTTP server failed');
-        }),
-      );
-    };
+    const send = (list: Buffer[]) =>
+      runPool(list, concurrency, async (body) => {
+        if ((await postJson(agent, url, body)) !== 200) throw new Error('bare HTTP server failed');
+      });
     await send(bodies.slice(0, 32)); // warm-up
     const before = cpuSeconds(child.pid!);
     for (let round = 0; round < ROUNDS; round++) await send(bodies);

@@ -22,7 +22,7 @@ import { toTensor } from '../core/image/tensor';
 import { PACKAGE_ROOT } from '../bin/config';
 import { makeScene } from '../tests/helpers/synthetic-images';
 import { cpuByThread, cpuByThreadSince, cpuSeconds, startGatewayProcess, type ThreadKind } from './gateway-process';
-import { postJson } from './http-client';
+import { postJson, runPool } from './http-client';
 import { httpFloorCpuMs } from './http-floor';
 
 export interface IngestFigures {
@@ -86,20 +86,6 @@ async function modelCpuPerImage(jpegs: Buffer[], manifest: ModelManifest): Promi
 /** Milliseconds per image of each kind of thread, from CPU seconds. */
 function perImage(seconds: Record<ThreadKind, number>, images: number): Record<ThreadKind, number> {
   return Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, (v * 1000) / images])) as Record<ThreadKind, number>;
-}
-
-async function runPool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i], i);
-      }
-    }),
-  );
-  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 export async function runIngestBench(opts: { images: number; concurrency: number; log: (line: string) => void }): Promise<IngestFigures> {

@@ -318,6 +318,28 @@ describe('embedded store: local rules', () => {
     await expect(store.listImages(REF, { limit: 5, cursor: 'garbage!' })).rejects.toMatchObject({ kind: 'invalid_argument' });
     await store.close();
   });
+
+  it('an overwritten image keeps its key: its place in the list and its one entry in the index', async () => {
+    const store = await openEmbeddedStore({ dir, annThreshold: 1, indexBuild: 'inline' });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    const rec = (id: string, colour: string) => ({ id, tags: { colour }, hasImage: false, createdAt: 0, updatedAt: 0 });
+    const axis = (i: number) => Float32Array.from({ length: 8 }, (_, j) => (j === i ? 1 : 0));
+    await store.upsertImages(REF, [{ record: rec('a', 'red'), vector: axis(0) }, { record: rec('b', 'red'), vector: axis(1) }]);
+    await store.upsertImages(REF, [{ record: rec('c', 'red'), vector: axis(2) }]);
+    // 'a' overwritten twice in one batch, 'b' once beside a new image.
+    await store.upsertImages(REF, [{ record: rec('a', 'green'), vector: axis(3) }, { record: rec('d', 'red'), vector: axis(4) }, { record: rec('a', 'blue'), vector: axis(5) }]);
+    await store.upsertImages(REF, [{ record: rec('b', 'blue'), vector: axis(6) }]);
+    const listed = async (s: EmbeddedStore) => (await s.listImages(REF, { limit: 10 })).images.map((i) => `${i.id}:${i.tags.colour}`);
+    const found = async (s: EmbeddedStore, v: Float32Array) => (await s.search([REF], v, { limit: 10 })).map((h) => `${h.record.id}:${h.similarity.toFixed(2)}`);
+    expect(await listed(store)).toEqual(['a:blue', 'b:blue', 'c:red', 'd:red']);
+    expect(await found(store, axis(5))).toEqual(['a:1.00', 'b:0.00', 'c:0.00', 'd:0.00']);
+    expect(await found(store, axis(0))).toEqual(['a:0.00', 'b:0.00', 'c:0.00', 'd:0.00']);
+    await store.close();
+    const again = await openEmbeddedStore({ dir, annThreshold: 1, indexBuild: 'inline' });
+    expect(await listed(again)).toEqual(['a:blue', 'b:blue', 'c:red', 'd:red']);
+    expect(await found(again, axis(6))).toEqual(['b:1.00', 'a:0.00', 'c:0.00', 'd:0.00']);
+    await again.close();
+  });
 });
 
 describe('embedded store: stored originals live in files beside SQLite', () => {

@@ -174,14 +174,16 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       setDimension: p('UPDATE libraries SET dimension = ? WHERE lib_id = ?'),
       setAnnSnapshot: p('UPDATE libraries SET ann_version = ?, ann_checksum = ? WHERE lib_id = ?'),
       setVersion: p("INSERT INTO meta (key, value) VALUES ('write_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
-      // Positional parameters and the key plucked, on the statement every write runs: bound by name,
-      // better-sqlite3 looks each one up on an object (~15 % more of SQLite's user time at 300k rows).
-      upsertImage: p(`INSERT INTO images (lib_id, id, item_id, uri, tags, extra, has_image, created_at, updated_at, version, vector)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (lib_id, id) DO UPDATE SET item_id = excluded.item_id, uri = excluded.uri, tags = excluded.tags,
-          extra = excluded.extra, has_image = excluded.has_image, created_at = excluded.created_at,
-          updated_at = excluded.updated_at, version = excluded.version, vector = excluded.vector
-        RETURNING image_key`).pluck(),
+      // Positional parameters on the statements every write runs: bound by name, better-sqlite3 looks each
+      // one up on an object (~15 % more of SQLite's user time at 300k rows). No RETURNING: with it SQLite
+      // opens a statement journal and copies each row's pages to it (a 300k-row bulk insert: 11 page writes per
+      // row instead of 1, 40 % of SQLite's CPU), so a new row's key is the connection's last rowid and a replaced
+      // row's is looked up.
+      insertImage: p(`INSERT INTO images (lib_id, id, item_id, uri, tags, extra, has_image, created_at, updated_at, version, vector)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lib_id, id) DO NOTHING`),
+      replaceImage: p(`UPDATE images SET item_id = ?, uri = ?, tags = ?, extra = ?, has_image = ?, created_at = ?, updated_at = ?,
+        version = ?, vector = ? WHERE image_key = ?`),
+      keyById: p('SELECT image_key FROM images WHERE lib_id = ? AND id = ?').pluck(),
       imageById: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE lib_id = ? AND id = ?`),
       imageByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE image_key = ?`),
       vectorById: p('SELECT vector FROM images WHERE lib_id = ? AND id = ?'),
@@ -410,9 +412,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       writes.forEach((w, i) => {
         const r = w.record;
         const file = files[i];
-        const key = this.sql.upsertImage.get(
-          lib.lib_id,
-          r.id,
+        const columns = [
           r.itemId ?? null,
           r.uri ?? null,
           JSON.stringify(r.tags ?? {}),
@@ -422,7 +422,14 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
           r.updatedAt,
           version,
           vectorsToBlob(w.vector, w.views),
-        ) as number;
+        ];
+        const inserted = this.sql.insertImage.run(lib.lib_id, r.id, ...columns);
+        let key: number;
+        if (inserted.changes === 1) key = Number(inserted.lastInsertRowid);
+        else {
+          key = this.sql.keyById.get(lib.lib_id, r.id) as number;
+          this.sql.replaceImage.run(...columns, key);
+        }
         const previous = this.files.link(key, file);
         if (previous !== undefined) replaced.push(previous);
         stored.push({ key, record: storedRecord(r, file !== undefined), vector: w.vector, views: w.views });

@@ -326,7 +326,7 @@ describe('embedded store: local rules', () => {
     const axis = (i: number) => Float32Array.from({ length: 8 }, (_, j) => (j === i ? 1 : 0));
     await store.upsertImages(REF, [{ record: rec('a', 'red'), vector: axis(0) }, { record: rec('b', 'red'), vector: axis(1) }]);
     await store.upsertImages(REF, [{ record: rec('c', 'red'), vector: axis(2) }]);
-    // 'a' overwritten twice in one batch, 'b' once beside a new image.
+    // 'a' overwritten twice in one batch beside a new image 'd', then 'b' on its own.
     await store.upsertImages(REF, [{ record: rec('a', 'green'), vector: axis(3) }, { record: rec('d', 'red'), vector: axis(4) }, { record: rec('a', 'blue'), vector: axis(5) }]);
     await store.upsertImages(REF, [{ record: rec('b', 'blue'), vector: axis(6) }]);
     const listed = async (s: EmbeddedStore) => (await s.listImages(REF, { limit: 10 })).images.map((i) => `${i.id}:${i.tags.colour}`);

@@ -425,13 +425,15 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         ];
         const inserted = this.sql.insertImage.run(lib.lib_id, r.id, ...columns);
         let key: number;
-        if (inserted.changes === 1) key = Number(inserted.lastInsertRowid);
-        else {
+        if (inserted.changes === 1) {
+          key = Number(inserted.lastInsertRowid);
+          this.files.linkNew(key, file);
+        } else {
           key = this.sql.keyById.get(lib.lib_id, r.id) as number;
           this.sql.replaceImage.run(...columns, key);
+          const previous = this.files.link(key, file);
+          if (previous !== undefined) replaced.push(previous);
         }
-        const previous = this.files.link(key, file);
-        if (previous !== undefined) replaced.push(previous);
         stored.push({ key, record: storedRecord(r, file !== undefined), vector: w.vector, views: w.views });
       });
     })();

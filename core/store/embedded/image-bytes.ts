@@ -12,12 +12,6 @@ type Statement = Database.Statement<unknown[], unknown>;
 export class EmbeddedImageBytes {
   private readonly files: ImageFiles;
   private readonly sql: Record<string, Statement>;
-  /**
-   * Image keys from here up were never linked: the images table hands its keys out in increasing order and
-   * never again (AUTOINCREMENT), so a row it has just created has no original to look up or drop. A bulk
-   * load then runs one statement per image instead of four.
-   */
-  private neverLinkedFrom: number;
   /** Whether image_bytes held anything at open (nothing writes there any more). */
   private readonly legacyBytes: boolean;
 
@@ -40,8 +34,6 @@ export class EmbeddedImageBytes {
       deleteBytesOfLibrary: p('DELETE FROM image_bytes WHERE image_key IN (SELECT image_key FROM images WHERE lib_id = ?)'),
       isReferenced: p('SELECT 1 FROM image_files WHERE file = ?').pluck(),
     };
-    const lastKey = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'images'").pluck().get() as number | undefined;
-    this.neverLinkedFrom = (lastKey ?? 0) + 1;
     this.legacyBytes = db.prepare('SELECT EXISTS (SELECT 1 FROM image_bytes)').pluck().get() === 1;
   }
 
@@ -60,17 +52,20 @@ export class EmbeddedImageBytes {
    * replaced, to remove after the commit. An original an older build kept in SQLite goes too.
    */
   link(key: number, file: string | undefined): string | undefined {
-    if (key >= this.neverLinkedFrom) {
-      // A rolled-back transaction hands its keys out again: they are then looked up, which is only slower.
-      this.neverLinkedFrom = key + 1;
-      if (file !== undefined) this.sql.putFile.run(key, file);
-      return undefined;
-    }
     const previous = this.sql.fileOfKey.get(key) as string | undefined;
     if (file !== undefined) this.sql.putFile.run(key, file);
     else this.sql.deleteFile.run(key);
     if (this.legacyBytes) this.sql.deleteBytes.run(key);
     return previous;
+  }
+
+  /**
+   * Inside a write transaction, for an image row it has just created: the images table never hands a key
+   * out twice (AUTOINCREMENT), so there is no original to look up or drop, and a bulk load runs one
+   * statement per image instead of four.
+   */
+  linkNew(key: number, file: string | undefined): void {
+    if (file !== undefined) this.sql.putFile.run(key, file);
   }
 
   /** Inside a delete transaction: image `key` keeps no original; resolves its file, to remove after the commit. */

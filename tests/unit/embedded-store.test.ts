@@ -342,7 +342,7 @@ describe('embedded store: local rules', () => {
   });
 });
 
-describe('embedded store: stored originals live in files beside SQLite', () => {
+describe('embedded store: stored originals live in packs beside SQLite', () => {
   let dir: string;
   beforeEach(() => {
     dir = tempDir();
@@ -350,24 +350,36 @@ describe('embedded store: stored originals live in files beside SQLite', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const rec = (id: string) => ({ id, tags: {}, hasImage: true, createdAt: 0, updatedAt: 0 });
   const vec = () => new Float32Array(8).fill(0.5);
-  const imageFiles = () => readdirSync(path.join(dir, 'images'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  const packsDir = () => path.join(dir, 'images', 'packs');
+  const packFiles = () => (existsSync(packsDir()) ? readdirSync(packsDir()).sort() : []);
+  /** Everything the packs hold, pack after pack. */
+  const packed = () => packFiles().map((f) => readFileSync(path.join(packsDir(), f)).toString()).join('|');
   const sqliteHolds = (marker: string) =>
     readdirSync(dir).some((name) => name.startsWith('store.sqlite') && readFileSync(path.join(dir, name)).includes(marker));
+  /** Closes and opens the store again: packs of the earlier run are reclaimed at open. */
+  const reopen = async (store: EmbeddedStore, options = {}) => {
+    await store.close();
+    const again = await openEmbeddedStore({ dir, ...options });
+    await again.whenReclaimed();
+    return again;
+  };
 
-  it('writes each original once as a file, never into SQLite; overwrite, delete and reset remove it', async () => {
-    const store = await openEmbeddedStore({ dir });
+  it('appends each original once to a pack, never into SQLite; what overwrite, delete and reset drop is reclaimed', async () => {
+    let store = await openEmbeddedStore({ dir });
     const other = { tenant: 'other', name: 'lib' };
     for (const ref of [REF, other]) await store.createLibrary({ ...ref, mode: 'general_search', model: 'm', createdAt: 0 });
     await store.upsertImages(REF, [{ record: rec('a'), vector: vec(), image: Buffer.from('original-a-9d1e') }]);
     await store.upsertImages(other, [{ record: rec('o'), vector: vec(), image: Buffer.from('original-o-9d1e') }]);
-    expect(imageFiles()).toHaveLength(2);
+    expect(packed()).toBe('original-a-9d1eoriginal-o-9d1e');
     expect(sqliteHolds('original-a-9d1e')).toBe(false);
     expect((await store.getImageBytes(REF, 'a'))?.toString()).toBe('original-a-9d1e');
 
     await store.upsertImages(REF, [{ record: rec('a'), vector: vec(), image: Buffer.from('second-a') }]);
     await store.upsertImages(REF, [{ record: { ...rec('b'), hasImage: false }, vector: vec() }]);
     expect((await store.getImageBytes(REF, 'a'))?.toString()).toBe('second-a');
-    expect(imageFiles().map((e) => readFileSync(path.join(e.parentPath, e.name)).toString()).sort()).toEqual(['original-o-9d1e', 'second-a']);
+    store = await reopen(store);
+    // The first run's pack held 'second-a' and 'original-o-9d1e' live of 38 bytes: kept as it is.
+    expect(packed()).toBe('original-a-9d1eoriginal-o-9d1esecond-a');
 
     await store.upsertImages(REF, [{ record: { ...rec('a'), hasImage: false }, vector: vec() }]); // kept no more
     expect(await store.getImageBytes(REF, 'a')).toBeUndefined();
@@ -375,27 +387,32 @@ describe('embedded store: stored originals live in files beside SQLite', () => {
     await store.deleteImages(REF, { ids: ['c'] });
     await store.reset(REF.tenant);
     expect((await store.getImageBytes(other, 'o'))?.toString()).toBe('original-o-9d1e');
-    expect(imageFiles()).toHaveLength(1);
+    store = await reopen(store);
+    // 15 live bytes of 38 in the first run's pack: compacted (into the second run's pack, where 'c' is dead).
+    expect(packFiles()).toEqual(['2.pack']);
+    expect(packed().split('original-o-9d1e')).toHaveLength(2);
+    for (const dropped of ['original-a-9d1e', 'second-a']) expect(packed()).not.toContain(dropped);
+    expect((await store.getImageBytes(other, 'o'))?.toString()).toBe('original-o-9d1e');
     await store.deleteLibrary(other);
-    expect(imageFiles()).toHaveLength(0);
+    store = await reopen(store);
+    expect(packFiles()).toEqual([]);
     await store.close();
   });
 
-  it('an original written before a restart is replaced or dropped by a write after it, its file removed', async () => {
-    let store = await openEmbeddedStore({ dir });
+  it.each(['normal', 'full'] as const)('an original written before a restart is replaced or dropped by a write after it, its space reclaimed (synchronous %s)', async (synchronous) => {
+    let store = await openEmbeddedStore({ dir, synchronous });
     await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
     await store.upsertImages(REF, [
       { record: rec('a'), vector: vec(), image: Buffer.from('before-a') },
       { record: rec('b'), vector: vec(), image: Buffer.from('before-b') },
     ]);
-    await store.close();
-    store = await openEmbeddedStore({ dir });
+    store = await reopen(store, { synchronous });
     await store.upsertImages(REF, [
       { record: rec('a'), vector: vec(), image: Buffer.from('after-a') },
       { record: { ...rec('b'), hasImage: false }, vector: vec() },
       { record: rec('c'), vector: vec(), image: Buffer.from('new-c') },
     ]);
-    // Written twice in one call: the second write replaces the first one's file.
+    // Written twice in one call: the second write replaces the first one's original.
     await store.upsertImages(REF, [
       { record: rec('d'), vector: vec(), image: Buffer.from('first-d') },
       { record: rec('d'), vector: vec(), image: Buffer.from('second-d') },
@@ -403,55 +420,119 @@ describe('embedded store: stored originals live in files beside SQLite', () => {
     expect((await store.getImageBytes(REF, 'a'))?.toString()).toBe('after-a');
     expect(await store.getImageBytes(REF, 'b')).toBeUndefined();
     expect((await store.getImageBytes(REF, 'd'))?.toString()).toBe('second-d');
-    const contents = imageFiles().map((e) => readFileSync(path.join(e.parentPath, e.name)).toString());
-    expect(contents.sort()).toEqual(['after-a', 'new-c', 'second-d']);
+    store = await reopen(store, { synchronous });
+    // The first pack had nothing live left: removed. The second keeps 20 live bytes of 27.
+    expect(packed()).toBe('after-anew-cfirst-dsecond-d');
+    for (const [id, bytes] of [['a', 'after-a'], ['c', 'new-c'], ['d', 'second-d']]) {
+      expect((await store.getImageBytes(REF, id))?.toString()).toBe(bytes);
+    }
     await store.close();
   });
 
-  it('still reads originals an older build kept in SQLite, and a new write moves them out', async () => {
+  it('reclaims packs closed to writes while it runs, once their writes have committed', async () => {
+    const store = await openEmbeddedStore({ dir, packBytes: 64 });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    const original = (id: string, round: number) => Buffer.from(`${id} round ${round}`.padEnd(20, '.'));
+    const ids = Array.from({ length: 12 }, (_, i) => `img${i}`);
+    for (const round of [1, 2, 3]) {
+      await Promise.all(ids.map((id) => store.upsertImages(REF, [{ record: rec(id), vector: vec(), image: original(id, round) }])));
+    }
+    await store.whenReclaimed();
+    for (const id of ids) expect((await store.getImageBytes(REF, id))?.toString()).toBe(original(id, 3).toString());
+    await store.close();
+    // Every pack closed to writes is gone or at least half live; only the last (still current) may be less.
+    const db = new Database(path.join(dir, 'store.sqlite'), { readonly: true });
+    const live = new Map<number, number>();
+    for (const name of db.prepare('SELECT file FROM image_files').pluck().all() as string[]) {
+      const [, pack, , length] = /^p(\d+)\/(\d+)\/(\d+)$/.exec(name)!.map(Number);
+      live.set(pack, (live.get(pack) ?? 0) + length);
+    }
+    db.close();
+    const closed = packFiles().map((f) => Number.parseInt(f, 10)).sort((a, b) => a - b).slice(0, -1);
+    for (const n of closed) expect(2 * (live.get(n) ?? 0)).toBeGreaterThanOrEqual(readFileSync(path.join(packsDir(), `${n}.pack`)).length);
+  });
+
+  it('compacts packs at open while new writes go on, and loses none of either', async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    for (const round of [1, 2, 3]) {
+      for (let i = 0; i < 40; i++) await store.upsertImages(REF, [{ record: rec(`old${i}`), vector: vec(), image: Buffer.from(`old ${i} round ${round}`) }]);
+    }
+    await store.close();
+    store = await openEmbeddedStore({ dir }); // reclaiming starts; writes and reads go on at once
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        await store.upsertImages(REF, [{ record: rec(`new${i}`), vector: vec(), image: Buffer.from(`new ${i}`) }]);
+        expect((await store.getImageBytes(REF, `old${i}`))?.toString()).toBe(`old ${i} round 3`);
+      }),
+    );
+    await store.whenReclaimed();
+    expect(packFiles()).toEqual(['2.pack']); // the first run's pack compacted into this run's
+    for (let i = 0; i < 40; i++) {
+      expect((await store.getImageBytes(REF, `new${i}`))?.toString()).toBe(`new ${i}`);
+      expect((await store.getImageBytes(REF, `old${i}`))?.toString()).toBe(`old ${i} round 3`);
+    }
+    await store.close();
+  });
+
+  it('reclaims at the next open what a crash left at the end of a pack, and keeps every original a row names', async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    await store.upsertImages(REF, [{ record: rec('kept'), vector: vec(), image: Buffer.from('kept') }]);
+    await store.close();
+    // What a kill -9 leaves: an original appended for a transaction that never committed.
+    writeFileSync(path.join(packsDir(), '1.pack'), 'kept' + 'never committed');
+    store = await openEmbeddedStore({ dir });
+    await store.whenReclaimed();
+    expect(packed()).toBe('kept');
+    expect(packFiles()).toEqual(['2.pack']);
+    expect((await store.getImageBytes(REF, 'kept'))?.toString()).toBe('kept');
+    await store.close();
+  });
+
+  it('still reads originals older builds kept in SQLite or in a file each; a new write moves them to a pack', async () => {
     let store = await openEmbeddedStore({ dir });
     await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
     await store.upsertImages(REF, [{ record: { ...rec('old'), hasImage: false }, vector: vec() }]);
+    await store.upsertImages(REF, [{ record: { ...rec('file'), hasImage: false }, vector: vec() }]);
     await store.close();
+    const legacyFile = path.join(dir, 'images', 'ab', 'ab0000000000000000000001');
+    mkdirSync(path.dirname(legacyFile), { recursive: true });
+    writeFileSync(legacyFile, 'in-a-file');
     const db = new Database(path.join(dir, 'store.sqlite'));
-    db.prepare("UPDATE images SET has_image = 1 WHERE id = 'old'").run();
+    db.prepare("UPDATE images SET has_image = 1 WHERE id IN ('old', 'file')").run();
     db.prepare("INSERT INTO image_bytes (image_key, bytes) SELECT image_key, ? FROM images WHERE id = 'old'").run(Buffer.from('in-sqlite'));
+    db.prepare("INSERT INTO image_files (image_key, file) SELECT image_key, ? FROM images WHERE id = 'file'").run(path.basename(legacyFile));
     db.close();
     store = await openEmbeddedStore({ dir });
+    expect(await store.whenSwept()).toBe(0);
     expect((await store.getImageBytes(REF, 'old'))?.toString()).toBe('in-sqlite');
-    await store.upsertImages(REF, [{ record: rec('old'), vector: vec(), image: Buffer.from('in-a-file') }]);
-    expect((await store.getImageBytes(REF, 'old'))?.toString()).toBe('in-a-file');
+    expect((await store.getImageBytes(REF, 'file'))?.toString()).toBe('in-a-file');
+    await store.upsertImages(REF, [{ record: rec('old'), vector: vec(), image: Buffer.from('in-a-pack') }]);
+    await store.upsertImages(REF, [{ record: rec('file'), vector: vec(), image: Buffer.from('packed-too') }]);
+    expect((await store.getImageBytes(REF, 'old'))?.toString()).toBe('in-a-pack');
+    expect((await store.getImageBytes(REF, 'file'))?.toString()).toBe('packed-too');
+    expect(existsSync(legacyFile)).toBe(false);
     await store.close();
     const check = new Database(path.join(dir, 'store.sqlite'));
     expect(check.prepare('SELECT count(*) FROM image_bytes').pluck().get()).toBe(0);
     check.close();
   });
 
-  it('never sweeps a file written while the sweep runs, before its row commits', async () => {
-    let store = await openEmbeddedStore({ dir });
-    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
-    for (let i = 0; i < 40; i++) await store.upsertImages(REF, [{ record: rec(`old${i}`), vector: vec(), image: Buffer.from(`old ${i}`) }]);
-    await store.close();
-    store = await openEmbeddedStore({ dir }); // the sweep starts; writes go on at once
-    await Promise.all(Array.from({ length: 40 }, (_, i) => store.upsertImages(REF, [{ record: rec(`new${i}`), vector: vec(), image: Buffer.from(`new ${i}`) }])));
-    expect(await store.whenSwept()).toBe(0);
-    for (let i = 0; i < 40; i++) expect((await store.getImageBytes(REF, `new${i}`))?.toString()).toBe(`new ${i}`);
-    expect(imageFiles()).toHaveLength(80);
-    await store.close();
-  });
-
-  it('removes at the next open the files a crash left unreferenced, and keeps every referenced one', async () => {
+  it('removes at the next open the legacy files no row names, and leaves the packs alone', async () => {
     let store = await openEmbeddedStore({ dir });
     await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
     await store.upsertImages(REF, [{ record: rec('kept'), vector: vec(), image: Buffer.from('kept') }]);
     await store.close();
-    // What a kill -9 leaves: a file written for a transaction that never committed.
+    // What a kill -9 left with an older build: a file written for a transaction that never committed.
     mkdirSync(path.join(dir, 'images', 'ff'), { recursive: true });
     const orphan = path.join(dir, 'images', 'ff', 'ff0000000000000000000000');
     writeFileSync(orphan, 'never committed');
     store = await openEmbeddedStore({ dir });
     expect(await store.whenSwept()).toBe(1);
     expect(existsSync(orphan)).toBe(false);
+    await store.whenReclaimed();
+    expect(packFiles()).toEqual(['1.pack']);
     expect((await store.getImageBytes(REF, 'kept'))?.toString()).toBe('kept');
     await store.close();
   });
@@ -514,9 +595,12 @@ import { openEmbeddedStore } from ${JSON.stringify(storeModule)};
       const count = await store.countImages(ref);
       expect(count).toBeGreaterThanOrEqual(ids.length);
       expect(count % 5).toBe(0); // batches are atomic: never a partial one
-      // Every acknowledged original is there in full (they are files written before their row commits).
-      const lengths = await Promise.all(ids.map(async (id) => (await store.getImageBytes(ref, id))?.length));
-      expect(lengths.filter((n) => n !== 2048)).toEqual([]);
+      // Every acknowledged original is there in full (written to its pack before its row commits), also
+      // once the packs the crashed run wrote have been reclaimed.
+      await store.whenReclaimed();
+      const originals = await Promise.all(ids.map(async (id) => [id, await store.getImageBytes(ref, id)] as const));
+      const wrong = originals.filter(([id, bytes]) => !bytes?.equals(Buffer.alloc(2048, Number(/^b(\d+)-/.exec(id)![1]) % 256)));
+      expect(wrong.map(([id]) => id)).toEqual([]);
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

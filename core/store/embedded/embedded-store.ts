@@ -69,6 +69,8 @@ export interface EmbeddedStoreOptions {
   indexBuild?: 'background' | 'inline';
   /** Rows read per turn of the event loop while a library loads (default LOAD_CHUNK; tests lower it). */
   loadChunkRows?: number;
+  /** Bytes after which a pack of stored originals takes no more (default PACK_BYTES; tests lower it). */
+  packBytes?: number;
 }
 
 export const DEFAULT_ANN_THRESHOLD = 20_000;
@@ -136,7 +138,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       configureConnection(this.db, options.synchronous ?? 'normal');
       migrate(this.db);
       this.sql = this.prepareStatements();
-      this.files = new EmbeddedImageBytes(this.db, path.join(options.dir, IMAGES_DIR), options.synchronous === 'full');
+      this.files = new EmbeddedImageBytes(this.db, path.join(options.dir, IMAGES_DIR), options.synchronous === 'full', options.packBytes);
       this.tasks = new EmbeddedTasks(this.db, () => this.checkOpen());
       const row = this.db.prepare("SELECT value FROM meta WHERE key = 'write_version'").get() as
         | { value: string }
@@ -158,6 +160,12 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   /** Resolves how many unreferenced image files the sweep at open removed, once it has finished. */
   whenSwept(): Promise<number> {
     return this.swept;
+  }
+
+  /** Resolves once the packs of stored originals that lost ranges are removed or compacted (image-bytes.ts). */
+  async whenReclaimed(): Promise<void> {
+    await this.swept;
+    await this.files.whenReclaimed();
   }
 
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
@@ -370,8 +378,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         throw new InvalidArgumentError('id', 'image id must be a non-empty string');
       }
     }
-    // The originals go to files first: a committed row never names a file that is not complete.
-    const written = await Promise.all(writes.map((w) => (w.image === undefined ? undefined : this.files.write(w.image))));
+    // The originals are written first: a committed row never names an original that is not complete.
+    const written = await this.writeOriginals(writes);
     const replaced: string[] = [];
     let stored: StoredWrite[];
     let lib: LibraryRow;
@@ -381,6 +389,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       if (lib.dimension !== null && lib.dimension !== dim) throw dimensionError(dim!, lib.dimension);
       stored = this.writeImageRows(lib, writes, written, dim!, replaced);
     } catch (e) {
+      this.files.settle(written);
       await this.files.remove(written.filter((name) => name !== undefined));
       throw e;
     }
@@ -400,7 +409,21 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       runtime.afterWrites(lib);
     }
     this.noteChangedWhileLoading(lib.lib_id, stored.map((s) => s.key));
+    this.files.settle(written);
     await this.files.remove(replaced);
+  }
+
+  /** The originals of `writes` (undefined for those without one); on a failure none stays unsettled. */
+  private async writeOriginals(writes: ImageWrite[]): Promise<Array<string | undefined>> {
+    const results = await Promise.allSettled(writes.map((w) => (w.image === undefined ? undefined : this.files.write(w.image))));
+    const written = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      this.files.settle(written);
+      await this.files.remove(written.filter((name) => name !== undefined));
+      throw failed.reason;
+    }
+    return written;
   }
 
   /** The write transaction of upsertImages; collects in `replaced` the image files it unlinks from rows. */
@@ -917,6 +940,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     await Promise.all(runtimes.map((r) => r.cancelBuild()));
     if (this.persistIndexOnClose) for (const runtime of runtimes) runtime.saveIfChanged();
     this.runtimes.clear();
+    await this.files.close();
     this.db.close();
     this.releaseLock();
   }

@@ -1,0 +1,228 @@
+/**
+ * The stored originals of images, appended to pack files (<images>/packs/<n>.pack) instead of a file
+ * each: creating a file per original was ~10 % of ingest's CPU (ext4's inode and directory work, measured
+ * against positional writes into one open file), and a million originals were a million files.
+ *
+ * Protocol (the same promise as one file per original): an original gets a range of the current pack,
+ * reserved at once and written completely *before* the transaction that names it commits (with `durable`,
+ * fdatasync'ed first, and the pack's folder entry fsync'ed when the pack is created). A pack is only ever
+ * appended to by the process that created it: after a restart writes go to a new pack, so whatever a
+ * crash left at the end of an old one (a range no transaction committed) is never overwritten while a
+ * row might name it; it is dead space, like the ranges of overwritten and deleted originals.
+ *
+ * Dead space is reclaimed by the caller (image-bytes.ts), which knows from SQLite which ranges are live:
+ * a pack with no live range is removed; one mostly dead is compacted (its live originals copied to the
+ * current pack, the rows relinked in one transaction, then the pack removed). Neither ever touches the
+ * current pack, nor a pack with writes whose transaction has not settled yet (`settle`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** A pack is closed to new writes, and a new one started, once it holds this many bytes. */
+export const PACK_BYTES = 64 * 2 ** 20;
+
+/** Where an original lives: pack `pack`, `length` bytes from `offset`. */
+export interface PackRange {
+  pack: number;
+  offset: number;
+  length: number;
+}
+
+/** The name a row holds for a packed original: "p<pack>/<offset>/<length>" (legacy file names are hex). */
+export function packRef(r: PackRange): string {
+  return `p${r.pack}/${r.offset}/${r.length}`;
+}
+
+/** The range a name stands for, or undefined for a legacy file name. */
+export function parsePackRef(name: string): PackRange | undefined {
+  const m = /^p(\d+)\/(\d+)\/(\d+)$/.exec(name);
+  return m ? { pack: Number(m[1]), offset: Number(m[2]), length: Number(m[3]) } : undefined;
+}
+
+/** The bounds [low, high) of every name in pack `pack`, for a range query on the name's index. */
+export function packRefBounds(pack: number): [string, string] {
+  return [`p${pack}/`, `p${pack}0`]; // '0' follows '/' in every collation SQLite uses for TEXT
+}
+
+interface OpenPack {
+  n: number;
+  fd: number;
+  /** Where the next reservation starts. */
+  end: number;
+}
+
+export class ImagePacks {
+  private current?: OpenPack;
+  /** The current pack being created (so concurrent first writes share it). */
+  private opening?: Promise<OpenPack>;
+  /** Writes handed out whose transaction has not settled yet, by pack. */
+  private readonly unsettled = new Map<number, number>();
+  /** Writes under way, by pack. */
+  private readonly writing = new Map<number, number>();
+  /** Descriptors of packs closed to writes, waiting for their last write to finish. */
+  private readonly closing = new Map<number, number>();
+  /** The number of the next pack this process starts; those below `firstOwn` are of earlier runs. */
+  private nextPack: number;
+  private readonly firstOwn: number;
+  private closed = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly durable: boolean,
+    /** Bytes after which a pack takes no more writes (default PACK_BYTES; tests lower it). */
+    private readonly packBytes = PACK_BYTES,
+  ) {
+    fs.mkdirSync(dir, { recursive: true });
+    this.firstOwn = this.nextPack = Math.max(0, ...this.packsOnDisk()) + 1;
+  }
+
+  /** The packs earlier runs left, by number: none of them is written to again. */
+  earlierPacks(): number[] {
+    return this.packsOnDisk().filter((n) => n < this.firstOwn);
+  }
+
+  private packsOnDisk(): number[] {
+    return fs
+      .readdirSync(this.dir)
+      .map((f) => /^(\d+)\.pack$/.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+  }
+
+  /** The size of pack `n` on disk (0 when it is gone). */
+  size(n: number): number {
+    try {
+      return fs.statSync(this.file(n)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Appends `bytes` to the current pack and resolves its name once they are on disk. The write stays
+   * unsettled (its pack is neither compacted nor removed) until `settle` is called with the name.
+   */
+  async write(bytes: Buffer): Promise<string> {
+    if (this.closed) throw new Error('image packs are closed');
+    let pack = this.current && this.current.end < this.packBytes ? this.current : undefined;
+    if (!pack) pack = await this.startPack();
+    const range = { pack: pack.n, offset: pack.end, length: bytes.length };
+    pack.end += bytes.length;
+    const fd = pack.fd;
+    this.unsettled.set(pack.n, (this.unsettled.get(pack.n) ?? 0) + 1);
+    this.writing.set(pack.n, (this.writing.get(pack.n) ?? 0) + 1);
+    try {
+      for (let done = 0; done < bytes.length; ) {
+        done += await new Promise<number>((resolve, reject) =>
+          fs.write(fd, bytes, done, bytes.length - done, range.offset + done, (e, n) => (e ? reject(e) : resolve(n))),
+        );
+      }
+      if (this.durable) await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+    } catch (e) {
+      this.settle([packRef(range)]);
+      throw e;
+    } finally {
+      this.wrote(pack.n);
+    }
+    return packRef(range);
+  }
+
+  /** The transactions that named (or failed to name) these refs have ended: their packs may be reclaimed. */
+  settle(names: Iterable<string | undefined>): void {
+    for (const name of names) {
+      const r = name === undefined ? undefined : parsePackRef(name);
+      if (!r) continue;
+      const left = (this.unsettled.get(r.pack) ?? 1) - 1;
+      if (left > 0) this.unsettled.set(r.pack, left);
+      else this.unsettled.delete(r.pack);
+    }
+  }
+
+  /** Whether pack `n` may be compacted or removed: closed to writes, and no write to it unsettled. */
+  reclaimable(n: number): boolean {
+    return (n < this.firstOwn || n < (this.current?.n ?? this.firstOwn)) && !this.unsettled.has(n);
+  }
+
+  /** The bytes of a range; undefined when its pack is gone (compacted or removed meanwhile). */
+  async read(r: PackRange): Promise<Buffer | undefined> {
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(this.file(r.pack), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    try {
+      const out = Buffer.allocUnsafe(r.length);
+      let done = 0;
+      while (done < r.length) {
+        const { bytesRead } = await handle.read(out, done, r.length - done, r.offset + done);
+        if (bytesRead === 0) return undefined; // shorter than the row says: never so for a committed row
+        done += bytesRead;
+      }
+      return out;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Removes pack `n` (the caller has made sure no row names it). */
+  remove(n: number): void {
+    fs.rmSync(this.file(n), { force: true });
+  }
+
+  /** No more writes; closes the current pack once its writes have finished. */
+  close(): void {
+    this.closed = true;
+    if (this.current) this.retire(this.current);
+    this.current = undefined;
+  }
+
+  private file(n: number): string {
+    return path.join(this.dir, `${n}.pack`);
+  }
+
+  private startPack(): Promise<OpenPack> {
+    this.opening ??= (async () => {
+      const n = this.nextPack++;
+      const fd = await new Promise<number>((resolve, reject) => fs.open(this.file(n), 'wx', (e, fd) => (e ? reject(e) : resolve(fd))));
+      if (this.durable) await syncFolder(this.dir); // the new pack's name survives a power loss
+      if (this.closed) {
+        fs.close(fd, () => undefined);
+        throw new Error('image packs are closed');
+      }
+      const previous = this.current;
+      this.current = { n, fd, end: 0 };
+      if (previous) this.retire(previous);
+      return this.current;
+    })().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  /** `pack` takes no more writes: its descriptor closes when its last write has finished. */
+  private retire(pack: OpenPack): void {
+    if (this.writing.has(pack.n)) this.closing.set(pack.n, pack.fd);
+    else fs.close(pack.fd, () => undefined);
+  }
+
+  private wrote(n: number): void {
+    const left = (this.writing.get(n) ?? 1) - 1;
+    if (left > 0) this.writing.set(n, left);
+    else this.writing.delete(n);
+    const fd = this.closing.get(n);
+    if (fd !== undefined && left === 0) {
+      this.closing.delete(n);
+      fs.close(fd, () => undefined);
+    }
+  }
+}
+
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

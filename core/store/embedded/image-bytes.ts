@@ -17,7 +17,7 @@ import { ImagePacks, packRefBounds, parsePackRef } from './image-packs';
 /** The folder of the packs under the images folder (legacy files sit in two-hex-digit folders beside it). */
 const PACKS_FOLDER = 'packs';
 /** A pack is compacted once its live originals fill less than this share of it. */
-export const COMPACT_BELOW = 0.5;
+const COMPACT_BELOW = 0.5;
 /** Originals copied per turn of the event loop while a pack is compacted. */
 const COMPACT_CHUNK = 64;
 

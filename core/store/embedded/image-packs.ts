@@ -1,6 +1,6 @@
 /**
  * The stored originals of images, appended to pack files (<images>/packs/<n>.pack) instead of a file
- * each: creating a file per original was ~10 % of ingest's CPU (ext4's inode and directory work, measured
+ * each: creating a file per original cost ingest 5–8 % of its CPU (ext4's inode and directory work, measured
  * against positional writes into one open file), and a million originals were a million files.
  *
  * Protocol (the same promise as one file per original): an original gets a range of the current pack,
@@ -53,7 +53,7 @@ interface OpenPack {
 
 export class ImagePacks {
   private current?: OpenPack;
-  /** The current pack being created (so concurrent first writes share it). */
+  /** The next pack while it is being created (writes that find the current one full share it). */
   private opening?: Promise<OpenPack>;
   /** Writes handed out whose transaction has not settled yet, by pack. */
   private readonly unsettled = new Map<number, number>();

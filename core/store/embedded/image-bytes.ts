@@ -182,6 +182,8 @@ export class EmbeddedImageBytes {
 
   /** Removes pack `n` if no row names it, or compacts it if its live ranges fill less than COMPACT_BELOW of it. */
   private async reclaimPack(n: number): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // a pack per turn of the event loop: thousands at open
+    if (this.stopped) return;
     const [low, high] = packRefBounds(n);
     const names = this.sql.namesInRange.all(low, high) as string[];
     const live = names.reduce((sum, name) => sum + parsePackRef(name)!.length, 0);

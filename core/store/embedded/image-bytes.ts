@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import type Database from 'better-sqlite3';
 import { ImageFiles } from './image-files';
-import { ImagePacks, packRefBounds, parsePackRef } from './image-packs';
+import { ImagePacks, packOfRef, packRefBounds, parsePackRef } from './image-packs';
 
 /** The folder of the packs under the images folder (legacy files sit in two-hex-digit folders beside it). */
 const PACKS_FOLDER = 'packs';
@@ -79,8 +79,8 @@ export class EmbeddedImageBytes {
   remove(names: Iterable<string>): Promise<void> {
     const files: string[] = [];
     for (const name of names) {
-      const range = parsePackRef(name);
-      if (range) this.wanted.add(range.pack);
+      const pack = packOfRef(name);
+      if (pack !== undefined) this.wanted.add(pack);
       else files.push(name);
     }
     this.reclaim();
@@ -201,7 +201,7 @@ export class EmbeddedImageBytes {
       // A row overwritten or deleted meanwhile no longer names its old range: its copy is dead space,
       // for its own pack's turn.
       this.db.transaction(() => {
-        for (const [from, to] of moved) if (this.sql.relink.run(to, from).changes === 0) this.wanted.add(parsePackRef(to)!.pack);
+        for (const [from, to] of moved) if (this.sql.relink.run(to, from).changes === 0) this.wanted.add(packOfRef(to)!);
       })();
     } finally {
       this.packs.settle(moved.map(([, to]) => to));

@@ -28,6 +28,11 @@ export class EmbeddedImageBytes {
   private readonly packs: ImagePacks;
   /** Packs that lost ranges and wait to be checked (see the top of this file). */
   private readonly wanted = new Set<number>();
+  /**
+   * Of packs checked and kept: the bytes they may still lose before they can be worth compacting. A pack
+   * losing its originals one overwrite at a time is checked again only then, not after every loss.
+   */
+  private readonly slack = new Map<number, number>();
   private reclaiming?: Promise<void>;
   private stopped = false;
   private readonly sql: Record<string, Statement>;
@@ -79,12 +84,27 @@ export class EmbeddedImageBytes {
   remove(names: Iterable<string>): Promise<void> {
     const files: string[] = [];
     for (const name of names) {
-      const pack = packOfRef(name);
-      if (pack !== undefined) this.wanted.add(pack);
+      if (packOfRef(name) !== undefined) this.dropped(name);
       else files.push(name);
     }
     this.reclaim();
     return this.files.remove(files);
+  }
+
+  /** A packed original no row names any more: its pack is wanted once it may be worth reclaiming. */
+  private dropped(name: string): void {
+    const pack = packOfRef(name)!;
+    const left = this.slack.get(pack);
+    if (left === undefined) {
+      this.wanted.add(pack);
+      return;
+    }
+    const length = Number(name.slice(name.lastIndexOf('/') + 1));
+    if (left - length > 0) this.slack.set(pack, left - length);
+    else {
+      this.slack.delete(pack);
+      this.wanted.add(pack);
+    }
   }
 
   /**
@@ -187,7 +207,13 @@ export class EmbeddedImageBytes {
     const [low, high] = packRefBounds(n);
     const names = this.sql.namesInRange.all(low, high) as string[];
     const live = names.reduce((sum, name) => sum + parsePackRef(name)!.length, 0);
-    if (names.length > 0 && live >= COMPACT_BELOW * this.packs.size(n)) return;
+    if (names.length > 0) {
+      const keep = live - COMPACT_BELOW * this.packs.size(n);
+      if (keep >= 0) {
+        this.slack.set(n, keep);
+        return;
+      }
+    }
     const moved: Array<[from: string, to: string]> = [];
     try {
       for (let i = 0; i < names.length; i++) {
@@ -201,7 +227,7 @@ export class EmbeddedImageBytes {
       // A row overwritten or deleted meanwhile no longer names its old range: its copy is dead space,
       // for its own pack's turn.
       this.db.transaction(() => {
-        for (const [from, to] of moved) if (this.sql.relink.run(to, from).changes === 0) this.wanted.add(packOfRef(to)!);
+        for (const [from, to] of moved) if (this.sql.relink.run(to, from).changes === 0) this.dropped(to);
       })();
     } finally {
       this.packs.settle(moved.map(([, to]) => to));

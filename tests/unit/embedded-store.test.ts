@@ -356,8 +356,13 @@ describe('embedded store: stored originals live in packs beside SQLite', () => {
   const packed = () => packFiles().map((f) => readFileSync(path.join(packsDir(), f)).toString()).join('|');
   const sqliteHolds = (marker: string) =>
     readdirSync(dir).some((name) => name.startsWith('store.sqlite') && readFileSync(path.join(dir, name)).includes(marker));
-  /** Closes and opens the store again: packs of the earlier run are reclaimed at open. */
+  /**
+   * Closes and opens the store again: packs of the earlier run are reclaimed at open. Reclaiming under way
+   * is let finish first, since close stops it where it is and which run's pack then takes the copies would
+   * depend on timing.
+   */
   const reopen = async (store: EmbeddedStore, options = {}) => {
+    await store.whenReclaimed();
     await store.close();
     const again = await openEmbeddedStore({ dir, ...options });
     await again.whenReclaimed();

@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ImagePacks, packOfRef, packRef, packRefBounds, parsePackRef } from '../../core/store/embedded/image-packs';
+import { ImagePacks, packRef, packRefBounds, parsePackRef } from '../../core/store/embedded/image-packs';
 
 let dir: string;
 beforeEach(() => {
@@ -15,9 +15,7 @@ const bytesOf = (i: number, n: number) => Buffer.alloc(n, `original ${i};`);
 it('names a range so that it parses back, sorts inside its pack bounds, and never as a legacy file name', () => {
   const range = { pack: 12, offset: 4096, length: 135_000 };
   expect(parsePackRef(packRef(range))).toEqual(range);
-  expect(packOfRef(packRef(range))).toBe(12);
   expect(parsePackRef('9d1e0000000000000000abcd')).toBeUndefined();
-  expect(packOfRef('9d1e0000000000000000abcd')).toBeUndefined();
   const [low, high] = packRefBounds(1);
   const inside = (name: string) => name >= low && name < high;
   expect(inside(packRef({ pack: 1, offset: 0, length: 5 }))).toBe(true);

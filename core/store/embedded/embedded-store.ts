@@ -389,8 +389,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       if (lib.dimension !== null && lib.dimension !== dim) throw dimensionError(dim!, lib.dimension);
       stored = this.writeImageRows(lib, writes, written, dim!, replaced);
     } catch (e) {
-      this.files.settle(written);
-      await this.files.remove(written.filter((name) => name !== undefined));
+      await this.files.abandon(written);
       throw e;
     }
     // The in-memory copy follows the commit with nothing in between (no await), as every write does.
@@ -419,8 +418,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     const written = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
-      this.files.settle(written);
-      await this.files.remove(written.filter((name) => name !== undefined));
+      await this.files.abandon(written);
       throw failed.reason;
     }
     return written;

@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import type Database from 'better-sqlite3';
 import { ImageFiles } from './image-files';
-import { ImagePacks, packOfRef, packRefBounds, parsePackRef } from './image-packs';
+import { ImagePacks, packRefBounds, parsePackRef, type PackRange } from './image-packs';
 
 /** The folder of the packs under the images folder (legacy files sit in two-hex-digit folders beside it). */
 const PACKS_FOLDER = 'packs';
@@ -84,27 +84,29 @@ export class EmbeddedImageBytes {
   remove(names: Iterable<string>): Promise<void> {
     const files: string[] = [];
     for (const name of names) {
-      if (packOfRef(name) !== undefined) this.dropped(name);
+      const range = parsePackRef(name);
+      if (range) this.dropped(range);
       else files.push(name);
     }
     this.reclaim();
     return this.files.remove(files);
   }
 
+  /** Originals written for a transaction that failed: settled, and freed. */
+  abandon(names: Array<string | undefined>): Promise<void> {
+    this.settle(names);
+    return this.remove(names.filter((name) => name !== undefined));
+  }
+
   /** A packed original no row names any more: its pack is wanted once it may be worth reclaiming. */
-  private dropped(name: string): void {
-    const pack = packOfRef(name)!;
+  private dropped({ pack, length }: PackRange): void {
     const left = this.slack.get(pack);
-    if (left === undefined) {
-      this.wanted.add(pack);
+    if (left !== undefined && left - length > 0) {
+      this.slack.set(pack, left - length);
       return;
     }
-    const length = Number(name.slice(name.lastIndexOf('/') + 1));
-    if (left - length > 0) this.slack.set(pack, left - length);
-    else {
-      this.slack.delete(pack);
-      this.wanted.add(pack);
-    }
+    this.slack.delete(pack);
+    this.wanted.add(pack);
   }
 
   /**
@@ -227,7 +229,7 @@ export class EmbeddedImageBytes {
       // A row overwritten or deleted meanwhile no longer names its old range: its copy is dead space,
       // for its own pack's turn.
       this.db.transaction(() => {
-        for (const [from, to] of moved) if (this.sql.relink.run(to, from).changes === 0) this.dropped(to);
+        for (const [from, to] of moved) if (this.sql.relink.run(to, from).changes === 0) this.dropped(parsePackRef(to)!);
       })();
     } finally {
       this.packs.settle(moved.map(([, to]) => to));

@@ -39,11 +39,6 @@ export function parsePackRef(name: string): PackRange | undefined {
   return m ? { pack: Number(m[1]), offset: Number(m[2]), length: Number(m[3]) } : undefined;
 }
 
-/** The pack a name is in, or undefined for a legacy file name (hex, never starting with 'p'); cheap for millions. */
-export function packOfRef(name: string): number | undefined {
-  return name.charCodeAt(0) === 0x70 /* p */ ? Number(name.slice(1, name.indexOf('/'))) : undefined;
-}
-
 /** The bounds [low, high) of every name in pack `pack`, for a range query on the name's index. */
 export function packRefBounds(pack: number): [string, string] {
   return [`p${pack}/`, `p${pack}0`]; // '0' follows '/' in every collation SQLite uses for TEXT

@@ -543,6 +543,161 @@ describe('embedded store: stored originals live in packs beside SQLite', () => {
   });
 });
 
+describe('embedded store: vectors live in packs beside SQLite', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const rec = (id: string) => ({ id, tags: {}, hasImage: false, createdAt: 0, updatedAt: 0 });
+  /** A unit vector of 8 dimensions pointing mostly along axis `axis`, a little along the next one (by `tilt`). */
+  const unitVector = (axis: number, tilt = 0) => {
+    const v = new Float32Array(8);
+    v[axis % 8] = Math.cos(tilt);
+    v[(axis + 1) % 8] = Math.sin(tilt);
+    return v;
+  };
+  const bytesOf = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  const packsDir = () => path.join(dir, 'vectors');
+  const packFiles = () => (existsSync(packsDir()) ? readdirSync(packsDir()).sort() : []);
+  const packBytes = () => packFiles().reduce((sum, f) => sum + readFileSync(path.join(packsDir(), f)).length, 0);
+  const query = (sql: string) => {
+    const db = new Database(path.join(dir, 'store.sqlite'), { readonly: true });
+    try {
+      return db.prepare(sql).all();
+    } finally {
+      db.close();
+    }
+  };
+  const reopen = async (store: EmbeddedStore, options = {}) => {
+    await store.whenReclaimed();
+    await store.close();
+    const again = await openEmbeddedStore({ dir, ...options });
+    await again.whenReclaimed();
+    return again;
+  };
+  const nearest = async (store: EmbeddedStore, v: Float32Array) => (await store.search([REF], v, { limit: 1 }))[0]?.record.id;
+
+  it("writes an upsert's vectors as one range of a pack, never into SQLite, and reads them back after a restart", async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    const vectors = [0, 1, 2, 3].map((axis) => unitVector(axis, 0.1));
+    await store.upsertImages(REF, ['a', 'b', 'c'].map((id, i) => ({ record: rec(id), vector: vectors[i] })));
+    await store.upsertImages(REF, [{ record: rec('d'), vector: vectors[3] }]);
+    expect(packFiles()).toEqual(['1.pack']);
+    expect(readFileSync(path.join(packsDir(), '1.pack')).equals(Buffer.concat(vectors.map(bytesOf)))).toBe(true);
+    expect(query('SELECT count(*) AS n FROM images WHERE length(vector) > 0')).toEqual([{ n: 0 }]);
+    expect(query('SELECT i.id, f.file FROM images i JOIN vector_files f USING (image_key) ORDER BY i.id')).toEqual(
+      ['a', 'b', 'c', 'd'].map((id, i) => ({ id, file: `p1/${32 * i}/32` })),
+    );
+    for (const round of ['written', 'reopened']) {
+      for (const [i, id] of ['a', 'b', 'c', 'd'].entries()) {
+        expect({ round, id, vector: Array.from((await store.getVector(REF, id))!) }).toEqual({ round, id, vector: Array.from(vectors[i]) });
+        expect({ round, id, nearest: await nearest(store, vectors[i]) }).toEqual({ round, id, nearest: id });
+      }
+      if (round === 'written') store = await reopen(store); // the copy searched is loaded from the packs
+    }
+    await store.close();
+  });
+
+  it('keeps the views of a library that indexes several in the same range, and reads them back', async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0, views: ['whole', 'center'] });
+    await store.upsertImages(REF, [{ record: rec('a'), vector: unitVector(0), views: [unitVector(5)] }]);
+    store = await reopen(store);
+    expect(Array.from((await store.getVector(REF, 'a'))!)).toEqual(Array.from(unitVector(0)));
+    expect((await store.getViews(REF, 'a'))!.map((v) => Array.from(v))).toEqual([Array.from(unitVector(5))]);
+    expect(readFileSync(path.join(packsDir(), '1.pack')).equals(Buffer.concat([bytesOf(unitVector(0)), bytesOf(unitVector(5))]))).toBe(true);
+    await store.close();
+  });
+
+  /** Whether every pack closed to writes is at least half live (the last one, current, may be less). */
+  const closedPacksHalfLive = () => {
+    const live = new Map<number, number>();
+    for (const { file } of query('SELECT file FROM vector_files') as Array<{ file: string }>) {
+      const [, pack, , length] = /^p(\d+)\/(\d+)\/(\d+)$/.exec(file)!.map(Number);
+      live.set(pack, (live.get(pack) ?? 0) + length);
+    }
+    const closed = packFiles().map((f) => Number.parseInt(f, 10)).sort((a, b) => a - b).slice(0, -1);
+    return closed.filter((n) => 2 * (live.get(n) ?? 0) < readFileSync(path.join(packsDir(), `${n}.pack`)).length);
+  };
+
+  it('reclaims, while it runs, the vectors an overwrite, a delete, a library delete and a reset drop', async () => {
+    const store = await openEmbeddedStore({ dir, packBytes: 100 }); // four vectors of 32 bytes a pack
+    const other = { tenant: 'other', name: 'lib' };
+    for (const ref of [REF, other]) await store.createLibrary({ ...ref, mode: 'general_search', model: 'm', createdAt: 0 });
+    const ids = Array.from({ length: 8 }, (_, i) => `img${i}`); // one axis each
+    for (const round of [0, 1, 2]) {
+      await Promise.all(ids.map((id, i) => store.upsertImages(REF, [{ record: rec(id), vector: unitVector(i, 0.1 * round) }])));
+    }
+    await store.deleteImages(REF, { ids: ['img0', 'img1'] });
+    const more = (ref: LibraryRef, n: number) =>
+      Promise.all(Array.from({ length: n }, (_, i) => store.upsertImages(ref, [{ record: rec(`more${i}`), vector: unitVector(i) }])));
+    await more(other, 5); // past the pack the delete was written beside
+    await store.whenReclaimed();
+    expect(closedPacksHalfLive()).toEqual([]);
+    for (const [i, id] of ids.entries()) {
+      if (i < 2) expect(await store.getVector(REF, id)).toBeUndefined();
+      else expect({ id, nearest: await nearest(store, unitVector(i, 0.2)) }).toEqual({ id, nearest: id });
+    }
+    await store.deleteLibrary(REF);
+    await more(other, 5);
+    await store.whenReclaimed();
+    expect(closedPacksHalfLive()).toEqual([]);
+    expect(Array.from((await store.getVector(other, 'more4'))!)).toEqual(Array.from(unitVector(4)));
+    await store.reset();
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    await more(REF, 5);
+    await store.whenReclaimed();
+    expect(closedPacksHalfLive()).toEqual([]);
+    expect(packBytes()).toBeLessThanOrEqual(2 * 5 * 32 + 128);
+    await store.close();
+  });
+
+  it('frees the vectors of a write whose transaction failed', async () => {
+    const store = await openEmbeddedStore({ dir, packBytes: 16 }); // a pack per write
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    const write = store.upsertImages(REF, [{ record: rec('a'), vector: unitVector(0) }]); // its vectors are being written
+    await store.deleteLibrary(REF); // before its transaction runs
+    await expect(write).rejects.toThrow(EngineError);
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    await store.upsertImages(REF, [{ record: rec('b'), vector: unitVector(1) }]);
+    await store.whenReclaimed();
+    expect(packFiles()).toEqual(['2.pack']);
+    await store.close();
+  });
+
+  it('still reads vectors older builds kept in SQLite; an overwrite moves them to a pack', async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    await store.upsertImages(REF, [0, 1, 2].map((axis) => ({ record: rec(`old${axis}`), vector: unitVector(axis) })));
+    await store.close();
+    // What an older build wrote: the vectors in images.vector, no vector_files.
+    const db = new Database(path.join(dir, 'store.sqlite'));
+    for (const axis of [0, 1, 2]) db.prepare('UPDATE images SET vector = ? WHERE id = ?').run(bytesOf(unitVector(axis)), `old${axis}`);
+    db.exec('DELETE FROM vector_files');
+    db.close();
+    store = await openEmbeddedStore({ dir });
+    await store.whenReclaimed();
+    expect(packFiles()).toEqual([]); // no row names the first run's pack any more
+    for (const axis of [0, 1, 2]) {
+      expect(Array.from((await store.getVector(REF, `old${axis}`))!)).toEqual(Array.from(unitVector(axis)));
+      expect(await nearest(store, unitVector(axis))).toBe(`old${axis}`);
+    }
+    await store.upsertImages(REF, [{ record: rec('old1'), vector: unitVector(4) }]);
+    expect(await nearest(store, unitVector(4))).toBe('old1');
+    store = await reopen(store);
+    expect(await nearest(store, unitVector(0))).toBe('old0');
+    expect(await nearest(store, unitVector(4))).toBe('old1');
+    expect(query("SELECT id, length(vector) AS n FROM images ORDER BY id")).toEqual([
+      { id: 'old0', n: 32 },
+      { id: 'old1', n: 0 },
+      { id: 'old2', n: 32 },
+    ]);
+    await store.close();
+  });
+});
+
 describe('embedded store: durability against kill -9', () => {
   it('keeps every acknowledged write when the process is killed mid-stream', async () => {
     const dir = tempDir();
@@ -606,6 +761,13 @@ import { openEmbeddedStore } from ${JSON.stringify(storeModule)};
       const originals = await Promise.all(ids.map(async (id) => [id, await store.getImageBytes(ref, id)] as const));
       const wrong = originals.filter(([id, bytes]) => !bytes?.equals(Buffer.alloc(2048, Number(/^b(\d+)-/.exec(id)![1]) % 256)));
       expect(wrong.map(([id]) => id)).toEqual([]);
+      // And every acknowledged vector (written to packs of its own in the same way).
+      const vectorOf = (id: string) => {
+        const [, i, j] = /^b(\d+)-(\d+)$/.exec(id)!.map(Number);
+        return new Float32Array(32).map((_, k) => Math.sin(i * 31 + j * 7 + k));
+      };
+      const vectors = await Promise.all(ids.map(async (id) => [id, await store.getVector(ref, id)] as const));
+      expect(vectors.filter(([id, v]) => !v || !Buffer.from(v.buffer).equals(Buffer.from(vectorOf(id).buffer))).map(([id]) => id)).toEqual([]);
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

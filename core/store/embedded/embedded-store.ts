@@ -8,7 +8,8 @@
  * caches: on open they are rebuilt from SQLite, so a crash between commit and cache update loses nothing.
  *
  * This class holds the records-and-vectors part and composes the other two, on the same database: image
- * bytes (image-bytes.ts) and tasks with one-time claims (task-store.ts).
+ * bytes (image-bytes.ts) and tasks with one-time claims (task-store.ts). The vectors themselves are kept
+ * in pack files beside SQLite, named by its rows (vector-files.ts).
  */
 import Database from 'better-sqlite3';
 import * as fs from 'fs';
@@ -51,6 +52,7 @@ import { searchLibrary } from './library-search';
 import { decodeKeyCursor, encodeKeyCursor } from '../cursor';
 import { configureConnection, migrate } from './schema';
 import { EmbeddedTasks } from './task-store';
+import { EmbeddedVectorFiles, type VectorWrite } from './vector-files';
 
 export interface EmbeddedStoreOptions {
   /** Data directory (created if missing): store.sqlite, its WAL, and ann/ snapshots. */
@@ -69,7 +71,7 @@ export interface EmbeddedStoreOptions {
   indexBuild?: 'background' | 'inline';
   /** Rows read per turn of the event loop while a library loads (default LOAD_CHUNK; tests lower it). */
   loadChunkRows?: number;
-  /** Bytes after which a pack of stored originals takes no more (default PACK_BYTES; tests lower it). */
+  /** Bytes after which a pack of stored originals or vectors takes no more (default PACK_BYTES; tests lower it). */
   packBytes?: number;
 }
 
@@ -77,6 +79,9 @@ export const DEFAULT_ANN_THRESHOLD = 20_000;
 const DB_FILE = 'store.sqlite';
 const ANN_DIR = 'ann';
 const IMAGES_DIR = 'images';
+const VECTORS_DIR = 'vectors';
+/** images.vector of a row whose vectors are in vector_files (the column is NOT NULL). */
+const IN_VECTOR_FILES = Buffer.alloc(0);
 /**
  * Rows read per turn of the event loop while a library loads (~20 µs each at 512 dimensions): ~10 ms
  * turns, so the searches answered from the snapshot meanwhile (cold-search.ts) wait little for them.
@@ -98,6 +103,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   private readonly annDir: string;
   /** The image-bytes part (image-bytes.ts): originals kept with images. */
   private readonly files: EmbeddedImageBytes;
+  /** The images' vectors (vector-files.ts). */
+  private readonly vectorFiles: EmbeddedVectorFiles;
   readonly annThreshold: number;
   readonly hnsw: HnswParams;
   readonly indexBuild: 'background' | 'inline';
@@ -139,6 +146,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       migrate(this.db);
       this.sql = this.prepareStatements();
       this.files = new EmbeddedImageBytes(this.db, path.join(options.dir, IMAGES_DIR), options.synchronous === 'full', options.packBytes);
+      this.vectorFiles = new EmbeddedVectorFiles(this.db, path.join(options.dir, VECTORS_DIR), options.synchronous === 'full', options.packBytes);
       this.tasks = new EmbeddedTasks(this.db, () => this.checkOpen());
       const row = this.db.prepare("SELECT value FROM meta WHERE key = 'write_version'").get() as
         | { value: string }
@@ -149,12 +157,13 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       this.releaseLock();
       throw e;
     }
-    this.sweepImageFiles();
+    this.sweepPacks();
   }
 
-  /** In the background: removes image files a crash left unreferenced (image-files.ts). */
-  private sweepImageFiles(): void {
+  /** In the background: removes image files a crash left unreferenced (image-files.ts), checks the packs of earlier runs. */
+  private sweepPacks(): void {
     this.swept = this.files.sweep(() => this.closed);
+    this.vectorFiles.checkEarlierPacks();
   }
 
   /** Resolves how many unreferenced image files the sweep at open removed, once it has finished. */
@@ -162,10 +171,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     return this.swept;
   }
 
-  /** Resolves once the packs of stored originals that lost ranges are removed or compacted (image-bytes.ts). */
+  /** Resolves once the packs of stored originals and vectors that lost ranges are removed or compacted (pack-space.ts). */
   async whenReclaimed(): Promise<void> {
     await this.swept;
-    await this.files.whenReclaimed();
+    await Promise.all([this.files.whenReclaimed(), this.vectorFiles.whenReclaimed()]);
   }
 
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
@@ -194,8 +203,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       keyById: p('SELECT image_key FROM images WHERE lib_id = ? AND id = ?').pluck(),
       imageById: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE lib_id = ? AND id = ?`),
       imageByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS} FROM images WHERE image_key = ?`),
-      vectorById: p('SELECT vector FROM images WHERE lib_id = ? AND id = ?'),
-      vectorByKey: p('SELECT vector FROM images WHERE image_key = ?'),
+      vectorById: p(`SELECT vector, ${VECTOR_FILE} FROM images WHERE lib_id = ? AND id = ?`),
       updateImage: p(`UPDATE images SET tags = coalesce(@tags, tags), extra = CASE WHEN @set_extra THEN @extra ELSE extra END,
         updated_at = @updated_at WHERE lib_id = @lib_id AND id = @id RETURNING image_key`),
       deleteImage: p('DELETE FROM images WHERE image_key = ?'),
@@ -204,9 +212,9 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       deleteTombstones: p('DELETE FROM image_tombstones WHERE lib_id = ?'),
       countImages: p('SELECT count(*) AS n FROM images WHERE lib_id = ?'),
       tagsOfLibrary: p('SELECT tags FROM images WHERE lib_id = ?'),
-      loadChunk: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images INDEXED BY images_by_lib
+      loadChunk: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector, ${VECTOR_FILE} FROM images INDEXED BY images_by_lib
         WHERE lib_id = ? AND image_key > ? ORDER BY image_key LIMIT ?`),
-      rowByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector FROM images WHERE image_key = ? AND lib_id = ?`),
+      rowByKey: p(`SELECT ${IMAGE_RECORD_COLUMNS}, vector, ${VECTOR_FILE} FROM images WHERE image_key = ? AND lib_id = ?`),
       libraryExists: p('SELECT 1 FROM libraries WHERE lib_id = ?').pluck(),
       changedSince: p('SELECT image_key FROM images WHERE lib_id = ? AND version > ?'),
       deletedSince: p('SELECT image_key FROM image_tombstones WHERE lib_id = ? AND version > ?'),
@@ -346,6 +354,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.db.transaction(() => {
       for (const id of libIds) {
         this.files.unlinkLibrary(id, files);
+        this.vectorFiles.unlinkLibrary(id);
         for (const statement of statements) statement.run(id);
       }
     })();
@@ -378,8 +387,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
         throw new InvalidArgumentError('id', 'image id must be a non-empty string');
       }
     }
-    // The originals are written first: a committed row never names an original that is not complete.
-    const written = await this.writeOriginals(writes);
+    // The originals and the vectors are written first: a committed row never names bytes that are not complete.
+    const [written, vectors] = await this.writeFilesOf(writes);
     const replaced: string[] = [];
     let stored: StoredWrite[];
     let lib: LibraryRow;
@@ -387,8 +396,9 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       this.checkOpen();
       lib = this.requireLibrary(ref); // read again: it may have been deleted or given its dimension meanwhile
       if (lib.dimension !== null && lib.dimension !== dim) throw dimensionError(dim!, lib.dimension);
-      stored = this.writeImageRows(lib, writes, written, dim!, replaced);
+      stored = this.writeImageRows(lib, writes, written, vectors.names, dim!, replaced);
     } catch (e) {
+      this.vectorFiles.abandon(vectors);
       await this.files.abandon(written);
       throw e;
     }
@@ -408,24 +418,37 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       runtime.afterWrites(lib);
     }
     this.noteChangedWhileLoading(lib.lib_id, stored.map((s) => s.key));
+    this.vectorFiles.settle(vectors);
     this.files.settle(written);
     await this.files.remove(replaced);
   }
 
-  /** The originals of `writes` (undefined for those without one); on a failure none stays unsettled. */
-  private async writeOriginals(writes: ImageWrite[]): Promise<Array<string | undefined>> {
-    const results = await Promise.allSettled(writes.map((w) => (w.image === undefined ? undefined : this.files.write(w.image))));
-    const written = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  /**
+   * The originals of `writes` (undefined for those without one) and their vectors, written side by side;
+   * on a failure nothing written stays unsettled.
+   */
+  private async writeFilesOf(writes: ImageWrite[]): Promise<[originals: Array<string | undefined>, vectors: VectorWrite]> {
+    const vectorWrite = this.vectorFiles.write(writes.map((w) => vectorsToBlob(w.vector, w.views)));
+    const [vectors, ...results] = await Promise.allSettled([vectorWrite, ...writes.map((w) => (w.image === undefined ? undefined : this.files.write(w.image)))]);
+    const written = (results as Array<PromiseSettledResult<string | undefined>>).map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    const failed = [vectors, ...results].find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
+      if (vectors.status === 'fulfilled') this.vectorFiles.abandon(vectors.value);
       await this.files.abandon(written);
       throw failed.reason;
     }
-    return written;
+    return [written, (vectors as PromiseFulfilledResult<VectorWrite>).value];
   }
 
   /** The write transaction of upsertImages; collects in `replaced` the image files it unlinks from rows. */
-  private writeImageRows(lib: LibraryRow, writes: ImageWrite[], files: Array<string | undefined>, dim: number, replaced: string[]) {
+  private writeImageRows(
+    lib: LibraryRow,
+    writes: ImageWrite[],
+    files: Array<string | undefined>,
+    vectorNames: string[],
+    dim: number,
+    replaced: string[],
+  ) {
     const stored: StoredWrite[] = [];
     this.db.transaction(() => {
       const version = this.nextVersion();
@@ -442,18 +465,20 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
           r.createdAt,
           r.updatedAt,
           version,
-          vectorsToBlob(w.vector, w.views),
+          IN_VECTOR_FILES,
         ];
         const inserted = this.sql.insertImage.run(lib.lib_id, r.id, ...columns);
         let key: number;
         if (inserted.changes === 1) {
           key = Number(inserted.lastInsertRowid);
           this.files.linkNew(key, file);
+          this.vectorFiles.linkNew(key, vectorNames[i]);
         } else {
           key = this.sql.keyById.get(lib.lib_id, r.id) as number;
           this.sql.replaceImage.run(...columns, key);
           const previous = this.files.link(key, file);
           if (previous !== undefined) replaced.push(previous);
+          this.vectorFiles.link(key, vectorNames[i]);
         }
         stored.push({ key, record: storedRecord(r, file !== undefined), vector: w.vector, views: w.views });
       });
@@ -487,14 +512,19 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
 
   async getVector(ref: LibraryRef, id: string): Promise<Float32Array | undefined> {
     const lib = this.requireLibrary(ref);
-    const row = this.sql.vectorById.get(lib.lib_id, id) as { vector: Buffer } | undefined;
-    return row ? blobToVectors(row.vector, lib.dimension!)[0] : undefined;
+    const row = this.sql.vectorById.get(lib.lib_id, id) as VectorColumns | undefined;
+    return row ? blobToVectors(this.vectorBytes(row), lib.dimension!)[0] : undefined;
   }
 
   async getViews(ref: LibraryRef, id: string): Promise<Float32Array[] | undefined> {
     const lib = this.requireLibrary(ref);
-    const row = this.sql.vectorById.get(lib.lib_id, id) as { vector: Buffer } | undefined;
-    return row ? blobToVectors(row.vector, lib.dimension!).slice(1) : undefined;
+    const row = this.sql.vectorById.get(lib.lib_id, id) as VectorColumns | undefined;
+    return row ? blobToVectors(this.vectorBytes(row), lib.dimension!).slice(1) : undefined;
+  }
+
+  /** A row's vectors as one blob (codec.ts's layout), read in the same turn as the row (vector-files.ts). */
+  private vectorBytes(row: VectorColumns): Buffer {
+    return row.vector_file !== null ? this.vectorFiles.read(row.vector_file) : row.vector;
   }
 
   async updateImage(
@@ -534,6 +564,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       for (const v of victims) {
         const file = this.files.unlink(v.key);
         if (file !== undefined) files.push(file);
+        this.vectorFiles.unlink(v.key);
         this.sql.deleteImage.run(v.key);
         // Always: a snapshot may be in the making (its watermark is older than this deletion).
         this.sql.insertTombstone.run(lib.lib_id, v.key, version);
@@ -760,8 +791,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     const changed = this.changedSince(libId, watermark);
     this.coldChanged.set(libId, changed);
     const read = (key: number) => {
-      const row = this.sql.rowByKey.get(key, libId) as (ImageRecordRow & { vector: Buffer }) | undefined;
-      return row && { record: imageFromRow(row), vectors: blobToVector(row.vector) };
+      const row = this.sql.rowByKey.get(key, libId) as StoredRow | undefined;
+      return row && { record: imageFromRow(row), vectors: blobToVector(this.vectorBytes(row)) };
     };
     const cold = new ColdLibrary(ann, watermark, lib.dimension!, vectorsPerImage({ views: viewsOfRow(lib) }), changed, read);
     this.cold.set(libId, cold);
@@ -791,11 +822,14 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       const snapshot = this.snapshotImages(lib);
       const capacity = snapshot !== undefined ? Math.ceil(snapshot * 1.05) : (this.sql.countImages.get(lib.lib_id) as { n: number }).n;
       const vectors = new LibraryVectors(lib.dimension ?? 1, capacity, vectorsPerImage({ views: viewsOfRow(lib) }));
-      const put = (row: ImageRecordRow & { vector: Buffer }) => vectors.putStored(row.image_key, imageFromRow(row), row.vector);
+      const put = (row: ImageRecordRow, bytes: Buffer) => vectors.putStored(row.image_key, imageFromRow(row), bytes);
       if (lib.dimension !== null) {
         for (let after = 0; ; ) {
-          const rows = this.sql.loadChunk.all(lib.lib_id, after, this.loadChunk) as Array<ImageRecordRow & { vector: Buffer }>;
-          rows.forEach(put);
+          const rows = this.sql.loadChunk.all(lib.lib_id, after, this.loadChunk) as StoredRow[];
+          // The chunk's vectors in one pass over their packs (rows written together lie side by side).
+          const packed = this.vectorFiles.readAll(rows.filter((r) => r.vector_file !== null).map((r) => r.vector_file!));
+          let next = 0;
+          for (const row of rows) put(row, row.vector_file !== null ? packed[next++] : row.vector);
           if (rows.length < this.loadChunk) break;
           after = rows[rows.length - 1].image_key;
           await new Promise((resolve) => setImmediate(resolve));
@@ -804,8 +838,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
       }
       // From here to the end nothing awaits: no write can slip between the re-read and the registration.
       for (const key of changed) {
-        const row = this.sql.rowByKey.get(key, lib.lib_id) as (ImageRecordRow & { vector: Buffer }) | undefined;
-        if (row) put(row);
+        const row = this.sql.rowByKey.get(key, lib.lib_id) as StoredRow | undefined;
+        if (row) put(row, this.vectorBytes(row));
         else vectors.remove(key);
       }
       const runtime = new LibraryRuntime(this, lib.lib_id, vectors, lib.ann_version);
@@ -913,6 +947,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     if (tenant === undefined) {
       this.db.transaction(() => {
         files = this.files.unlinkAll();
+        this.vectorFiles.unlinkAll();
         for (const table of ['images', 'image_tombstones', 'libraries']) {
           this.db.exec(`DELETE FROM ${table}`);
         }
@@ -938,11 +973,22 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     await Promise.all(runtimes.map((r) => r.cancelBuild()));
     if (this.persistIndexOnClose) for (const runtime of runtimes) runtime.saveIfChanged();
     this.runtimes.clear();
-    await this.files.close();
+    await Promise.all([this.files.close(), this.vectorFiles.close()]);
     this.db.close();
     this.releaseLock();
   }
 }
+
+/** Where a row's vectors are: in the pack range `vector_file` names, or (rows of older builds) in `vector`. */
+interface VectorColumns {
+  vector: Buffer;
+  vector_file: string | null;
+}
+
+type StoredRow = ImageRecordRow & VectorColumns;
+
+/** The select-list item giving a row of `images` its vector_file. */
+const VECTOR_FILE = '(SELECT file FROM vector_files WHERE image_key = images.image_key) AS vector_file';
 
 /** A row as written, for the in-memory copy. */
 interface StoredWrite {

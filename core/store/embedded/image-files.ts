@@ -1,6 +1,6 @@
 /**
  * The stored originals older builds kept outside SQLite, one file each, in 256 folders named by the first
- * two hex digits of the file's random name. New originals go to packs (image-packs.ts); these files are
+ * two hex digits of the file's random name. New originals go to packs (pack-files.ts); these files are
  * still read, removed when their image is overwritten or deleted, and swept at open when no row names
  * them (what a crash left between a file's write and its transaction).
  */
@@ -38,7 +38,7 @@ export class ImageFiles {
   async sweep(isReferenced: (name: string) => boolean): Promise<number> {
     let removed = 0;
     for (const folder of await fs.promises.readdir(this.dir)) {
-      if (!/^[0-9a-f]{2}$/.test(folder)) continue; // the packs' folder (image-packs.ts)
+      if (!/^[0-9a-f]{2}$/.test(folder)) continue; // the packs' folder (pack-files.ts)
       const names = await fs.promises.readdir(path.join(this.dir, folder)).catch(() => [] as string[]);
       for (const name of names) {
         if (isReferenced(name)) continue;

@@ -48,7 +48,7 @@ const MIGRATIONS: string[] = [
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     version    INTEGER NOT NULL,  -- store-wide write counter at the last vector write (ANN watermark)
-    vector     BLOB NOT NULL,     -- little-endian float32 x dimension (x views: see the last migration)
+    vector     BLOB NOT NULL,     -- little-endian float32 x dimension (x views: see the views migration); empty once in vector_files
     UNIQUE (lib_id, id)
   );
   CREATE INDEX images_by_item ON images (lib_id, item_id);
@@ -121,6 +121,15 @@ const MIGRATIONS: string[] = [
   `
   DROP INDEX images_by_item;
   CREATE INDEX images_by_item ON images (lib_id, item_id) WHERE item_id IS NOT NULL;
+  `,
+  // Vectors move to pack files (vector-files.ts): a row named here has an empty images.vector; rows
+  // older builds wrote keep theirs there.
+  `
+  CREATE TABLE vector_files (
+    image_key INTEGER PRIMARY KEY,
+    file      TEXT NOT NULL       -- range under <store dir>/vectors/ (pack-files.ts)
+  );
+  CREATE INDEX vector_files_by_file ON vector_files (file);
   `,
 ];
 

@@ -1,8 +1,8 @@
-/** Pack files of stored originals (core/store/embedded/image-packs.ts), on their own. */
+/** Pack files (core/store/embedded/pack-files.ts), on their own: the stored originals and the vectors each have a folder of them. */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ImagePacks, packRef, packRefBounds, parsePackRef } from '../../core/store/embedded/image-packs';
+import { PackFiles, packRef, packRefBounds, parsePackRef } from '../../core/store/embedded/pack-files';
 
 let dir: string;
 beforeEach(() => {
@@ -26,7 +26,7 @@ it('names a range so that it parses back, sorts inside its pack bounds, and neve
 });
 
 it.each([false, true])('writes concurrent originals to disjoint ranges that read back whole (durable: %s)', async (durable) => {
-  const packs = new ImagePacks(dir, durable);
+  const packs = new PackFiles(dir, durable);
   const originals = Array.from({ length: 24 }, (_, i) => bytesOf(i, 1000 + 37 * i));
   const names = await Promise.all(originals.map((b) => packs.write(b)));
   const ranges = names.map((n) => parsePackRef(n)!);
@@ -39,7 +39,7 @@ it.each([false, true])('writes concurrent originals to disjoint ranges that read
 });
 
 it('starts a new pack past its size, and after a restart: never appends to a pack of an earlier run', async () => {
-  let packs = new ImagePacks(dir, false, 1000);
+  let packs = new PackFiles(dir, false, 1000);
   const first = [];
   for (let i = 0; i < 5; i++) first.push(parsePackRef(await packs.write(bytesOf(i, 400)))!);
   // 400 + 400 + 400 reach the size: the third write is the pack's last.
@@ -47,7 +47,7 @@ it('starts a new pack past its size, and after a restart: never appends to a pac
   packs.close();
   const tail = readFileSync(path.join(dir, '2.pack')).length;
   writeFileSync(path.join(dir, '2.pack'), Buffer.concat([readFileSync(path.join(dir, '2.pack')), Buffer.from('a crash left this')]));
-  packs = new ImagePacks(dir, false, 1000);
+  packs = new PackFiles(dir, false, 1000);
   const next = parsePackRef(await packs.write(bytesOf(9, 10)))!;
   expect(next).toEqual({ pack: 3, offset: 0, length: 10 });
   expect(readFileSync(path.join(dir, '2.pack')).length).toBe(tail + 'a crash left this'.length);
@@ -56,7 +56,7 @@ it('starts a new pack past its size, and after a restart: never appends to a pac
 });
 
 it('keeps a pack from reclaim while it is current or a write to it has not settled', async () => {
-  const packs = new ImagePacks(dir, false, 100);
+  const packs = new PackFiles(dir, false, 100);
   const a = await packs.write(bytesOf(1, 100)); // fills pack 1
   expect(packs.reclaimable(1)).toBe(false); // current until the next write starts pack 2
   const b = await packs.write(bytesOf(2, 10));

@@ -1,17 +1,19 @@
 /**
- * The stored originals of images, appended to pack files (<images>/packs/<n>.pack) instead of a file
- * each: creating a file per original cost ingest 5–8 % of its CPU (ext4's inode and directory work, measured
- * against positional writes into one open file), and a million originals were a million files.
+ * Byte ranges appended to pack files (<dir>/<n>.pack): the stored originals of images and the images'
+ * vectors each have a folder of them. Creating a file per original cost ingest 5–8 % of its CPU (ext4's
+ * inode and directory work, measured against positional writes into one open file), and a million
+ * originals were a million files; a million vectors inside SQLite were written twice (WAL, then
+ * checkpoint) in B-tree pages.
  *
- * Protocol (the same promise as one file per original): an original gets a range of the current pack,
+ * Protocol (the same promise as one file per original): a write gets a range of the current pack,
  * reserved at once and written completely *before* the transaction that names it commits (with `durable`,
  * fdatasync'ed first, and the pack's folder entry fsync'ed when the pack is created). A pack is only ever
  * appended to by the process that created it: after a restart writes go to a new pack, so whatever a
  * crash left at the end of an old one (a range no transaction committed) is never overwritten while a
- * row might name it; it is dead space, like the ranges of overwritten and deleted originals.
+ * row might name it; it is dead space, like the ranges of overwritten and deleted images.
  *
- * Dead space is reclaimed by the caller (image-bytes.ts), which knows from SQLite which ranges are live:
- * a pack with no live range is removed; one mostly dead is compacted (its live originals copied to the
+ * Dead space is reclaimed by the caller (pack-space.ts), which knows from SQLite which ranges are live:
+ * a pack with no live range is removed; one mostly dead is compacted (its live ranges copied to the
  * current pack, the rows relinked in one transaction, then the pack removed). Neither ever touches the
  * current pack, nor a pack with writes whose transaction has not settled yet (`settle`).
  */
@@ -21,14 +23,22 @@ import * as path from 'node:path';
 /** A pack is closed to new writes, and a new one started, once it holds this many bytes. */
 export const PACK_BYTES = 64 * 2 ** 20;
 
-/** Where an original lives: pack `pack`, `length` bytes from `offset`. */
+/**
+ * Writes up to this size go straight into the page cache on the event loop when nothing is fdatasync'ed:
+ * an image's vectors (2 KB at 512 dimensions) cost a few microseconds so, where a round trip through
+ * libuv's pool cost ingest ~0.15 ms of CPU per image (measured, interleaved with the pool's way). Larger
+ * writes (originals, bulk loads' vectors) go through the pool.
+ */
+const SYNC_WRITE_BYTES = 16 * 1024;
+
+/** Where a range lives: pack `pack`, `length` bytes from `offset`. */
 export interface PackRange {
   pack: number;
   offset: number;
   length: number;
 }
 
-/** The name a row holds for a packed original: "p<pack>/<offset>/<length>" (legacy file names are hex). */
+/** The name a row holds for a packed range: "p<pack>/<offset>/<length>" (legacy file names are hex). */
 export function packRef(r: PackRange): string {
   return `p${r.pack}/${r.offset}/${r.length}`;
 }
@@ -51,7 +61,7 @@ interface OpenPack {
   end: number;
 }
 
-export class ImagePacks {
+export class PackFiles {
   private current?: OpenPack;
   /** The next pack while it is being created (writes that find the current one full share it). */
   private opening?: Promise<OpenPack>;
@@ -61,6 +71,8 @@ export class ImagePacks {
   private readonly writing = new Map<number, number>();
   /** Descriptors of packs closed to writes, waiting for their last write to finish. */
   private readonly closing = new Map<number, number>();
+  /** Descriptors readSync keeps open, by pack (closed when the pack is removed). */
+  private readonly readers = new Map<number, number>();
   /** The number of the next pack this process starts; those below `firstOwn` are of earlier runs. */
   private nextPack: number;
   private readonly firstOwn: number;
@@ -104,7 +116,7 @@ export class ImagePacks {
    * unsettled (its pack is neither compacted nor removed) until `settle` is called with the name.
    */
   async write(bytes: Buffer): Promise<string> {
-    if (this.closed) throw new Error('image packs are closed');
+    if (this.closed) throw new Error('packs are closed');
     let pack = this.current && this.current.end < this.packBytes ? this.current : undefined;
     if (!pack) pack = await this.startPack();
     const range = { pack: pack.n, offset: pack.end, length: bytes.length };
@@ -113,10 +125,14 @@ export class ImagePacks {
     this.unsettled.set(pack.n, (this.unsettled.get(pack.n) ?? 0) + 1);
     this.writing.set(pack.n, (this.writing.get(pack.n) ?? 0) + 1);
     try {
-      for (let done = 0; done < bytes.length; ) {
-        done += await new Promise<number>((resolve, reject) =>
-          fs.write(fd, bytes, done, bytes.length - done, range.offset + done, (e, n) => (e ? reject(e) : resolve(n))),
-        );
+      if (!this.durable && bytes.length <= SYNC_WRITE_BYTES) {
+        for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done, range.offset + done);
+      } else {
+        for (let done = 0; done < bytes.length; ) {
+          done += await new Promise<number>((resolve, reject) =>
+            fs.write(fd, bytes, done, bytes.length - done, range.offset + done, (e, n) => (e ? reject(e) : resolve(n))),
+          );
+        }
       }
       if (this.durable) await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
     } catch (e) {
@@ -167,16 +183,44 @@ export class ImagePacks {
     }
   }
 
+  /**
+   * The bytes of a range, read on the spot: for a caller that looks its name up and reads it in one turn
+   * of the event loop, when no compaction can have moved it (pack-space.ts). Throws when the pack is
+   * gone or shorter than the range, which a committed name never is.
+   */
+  readSync(r: PackRange): Buffer {
+    let fd = this.readers.get(r.pack);
+    if (fd === undefined) {
+      fd = fs.openSync(this.file(r.pack), 'r');
+      this.readers.set(r.pack, fd);
+    }
+    const out = Buffer.allocUnsafe(r.length);
+    for (let done = 0; done < r.length; ) {
+      const n = fs.readSync(fd, out, done, r.length - done, r.offset + done);
+      if (n === 0) throw new Error(`pack ${r.pack} ends before ${r.offset + r.length}`);
+      done += n;
+    }
+    return out;
+  }
+
   /** Removes pack `n` (the caller has made sure no row names it). */
   remove(n: number): void {
+    this.closeReader(n);
     fs.rmSync(this.file(n), { force: true });
   }
 
   /** No more writes; closes the current pack once its writes have finished. */
   close(): void {
     this.closed = true;
+    for (const n of [...this.readers.keys()]) this.closeReader(n);
     if (this.current) this.retire(this.current);
     this.current = undefined;
+  }
+
+  private closeReader(n: number): void {
+    const fd = this.readers.get(n);
+    this.readers.delete(n);
+    if (fd !== undefined) fs.closeSync(fd);
   }
 
   private file(n: number): string {
@@ -190,7 +234,7 @@ export class ImagePacks {
       if (this.durable) await syncFolder(this.dir); // the new pack's name survives a power loss
       if (this.closed) {
         fs.close(fd, () => undefined);
-        throw new Error('image packs are closed');
+        throw new Error('packs are closed');
       }
       const previous = this.current;
       this.current = { n, fd, end: 0 };

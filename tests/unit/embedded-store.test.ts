@@ -667,6 +667,35 @@ describe('embedded store: vectors live in packs beside SQLite', () => {
     await store.close();
   });
 
+  it('compacts a pack of thousands of vectors over many turns while reads and writes go on, losing none', async () => {
+    let store = await openEmbeddedStore({ dir });
+    await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });
+    const n = 8000; // more than a turn copies and a transaction relinks (pack-space.ts)
+    const tiny = (i: number) => new Float32Array([Math.cos(i), Math.sin(i)]);
+    for (let a = 0; a < n; a += 1000) {
+      await store.upsertImages(REF, Array.from({ length: 1000 }, (_, i) => ({ record: rec(`v${a + i}`), vector: tiny(a + i) })));
+    }
+    await store.deleteImages(REF, { ids: Array.from({ length: n }, (_, i) => `v${i}`).filter((_, i) => i % 8 < 5) });
+    await store.close();
+    store = await openEmbeddedStore({ dir }); // the first run's pack, 3/8 live, is compacted from now on
+    const live = Array.from({ length: n }, (_, i) => i).filter((i) => i % 8 >= 5);
+    const same = async (i: number) => Array.from((await store.getVector(REF, `v${i}`))!).join() === Array.from(tiny(i)).join();
+    const during = await Promise.all(
+      live.filter((i) => i % 40 === 5).map(async (i) => {
+        await store.upsertImages(REF, [{ record: rec(`new${i}`), vector: tiny(-i) }]);
+        return same(i);
+      }),
+    );
+    await store.whenReclaimed();
+    expect(during.every(Boolean)).toBe(true);
+    expect(packFiles()).toEqual(['2.pack']);
+    const wrong: number[] = [];
+    for (const i of live) if (!(await same(i))) wrong.push(i);
+    expect(wrong).toEqual([]);
+    expect(Array.from((await store.getVector(REF, 'new45'))!)).toEqual(Array.from(tiny(-45)));
+    await store.close();
+  });
+
   it('still reads vectors older builds kept in SQLite; an overwrite moves them to a pack', async () => {
     let store = await openEmbeddedStore({ dir });
     await store.createLibrary({ ...REF, mode: 'general_search', model: 'm', createdAt: 0 });

@@ -8,7 +8,7 @@ import { clusteredVectors } from '../../bench/store-bench';
 import { EngineError } from '../../core/errors';
 import { f, matches, type Filter } from '../../core/filter';
 import type { LibraryRef } from '../../core/records';
-import { openEmbeddedStore, type EmbeddedStore } from '../../core/store/embedded';
+import { openEmbeddedStore, type EmbeddedStore, type EmbeddedStoreOptions } from '../../core/store/embedded';
 import type { ImageWrite } from '../../core/store/vector-store';
 import { PAGE_SIZE } from '../../core/store/embedded/schema';
 import { exact, recall, writesOf } from '../helpers/clustered-library';
@@ -342,6 +342,19 @@ describe('embedded store: local rules', () => {
   });
 });
 
+/**
+ * Closes a store and opens its folder again: packs of the earlier run are reclaimed at open. Reclaiming
+ * under way is let finish first, since close stops it where it is and which run's pack then takes the
+ * copies would depend on timing.
+ */
+async function reopenReclaimed(store: EmbeddedStore, options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+  await store.whenReclaimed();
+  await store.close();
+  const again = await openEmbeddedStore(options);
+  await again.whenReclaimed();
+  return again;
+}
+
 describe('embedded store: stored originals live in packs beside SQLite', () => {
   let dir: string;
   beforeEach(() => {
@@ -356,18 +369,7 @@ describe('embedded store: stored originals live in packs beside SQLite', () => {
   const packed = () => packFiles().map((f) => readFileSync(path.join(packsDir(), f)).toString()).join('|');
   const sqliteHolds = (marker: string) =>
     readdirSync(dir).some((name) => name.startsWith('store.sqlite') && readFileSync(path.join(dir, name)).includes(marker));
-  /**
-   * Closes and opens the store again: packs of the earlier run are reclaimed at open. Reclaiming under way
-   * is let finish first, since close stops it where it is and which run's pack then takes the copies would
-   * depend on timing.
-   */
-  const reopen = async (store: EmbeddedStore, options = {}) => {
-    await store.whenReclaimed();
-    await store.close();
-    const again = await openEmbeddedStore({ dir, ...options });
-    await again.whenReclaimed();
-    return again;
-  };
+  const reopen = (store: EmbeddedStore, options = {}) => reopenReclaimed(store, { dir, ...options });
 
   it('appends each original once to a pack, never into SQLite; what overwrite, delete and reset drop is reclaimed', async () => {
     let store = await openEmbeddedStore({ dir });
@@ -569,13 +571,7 @@ describe('embedded store: vectors live in packs beside SQLite', () => {
       db.close();
     }
   };
-  const reopen = async (store: EmbeddedStore, options = {}) => {
-    await store.whenReclaimed();
-    await store.close();
-    const again = await openEmbeddedStore({ dir, ...options });
-    await again.whenReclaimed();
-    return again;
-  };
+  const reopen = (store: EmbeddedStore, options = {}) => reopenReclaimed(store, { dir, ...options });
   const nearest = async (store: EmbeddedStore, v: Float32Array) => (await store.search([REF], v, { limit: 1 }))[0]?.record.id;
 
   it("writes an upsert's vectors as one range of a pack, never into SQLite, and reads them back after a restart", async () => {

@@ -5,7 +5,8 @@
  *
  * Every write is one SQLite transaction, committed before its promise resolves; the in-memory copy and
  * the index are updated after the commit, synchronously (nothing else runs in between), and are only
- * caches: on open they are rebuilt from SQLite, so a crash between commit and cache update loses nothing.
+ * caches: on open they are rebuilt from SQLite and the packs its rows name, so a crash between commit and
+ * cache update loses nothing.
  *
  * This class holds the records-and-vectors part and composes the other two, on the same database: image
  * bytes (image-bytes.ts) and tasks with one-time claims (task-store.ts). The vectors themselves are kept
@@ -55,7 +56,7 @@ import { EmbeddedTasks } from './task-store';
 import { EmbeddedVectorFiles, type VectorWrite } from './vector-files';
 
 export interface EmbeddedStoreOptions {
-  /** Data directory (created if missing): store.sqlite, its WAL, and ann/ snapshots. */
+  /** Data directory (created if missing): store.sqlite, its WAL, vectors/ and images/ packs, and ann/ snapshots. */
   dir: string;
   /** Libraries (or filtered candidate sets) with fewer images than this are searched exactly. */
   annThreshold?: number;

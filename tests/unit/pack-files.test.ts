@@ -70,3 +70,19 @@ it('keeps a pack from reclaim while it is current or a write to it has not settl
   expect(readdirSync(dir)).toEqual(['2.pack']);
   packs.close();
 });
+
+it('reads ranges on the spot from any number of packs, and refuses a range of a removed pack', async () => {
+  const packs = new PackFiles(dir, false, 10); // a pack per write
+  const written = Array.from({ length: 100 }, (_, i) => bytesOf(i, 12 + (i % 5)));
+  const ranges = [];
+  for (const bytes of written) ranges.push(parsePackRef(await packs.write(bytes))!);
+  expect(new Set(ranges.map((r) => r.pack)).size).toBe(100); // more packs than readSync keeps open at once
+  for (const order of [[...ranges.keys()], [...ranges.keys()].reverse(), [...ranges.keys()].map((i) => (i * 37) % 100)]) {
+    for (const i of order) expect({ i, same: packs.readSync(ranges[i]).equals(written[i]) }).toEqual({ i, same: true });
+  }
+  packs.remove(ranges[3].pack);
+  expect(() => packs.readSync(ranges[3])).toThrow();
+  expect(() => packs.readSync({ ...ranges[4], length: ranges[4].length + 1 })).toThrow(/ends before/);
+  expect(packs.readSync(ranges[4]).equals(written[4])).toBe(true);
+  packs.close();
+});

@@ -31,6 +31,9 @@ export const PACK_BYTES = 64 * 2 ** 20;
  */
 const SYNC_WRITE_BYTES = 16 * 1024;
 
+/** Descriptors readSync keeps open at most (a 10M-image library of 512-d vectors is ~300 packs). */
+const MAX_READERS = 64;
+
 /** Where a range lives: pack `pack`, `length` bytes from `offset`. */
 export interface PackRange {
   pack: number;
@@ -191,6 +194,7 @@ export class PackFiles {
   readSync(r: PackRange): Buffer {
     let fd = this.readers.get(r.pack);
     if (fd === undefined) {
+      if (this.readers.size >= MAX_READERS) this.closeReader(this.readers.keys().next().value!); // the oldest
       fd = fs.openSync(this.file(r.pack), 'r');
       this.readers.set(r.pack, fd);
     }

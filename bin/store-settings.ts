@@ -13,6 +13,7 @@ export interface StoreFileSection {
   kind?: 'embedded' | 'qdrant';
   annThreshold?: number;
   indexQuantization?: Quantization;
+  synchronous?: 'normal' | 'full';
   qdrant?: Partial<Omit<QdrantStoreOptions, 'hnsw' | 'quantization'>> & {
     hnsw?: Partial<QdrantStoreOptions['hnsw']>;
     quantization?: { kind: QdrantQuantization['kind']; alwaysRam?: boolean; quantile?: number; rescore?: boolean; oversampling?: number };
@@ -23,7 +24,10 @@ export class StoreSettingsError extends Error {}
 
 export function storeConfigFrom(section: StoreFileSection | undefined, env: NodeJS.ProcessEnv, dataDir: string): StoreConfig {
   const kind = env.ISG_STORE || section?.kind || 'embedded';
-  if (kind === 'embedded') return { kind, dir: path.join(dataDir, 'store'), annThreshold: section?.annThreshold, indexQuantization: section?.indexQuantization };
+  if (kind === 'embedded') {
+    const { annThreshold, indexQuantization, synchronous } = section ?? {};
+    return { kind, dir: path.join(dataDir, 'store'), annThreshold, indexQuantization, synchronous };
+  }
   if (kind !== 'qdrant') throw new StoreSettingsError(`ISG_STORE must be embedded or qdrant, not '${kind}'`);
   const q = section?.qdrant ?? {};
   const url = env.ISG_QDRANT_URL || q.url;

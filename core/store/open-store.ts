@@ -7,7 +7,7 @@ import { openQdrantStore, type QdrantStoreOptions } from './qdrant';
 import type { VectorStore } from './vector-store';
 
 export type StoreConfig =
-  | { kind: 'embedded'; dir: string; annThreshold?: number; indexQuantization?: Quantization }
+  | { kind: 'embedded'; dir: string; annThreshold?: number; indexQuantization?: Quantization; synchronous?: 'normal' | 'full' }
   | { kind: 'qdrant'; qdrant: Partial<QdrantStoreOptions> & { url: string } };
 
 export const STORE_KINDS = ['embedded', 'qdrant'] as const;
@@ -15,6 +15,6 @@ export type StoreKind = (typeof STORE_KINDS)[number];
 
 export function openStore(config: StoreConfig): Promise<VectorStore> {
   if (config.kind === 'qdrant') return openQdrantStore(config.qdrant);
-  const { dir, annThreshold, indexQuantization } = config;
-  return openEmbeddedStore({ dir, annThreshold, ...(indexQuantization ? { hnsw: { quantization: indexQuantization } } : {}) });
+  const { dir, annThreshold, indexQuantization, synchronous } = config;
+  return openEmbeddedStore({ dir, annThreshold, synchronous, ...(indexQuantization ? { hnsw: { quantization: indexQuantization } } : {}) });
 }

@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PackFiles, packRef, packRefBounds, parsePackRef } from '../../core/store/embedded/pack-files';
+import { PackFiles, packRef, packRefBounds, parsePackRef, type PackRange } from '../../core/store/embedded/pack-files';
 
 let dir: string;
 beforeEach(() => {
@@ -74,7 +74,7 @@ it('keeps a pack from reclaim while it is current or a write to it has not settl
 it('reads ranges on the spot from any number of packs, and refuses a range of a removed pack', async () => {
   const packs = new PackFiles(dir, false, 10); // a pack per write
   const written = Array.from({ length: 100 }, (_, i) => bytesOf(i, 12 + (i % 5)));
-  const ranges = [];
+  const ranges: PackRange[] = [];
   for (const bytes of written) ranges.push(parsePackRef(await packs.write(bytes))!);
   expect(new Set(ranges.map((r) => r.pack)).size).toBe(100); // more packs than readSync keeps open at once
   for (const order of [[...ranges.keys()], [...ranges.keys()].reverse(), [...ranges.keys()].map((i) => (i * 37) % 100)]) {

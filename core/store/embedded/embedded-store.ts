@@ -109,6 +109,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   readonly annThreshold: number;
   readonly hnsw: HnswParams;
   readonly indexBuild: 'background' | 'inline';
+  /** What an acknowledged write survives (EmbeddedStoreOptions.synchronous). */
+  readonly synchronous: 'normal' | 'full';
   private readonly persistIndexOnClose: boolean;
   private readonly loadChunk: number;
   private readonly runtimes = new Map<number, LibraryRuntime>();
@@ -140,14 +142,16 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.hnsw = { ...DEFAULT_HNSW, ...options.hnsw };
     this.persistIndexOnClose = options.persistIndexOnClose ?? true;
     this.indexBuild = options.indexBuild ?? 'background';
+    this.synchronous = options.synchronous ?? 'normal';
     this.releaseLock = acquireDirLock(options.dir);
     try {
       this.db = new Database(path.join(options.dir, DB_FILE));
-      configureConnection(this.db, options.synchronous ?? 'normal');
+      configureConnection(this.db, this.synchronous);
       migrate(this.db);
       this.sql = this.prepareStatements();
-      this.files = new EmbeddedImageBytes(this.db, path.join(options.dir, IMAGES_DIR), options.synchronous === 'full', options.packBytes);
-      this.vectorFiles = new EmbeddedVectorFiles(this.db, path.join(options.dir, VECTORS_DIR), options.synchronous === 'full', options.packBytes);
+      const durable = this.synchronous === 'full';
+      this.files = new EmbeddedImageBytes(this.db, path.join(options.dir, IMAGES_DIR), durable, options.packBytes);
+      this.vectorFiles = new EmbeddedVectorFiles(this.db, path.join(options.dir, VECTORS_DIR), durable, options.packBytes);
       this.tasks = new EmbeddedTasks(this.db, () => this.checkOpen());
       const row = this.db.prepare("SELECT value FROM meta WHERE key = 'write_version'").get() as
         | { value: string }

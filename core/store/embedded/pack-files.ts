@@ -14,7 +14,7 @@
  *
  * Dead space is reclaimed by the caller (pack-space.ts), which knows from SQLite which ranges are live:
  * a pack with no live range is removed; one mostly dead is compacted (its live ranges copied to the
- * current pack, the rows relinked in one transaction, then the pack removed). Neither ever touches the
+ * current pack, the rows relinked to the copies, then the pack removed). Neither ever touches the
  * current pack, nor a pack with writes whose transaction has not settled yet (`settle`).
  */
 import * as fs from 'node:fs';

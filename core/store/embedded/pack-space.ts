@@ -79,7 +79,10 @@ export class PackSpace {
     this.reclaim();
   }
 
-  /** A name no committed row names any more (false when it is not a pack range: a caller's legacy name). */
+  /**
+   * A name no row names any more, or will not once the transaction under way commits (see the top of this
+   * file); false when it is not a pack range (a caller's legacy name).
+   */
   drop(name: string): boolean {
     const range = parsePackRef(name);
     if (range) this.dropped(range);
@@ -96,8 +99,7 @@ export class PackSpace {
 
   /**
    * Inside a write transaction, for an image row it has just created: the images table never hands a key
-   * out twice (AUTOINCREMENT), so there is nothing to look up or drop, and a bulk load runs one statement
-   * per image instead of three.
+   * out twice (AUTOINCREMENT), so there is no previous name to look up or drop (one statement, not two).
    */
   linkNew(key: number, file: string): void {
     this.sql.putFile.run(key, file);

@@ -32,7 +32,11 @@ export class EmbeddedVectorFiles {
 
   /** Appends the blobs as one range; resolves once they are on disk, before any row names them. */
   async write(blobs: Buffer[]): Promise<VectorWrite> {
-    const write = await this.space.write(blobs.length === 1 ? blobs[0] : Buffer.concat(blobs));
+    if (blobs.length === 1) {
+      const write = await this.space.write(blobs[0]);
+      return { names: [write], write };
+    }
+    const write = await this.space.write(Buffer.concat(blobs));
     const { pack, offset } = parsePackRef(write)!;
     let at = offset;
     const names = blobs.map((blob) => {

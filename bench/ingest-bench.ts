@@ -1,7 +1,9 @@
 /**
  * Ingest throughput: images/s through operator image/add over HTTP (decode, validate, embed, store, with
  * the default save_image=true) against bare sharp decode+resize of the same JPEGs to the model's input
- * size, in the same run, as a ratio. Both sides run with the same number of requests in flight. The
+ * size, in the same run, as a ratio: three passes of each side, alternating, medians compared (one pass
+ * each drifted with the machine as much as the changes measured). Both sides run with the same number of
+ * requests in flight. The
  * gateway runs in a process of its own (gateway-process.ts), as it does for its clients; the CPU each
  * side spends per image is printed beside, the gateway's read from /proc, with what a bare node:http server
  * spends receiving the same bodies (http-floor.ts) and the ratios those costs leave possible.
@@ -31,6 +33,8 @@ export interface IngestFigures {
   sharpPerSecond: number;
   gatewayPerSecond: number;
   ratio: number;
+  /** Each pass's ratio (gateway pass i against bare pass i). */
+  passRatios: number[];
   /** CPU milliseconds per image: bare sharp (this process), the gateway process, the HTTP client (this process). */
   sharpCpuMs: number;
   gatewayCpuMs: number;
@@ -83,6 +87,31 @@ async function modelCpuPerImage(jpegs: Buffer[], manifest: ModelManifest): Promi
   }
 }
 
+/** Passes of each side, alternating; the figures printed are their medians. */
+const PASSES = 3;
+
+/** One timed pass over the images: wall seconds, CPU ms per image by kind of thread and in all. */
+interface Pass {
+  seconds: number;
+  cpuMs: number;
+  threads: Record<ThreadKind, number>;
+  /** The gateway's passes: what the HTTP client (this process) spent per image. */
+  clientCpuMs?: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The median of each figure over the passes. */
+function medianPass(passes: Pass[]): Pass {
+  const kinds = Object.keys(passes[0].threads) as ThreadKind[];
+  return {
+    seconds: median(passes.map((p) => p.seconds)),
+    cpuMs: median(passes.map((p) => p.cpuMs)),
+    threads: Object.fromEntries(kinds.map((k) => [k, median(passes.map((p) => p.threads[k]))])) as Record<ThreadKind, number>,
+    clientCpuMs: passes[0].clientCpuMs === undefined ? undefined : median(passes.map((p) => p.clientCpuMs!)),
+  };
+}
+
 /** Milliseconds per image of each kind of thread, from CPU seconds. */
 function perImage(seconds: Record<ThreadKind, number>, images: number): Record<ThreadKind, number> {
   return Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, (v * 1000) / images])) as Record<ThreadKind, number>;
@@ -100,12 +129,13 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       await sharp(jpeg).rotate().resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
     });
   await bareOnce(); // warm up libvips
-  const bareCpu = process.cpuUsage();
-  const bareThreads = cpuByThread(process.pid);
-  const sharpSeconds = await bareOnce();
-  const sharpThreads = perImage(cpuByThreadSince(process.pid, bareThreads), opts.images);
-  const { user, system } = process.cpuUsage(bareCpu);
-  const sharpCpuMs = (user + system) / 1000 / opts.images;
+  const barePass = async (): Promise<Pass> => {
+    const cpu = process.cpuUsage();
+    const threads = cpuByThread(process.pid);
+    const seconds = await bareOnce();
+    const { user, system } = process.cpuUsage(cpu);
+    return { seconds, cpuMs: (user + system) / 1000 / opts.images, threads: perImage(cpuByThreadSince(process.pid, threads), opts.images) };
+  };
   const modelCpuMs = await modelCpuPerImage(jpegs, manifest);
 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'isg-bench-'));
@@ -126,16 +156,32 @@ export async function runIngestBench(opts: { images: number; concurrency: number
     // Warm-up pass (model, sharp, SQLite), then the measured pass overwrites the same ids.
     await runPool(bodies.slice(0, 32), opts.concurrency, async (b) => void (await postJson(agent, url('image/add'), b)));
     let failures = 0;
-    const gatewayCpu = cpuSeconds(gateway.child.pid!);
-    const gatewayThreadsBefore = cpuByThread(gateway.child.pid!);
-    const clientCpu = process.cpuUsage();
-    const gatewaySeconds = await runPool(bodies, opts.concurrency, async (b) => {
-      if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
-    });
-    const gatewayCpuMs = ((cpuSeconds(gateway.child.pid!) - gatewayCpu) * 1000) / opts.images;
-    const gatewayThreads = perImage(cpuByThreadSince(gateway.child.pid!, gatewayThreadsBefore), opts.images);
-    const client = process.cpuUsage(clientCpu);
-    const clientCpuMs = (client.user + client.system) / 1000 / opts.images;
+    // Each pass overwrites the same ids.
+    const gatewayPass = async (): Promise<Pass> => {
+      const pid = gateway.child.pid!;
+      const cpu = cpuSeconds(pid);
+      const threads = cpuByThread(pid);
+      const clientCpu = process.cpuUsage();
+      const seconds = await runPool(bodies, opts.concurrency, async (b) => {
+        if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
+      });
+      const client = process.cpuUsage(clientCpu);
+      return {
+        seconds,
+        cpuMs: ((cpuSeconds(pid) - cpu) * 1000) / opts.images,
+        threads: perImage(cpuByThreadSince(pid, threads), opts.images),
+        clientCpuMs: (client.user + client.system) / 1000 / opts.images,
+      };
+    };
+    const bare: Pass[] = [];
+    const through: Pass[] = [];
+    for (let pass = 0; pass < PASSES; pass++) {
+      bare.push(await barePass());
+      through.push(await gatewayPass());
+    }
+    const { seconds: sharpSeconds, cpuMs: sharpCpuMs, threads: sharpThreads } = medianPass(bare);
+    const { seconds: gatewaySeconds, cpuMs: gatewayCpuMs, threads: gatewayThreads, clientCpuMs: clientMs } = medianPass(through);
+    const clientCpuMs = clientMs!;
     const viewsSeconds = await runPool(bodiesFor('bench-views'), opts.concurrency, async (b) => {
       if ((await postJson(agent, url('image/add'), b)) !== 200) failures++;
     });
@@ -149,6 +195,7 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       sharpPerSecond: opts.images / sharpSeconds,
       gatewayPerSecond: opts.images / gatewaySeconds,
       ratio: sharpSeconds / gatewaySeconds,
+      passRatios: through.map((p, i) => bare[i].seconds / p.seconds),
       sharpCpuMs,
       gatewayCpuMs,
       clientCpuMs,
@@ -159,7 +206,7 @@ export async function runIngestBench(opts: { images: number; concurrency: number
       ceiling: ceilingWith(0),
       httpCeiling: ceilingWith(httpFloorMs),
     };
-    log(`ingest  ${opts.images} JPEGs 1024x768, ${opts.concurrency} in flight, model input ${width}x${height}`);
+    log(`ingest  ${opts.images} JPEGs 1024x768, ${opts.concurrency} in flight, model input ${width}x${height}, medians of ${PASSES} passes`);
     log(`  bare sharp decode+resize   ${figures.sharpPerSecond.toFixed(1).padStart(8)} images/s   ${sharpCpuMs.toFixed(2)} ms CPU/image`);
     log(`  operator image/add (HTTP)  ${figures.gatewayPerSecond.toFixed(1).padStart(8)} images/s   ${gatewayCpuMs.toFixed(2)} ms CPU/image in the gateway process`);
     const byThread = (t: Record<ThreadKind, number>) => (['main', 'libvips', 'other', 'onnxruntime'] as const).map((k) => `${k} ${t[k].toFixed(2)}`).join(', ');
@@ -168,7 +215,7 @@ export async function runIngestBench(opts: { images: number; concurrency: number
     log(`  the model alone (onnxruntime)          ${modelCpuMs.toFixed(2)} ms CPU/image (batches of 8, the gateway's session settings)`);
     log(`  HTTP client (this process)             ${clientCpuMs.toFixed(2)} ms CPU/image (sending the bodies, reading the replies; kernel time included)`);
     log(`  bare node:http server, same bodies     ${httpFloorMs.toFixed(2)} ms CPU/image (reads each body whole and answers: the least a server spends per request)`);
-    log(`  ratio gateway/sharp        ${figures.ratio.toFixed(2).padStart(8)}   (target >= 0.80)`);
+    log(`  ratio gateway/sharp        ${figures.ratio.toFixed(2).padStart(8)}   (target >= 0.80; passes ${figures.passRatios.map((r) => r.toFixed(2)).join(' ')})`);
     log(`  ceiling on this machine    ${figures.ceiling.toFixed(2).padStart(8)}   (a gateway spending only the decode's and the model's CPU, the client on the same ${os.availableParallelism()} cores)`);
     log(`    with bare HTTP's cost    ${figures.httpCeiling.toFixed(2).padStart(8)}   (the same, plus what bare node:http spends per request)`);
     log(`  the same, default views    ${(opts.images / viewsSeconds).toFixed(1).padStart(8)} images/s   (twelve model inputs per picture, one decode; docs/models.md, Views)`);

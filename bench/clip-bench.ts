@@ -27,6 +27,7 @@ import { writeVitB32Random } from '../models/clip/build-vit-b32-random';
 import { makeScene } from '../tests/helpers/synthetic-images';
 import { cpuByThread, cpuByThreadSince, cpuSeconds, startGatewayProcess, type ThreadKind } from './gateway-process';
 import { postJson } from './http-client';
+import { median } from './stats';
 
 const MODEL_DIR = path.join(PACKAGE_ROOT, '.bench', 'vit-b32-random');
 const MODEL = 'vit-b32-random';
@@ -38,8 +39,6 @@ interface Pass {
   /** The gateway's passes: CPU seconds per kind of thread. */
   threads?: Record<ThreadKind, number>;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runClipBench(opts: { images: number; queries: number; concurrency: number; log: (line: string) => void }): Promise<void> {
   const { log } = opts;

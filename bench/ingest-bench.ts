@@ -26,6 +26,7 @@ import { makeScene } from '../tests/helpers/synthetic-images';
 import { cpuByThread, cpuByThreadSince, cpuSeconds, startGatewayProcess, type ThreadKind } from './gateway-process';
 import { postJson, runPool } from './http-client';
 import { httpFloorCpuMs } from './http-floor';
+import { median } from './stats';
 
 export interface IngestFigures {
   images: number;
@@ -99,8 +100,6 @@ interface Pass {
   clientCpuMs?: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 /** The median of each figure over the passes. */
 function medianPass(passes: Pass[]): Pass {
   const kinds = Object.keys(passes[0].threads) as ThreadKind[];
@@ -153,10 +152,9 @@ export async function runIngestBench(opts: { images: number; concurrency: number
         Buffer.from(JSON.stringify({ library_name, image_id: `img${i}`, image_uri: `bench/${i}.jpg`, image_base64: j.toString('base64'), tags: { i } })),
       );
     const bodies = bodiesFor('bench');
-    // Warm-up pass (model, sharp, SQLite), then the measured pass overwrites the same ids.
+    // Warm-up pass (model, sharp, SQLite), then the measured passes overwrite the same ids.
     await runPool(bodies.slice(0, 32), opts.concurrency, async (b) => void (await postJson(agent, url('image/add'), b)));
     let failures = 0;
-    // Each pass overwrites the same ids.
     const gatewayPass = async (): Promise<Pass> => {
       const pid = gateway.child.pid!;
       const cpu = cpuSeconds(pid);

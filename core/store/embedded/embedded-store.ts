@@ -433,16 +433,15 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
    * on a failure nothing written stays unsettled.
    */
   private async writeFilesOf(writes: ImageWrite[]): Promise<[originals: Array<string | undefined>, vectors: VectorWrite]> {
-    const vectorWrite = this.vectorFiles.write(writes.map((w) => vectorsToBlob(w.vector, w.views)));
-    const [vectors, ...results] = await Promise.allSettled([vectorWrite, ...writes.map((w) => (w.image === undefined ? undefined : this.files.write(w.image)))]);
-    const written = (results as Array<PromiseSettledResult<string | undefined>>).map((r) => (r.status === 'fulfilled' ? r.value : undefined));
-    const failed = [vectors, ...results].find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      if (vectors.status === 'fulfilled') this.vectorFiles.abandon(vectors.value);
-      await this.files.abandon(written);
-      throw failed.reason;
-    }
-    return [written, (vectors as PromiseFulfilledResult<VectorWrite>).value];
+    const [[vectors], originals] = await Promise.all([
+      Promise.allSettled([this.vectorFiles.write(writes.map((w) => vectorsToBlob(w.vector, w.views)))]),
+      Promise.allSettled(writes.map((w) => (w.image === undefined ? undefined : this.files.write(w.image)))),
+    ]);
+    const written = originals.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    if (vectors.status === 'fulfilled' && originals.every((r) => r.status === 'fulfilled')) return [written, vectors.value];
+    if (vectors.status === 'fulfilled') this.vectorFiles.abandon(vectors.value);
+    await this.files.abandon(written);
+    throw [vectors, ...originals].find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
   }
 
   /** The write transaction of upsertImages; collects in `replaced` the image files it unlinks from rows. */

@@ -32,11 +32,7 @@ export class EmbeddedVectorFiles {
 
   /** Appends the blobs as one range; resolves once they are on disk, before any row names them. */
   async write(blobs: Buffer[]): Promise<VectorWrite> {
-    if (blobs.length === 1) {
-      const write = await this.space.write(blobs[0]);
-      return { names: [write], write };
-    }
-    const write = await this.space.write(Buffer.concat(blobs));
+    const write = await this.space.write(blobs.length === 1 ? blobs[0] : Buffer.concat(blobs));
     const { pack, offset } = parsePackRef(write)!;
     let at = offset;
     const names = blobs.map((blob) => {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runIngestBench } from './ingest-bench';
 import { QdrantClient } from '@qdrant/js-client-rest';
+import { peakRssMiB } from './gateway-process';
 import { EMBEDDED_BACKEND, qdrantBackend, runStoreBench, type StoreBackend } from './store-bench';
 
 /** The store to measure; for qdrant, says plainly why it cannot when QDRANT_URL is unset or unreachable. */
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  log(`peak RSS ${peakRssMiB(process.pid).toFixed(0)} MiB`);
 }
 
 main().catch((err) => {

@@ -33,6 +33,7 @@ import { openEmbeddedStore, type EmbeddedStore } from '../core/store/embedded';
 import { QdrantStore } from '../core/store/qdrant';
 import type { VectorStore } from '../core/store/vector-store';
 import { prng } from '../tests/helpers/prng';
+import { peakRssMiB } from './gateway-process';
 import { clusteredVectors } from './store-bench';
 import { quantile } from './stats';
 
@@ -216,7 +217,7 @@ async function bareChild(job: Job): Promise<Record<string, number>> {
   return {
     buildS,
     rssMiB: mib(rss),
-    peakMiB: process.resourceUsage().maxRSS / 1024,
+    peakMiB: peakRssMiB(process.pid),
     ...passFigures(first.times, second.times),
     recall: recall(second.found, truth(job).all),
     qps,
@@ -312,7 +313,7 @@ async function storeChild(job: Job): Promise<Record<string, number>> {
   figures.qps = concurrent.qps;
   figures.concurrentP99 = concurrent.p99;
   await store.close();
-  figures.peakMiB = process.resourceUsage().maxRSS / 1024;
+  figures.peakMiB = peakRssMiB(process.pid);
   if (!job.qdrant) figures.diskMiB = mib(diskBytes(path.join(job.dir, 'store')));
   return figures;
 }

@@ -17,6 +17,7 @@ import { openEmbeddedStore, type EmbeddedStore } from '../core/store/embedded';
 import { QdrantStore } from '../core/store/qdrant';
 import type { VectorStore } from '../core/store/vector-store';
 import type { LibraryRef } from '../core/records';
+import { peakRssMiB } from './gateway-process';
 import { quantile } from './stats';
 
 export interface StoreBenchRow {
@@ -278,7 +279,7 @@ if (require.main === module) {
     queries: Number(arg('queries') ?? 1000),
     dir,
   })
-    .then(() => log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`))
+    .then(() => log(`peak RSS ${peakRssMiB(process.pid).toFixed(0)} MiB`))
     .catch((err: unknown) => {
       process.stderr.write(`store bench failed: ${(err as Error).stack ?? String(err)}\n`);
       process.exitCode = 1;

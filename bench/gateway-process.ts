@@ -43,7 +43,7 @@ export function startGatewayProcess(dataDir: string, options: { configFile?: str
 /**
  * Peak resident set of a process, from /proc (Linux): VmHWM, its own since exec. Not getrusage's maxRSS,
  * which a child inherits from its parent across fork and exec (a child spawned by a parent holding 1 GB
- * reports 1 GB before it allocates anything; the scale bench's peaks read that way until 2026-12-06).
+ * reports 1 GB before it allocates anything: the scale bench's bare-usearch peaks were its parent's so).
  */
 export function peakRssMiB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

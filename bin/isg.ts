@@ -27,7 +27,7 @@ const USAGE = `usage: isg <command> [options]      (in a checkout: npx isg <comm
 commands:
 ${SERVE_USAGE}  cert     write a local CA and a server certificate for HTTPS, and how to trust them (isg cert --help)
   models   list, add or pull embedding models (isg models --help)
-  store    copy the data between the embedded store and Qdrant (isg store --help)
+  store    copy the data between the embedded store and Qdrant, or compact the embedded store (isg store --help)
   import   bulk-import a library from a manifest, a folder or a vendor dump (isg import --help)
   export   write a library as a folder isg import reads back (isg export --help)
   parity   record a vendor account's answers to a fixed scenario, check the gateway against them (isg parity --help)
@@ -113,8 +113,8 @@ async function main(): Promise<void> {
       return modelsCommand(rest, process);
     }
     case 'store': {
-      const { STORE_USAGE, storeCommand } = await import('./commands/store');
-      if (rest.length === 0 || asksHelp(rest)) return print(`usage: isg store migrate --from <kind> --to <kind>\n${STORE_USAGE}`);
+      const { STORE_HELP, storeCommand } = await import('./commands/store');
+      if (rest.length === 0 || asksHelp(rest)) return print(STORE_HELP);
       process.exitCode = await storeCommand(rest);
       return;
     }

@@ -1,28 +1,39 @@
 /**
  * isg store migrate --from embedded --to qdrant   (or --from qdrant --to embedded)
+ * isg store compact
  *
  * Copies every library, image (vector, record, kept bytes) and unfinished task between the two stores the
  * config describes (store.qdrant / ISG_QDRANT_URL for Qdrant, the data directory for the embedded store),
  * printing progress; stop it any time and run it again to resume; it ends by comparing counts. Run it with
  * the gateway stopped (the embedded store admits one process at a time).
+ *
+ * `compact` moves what older builds kept inside the embedded store's SQLite file (vectors, originals) into
+ * its packs and shrinks the file (core/store/embedded/legacy-data.ts); also with the gateway stopped.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { openEmbeddedStore } from '../../core/store/embedded';
 import { migrateStore, type MigrationEvent } from '../../core/store/migrate';
 import { openStore, STORE_KINDS, type StoreKind } from '../../core/store/open-store';
 import { ConfigError, loadSettings } from '../config';
 
-export const STORE_USAGE = `  store migrate --from embedded|qdrant --to qdrant|embedded
+const STORE_USAGE = `  store migrate --from embedded|qdrant --to qdrant|embedded
            copy every library, image and unfinished task to the other store; resumable, verified by counts
            --config FILE  JSON config file (ISG_CONFIG): store.qdrant and dataDir
            --data DIR     data directory of the embedded store (ISG_DATA_DIR)
            --progress F   progress file (default <data>/migrate-<from>-to-<to>.json)
            --page-size N  images per page (default 500)
+  store compact [--config FILE] [--data DIR]
+           move the vectors and originals older builds kept inside the embedded store's SQLite file into
+           its packs, then shrink the file; resumable, run with the gateway stopped
 `;
+
+export const STORE_HELP = `usage: isg store migrate --from <kind> --to <kind> | isg store compact\n${STORE_USAGE}`;
 
 export async function storeCommand(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'migrate') throw new ConfigError(`usage: isg store migrate --from <kind> --to <kind>\n${STORE_USAGE}`);
+  if (sub === 'compact') return compactCommand(rest, out);
+  if (sub !== 'migrate') throw new ConfigError(STORE_HELP);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -75,6 +86,31 @@ export async function storeCommand(argv: string[], out: (line: string) => void =
     await target.close();
   }
 }
+
+async function compactCommand(args: string[], out: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, data: { type: 'string' } }, strict: true });
+  const settings = loadSettings({ dataDir: values.data, configFile: values.config }, { ...process.env, ISG_STORE: 'embedded' });
+  const config = settings.store!;
+  if (config.kind !== 'embedded') throw new ConfigError('store compact is for the embedded store');
+  // Durable packs: each batch's commit clears SQLite's copy (legacy-data.ts).
+  const store = await openEmbeddedStore({ dir: config.dir, synchronous: 'full' });
+  try {
+    out(`moving what older builds kept inside the SQLite file of ${config.dir} into packs`);
+    let shown = 0;
+    const result = await store.moveLegacyData((moved) => {
+      if (Date.now() - shown < 1000) return;
+      shown = Date.now();
+      out(`  ${moved.vectors} images' vectors, ${moved.originals} originals so far`);
+    });
+    out(`moved ${result.vectors} images' vectors and ${result.originals} originals`);
+    out(`SQLite: ${mib(result.sqliteBytes.before)} MiB before, ${mib(result.sqliteBytes.after)} MiB after`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+const mib = (bytes: number) => (bytes / (1 << 20)).toFixed(1);
 
 function kindOf(value: string | undefined, flag: string): StoreKind {
   if (!STORE_KINDS.includes(value as StoreKind)) throw new ConfigError(`${flag} must be one of ${STORE_KINDS.join(', ')}`);

@@ -47,6 +47,7 @@ import {
 } from './codec';
 import { acquireDirLock } from './dir-lock';
 import { EmbeddedImageBytes } from './image-bytes';
+import { moveLegacyOriginals, moveLegacyVectors, type LegacyMoved } from './legacy-data';
 import { LibraryVectors } from './library-vectors';
 import { LibraryRuntime, type AnnStatus, type RuntimeHost } from './library-runtime';
 import { searchLibrary } from './library-search';
@@ -101,6 +102,7 @@ interface OpenedSnapshot {
 export class EmbeddedStore implements VectorStore, RuntimeHost {
   readonly name = 'embedded';
   private readonly db: Database.Database;
+  private readonly dbFile: string;
   private readonly annDir: string;
   /** The image-bytes part (image-bytes.ts): originals kept with images. */
   private readonly files: EmbeddedImageBytes;
@@ -145,7 +147,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     this.synchronous = options.synchronous ?? 'normal';
     this.releaseLock = acquireDirLock(options.dir);
     try {
-      this.db = new Database(path.join(options.dir, DB_FILE));
+      this.dbFile = path.join(options.dir, DB_FILE);
+      this.db = new Database(this.dbFile);
       configureConnection(this.db, this.synchronous);
       migrate(this.db);
       this.sql = this.prepareStatements();
@@ -968,6 +971,31 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     if (tenant === undefined) {
       for (const file of fs.readdirSync(this.annDir)) fs.rmSync(path.join(this.annDir, file), { force: true });
     }
+  }
+
+  /**
+   * Moves the vectors and originals older builds kept inside SQLite into the packs (legacy-data.ts), then
+   * rebuilds SQLite's file (VACUUM) so that the space they took goes back to the disk: `isg store compact`,
+   * with the gateway stopped, since VACUUM holds the store while it rewrites the file (seconds per GB).
+   * Needs synchronous "full": the packs must hold the bytes on disk before SQLite forgets its copy.
+   * `progress` is called after each batch with the running counts.
+   */
+  async moveLegacyData(progress: (moved: LegacyMoved) => void = () => undefined): Promise<LegacyMoved & { sqliteBytes: { before: number; after: number } }> {
+    this.checkOpen();
+    if (this.synchronous !== 'full') throw new Error('moving what older builds kept in SQLite needs synchronous "full"');
+    const before = this.sqliteBytes();
+    const moved: LegacyMoved = { vectors: 0, originals: 0 };
+    moved.vectors = await moveLegacyVectors(this.db, this.vectorFiles, (n) => progress({ ...moved, vectors: n }));
+    moved.originals = await moveLegacyOriginals(this.db, this.files, (n) => progress({ ...moved, originals: n }));
+    this.db.exec('VACUUM');
+    this.db.pragma('wal_checkpoint(TRUNCATE)'); // in WAL mode the file shrinks at the checkpoint
+    return { ...moved, sqliteBytes: { before, after: this.sqliteBytes() } };
+  }
+
+  /** The bytes of SQLite's files (the database and its write-ahead log). */
+  private sqliteBytes(): number {
+    const size = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size : 0);
+    return size(this.dbFile) + size(`${this.dbFile}-wal`);
   }
 
   async close(): Promise<void> {

@@ -7,8 +7,9 @@
  * printing progress; stop it any time and run it again to resume; it ends by comparing counts. Run it with
  * the gateway stopped (the embedded store admits one process at a time).
  *
- * `compact` moves what older builds kept inside the embedded store's SQLite file (vectors, originals) into
- * its packs and shrinks the file (core/store/embedded/legacy-data.ts); also with the gateway stopped.
+ * `compact` moves what older builds kept outside the embedded store's packs (vectors and originals inside
+ * SQLite, originals in a file each) into them and shrinks SQLite's file (core/store/embedded/legacy-data.ts);
+ * also with the gateway stopped.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,8 +25,8 @@ const STORE_USAGE = `  store migrate --from embedded|qdrant --to qdrant|embedded
            --progress F   progress file (default <data>/migrate-<from>-to-<to>.json)
            --page-size N  images per page (default 500)
   store compact [--config FILE] [--data DIR]
-           move the vectors and originals older builds kept inside the embedded store's SQLite file into
-           its packs, then shrink the file; resumable, run with the gateway stopped
+           move the vectors and originals older builds kept outside the embedded store's packs (inside
+           SQLite, or a file each) into them, then shrink SQLite's file; resumable, gateway stopped
 `;
 
 export const STORE_HELP = `usage: isg store migrate --from <kind> --to <kind> | isg store compact\n${STORE_USAGE}`;
@@ -95,7 +96,7 @@ async function compactCommand(args: string[], out: (line: string) => void): Prom
   // Durable packs: each batch's commit clears SQLite's copy (legacy-data.ts).
   const store = await openEmbeddedStore({ dir: config.dir, synchronous: 'full' });
   try {
-    out(`moving what older builds kept inside the SQLite file of ${config.dir} into packs`);
+    out(`moving what older builds kept outside the packs of ${config.dir} into them`);
     let shown = 0;
     const result = await store.moveLegacyData((moved) => {
       if (Date.now() - shown < 1000) return;

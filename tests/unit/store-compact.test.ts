@@ -1,16 +1,17 @@
 /**
- * `isg store compact`: what older builds kept inside the embedded store's SQLite file (vectors in
- * images.vector, originals in image_bytes) moves into the packs, nothing is lost, and the file shrinks.
+ * `isg store compact`: what older builds kept outside the embedded store's packs (vectors in images.vector,
+ * originals in image_bytes or in a file each) moves into them, nothing is lost, and SQLite's file shrinks.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clusteredVectors } from '../../bench/store-bench';
 import { storeCommand } from '../../bin/commands/store';
 import type { LibraryRef } from '../../core/records';
 import { openEmbeddedStore, type EmbeddedStore } from '../../core/store/embedded';
-import { moveLegacyVectors } from '../../core/store/embedded/legacy-data';
+import { EmbeddedImageBytes } from '../../core/store/embedded/image-bytes';
+import { moveLegacyFiles, moveLegacyVectors } from '../../core/store/embedded/legacy-data';
 import { configureConnection } from '../../core/store/embedded/schema';
 import { EmbeddedVectorFiles } from '../../core/store/embedded/vector-files';
 import { writesOf } from '../helpers/clustered-library';
@@ -30,7 +31,8 @@ afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /**
  * A store as an older build left it: every vector in images.vector, no vector_files; v1 and v2's originals
- * in image_bytes; v3 with a pack original and a stale image_bytes row beside it (reads return the pack's).
+ * in image_bytes; v3 with a pack original and a stale image_bytes row beside it (reads return the pack's);
+ * v4's original in a file of its own.
  */
 async function olderBuildsStore(): Promise<void> {
   const store = await openEmbeddedStore({ dir: storeDir });
@@ -46,10 +48,15 @@ async function olderBuildsStore(): Promise<void> {
     db.exec('DELETE FROM vector_files');
     const keep = db.prepare("INSERT INTO image_bytes (image_key, bytes) SELECT image_key, ? FROM images WHERE id = ?");
     for (const id of ORIGINALS) keep.run(Buffer.from(`original of ${id}`), id);
-    db.prepare('UPDATE images SET has_image = 1 WHERE id IN (?, ?, ?)').run(...ORIGINALS);
+    db.prepare('UPDATE images SET has_image = 1 WHERE id IN (?, ?, ?, ?)').run(...ORIGINALS, 'v4');
+    mkdirSync(path.dirname(LEGACY_FILE()), { recursive: true });
+    writeFileSync(LEGACY_FILE(), 'original of v4');
+    db.prepare("INSERT INTO image_files (image_key, file) SELECT image_key, ? FROM images WHERE id = 'v4'").run(path.basename(LEGACY_FILE()));
   })();
   db.close();
 }
+
+const LEGACY_FILE = () => path.join(storeDir, 'images', 'ab', 'ab00000000000000000000000000000004');
 
 function sql<T>(query: string): T[] {
   const db = new Database(path.join(storeDir, 'store.sqlite'), { readonly: true });
@@ -71,19 +78,22 @@ async function expectEverythingRead(store: EmbeddedStore, overwritten = new Map<
   expect((await store.getImageBytes(REF, 'v1'))?.toString()).toBe('original of v1');
   expect((await store.getImageBytes(REF, 'v2'))?.toString()).toBe('original of v2');
   expect((await store.getImageBytes(REF, 'v3'))?.toString()).toBe('in-a-pack');
+  expect((await store.getImageBytes(REF, 'v4'))?.toString()).toBe('original of v4');
 }
 
 describe('isg store compact', () => {
-  it('moves the vectors and originals older builds kept in SQLite into packs, loses nothing, and shrinks the file', async () => {
+  it('moves the vectors and originals older builds kept outside the packs into them, loses nothing, and shrinks SQLite', async () => {
     await olderBuildsStore();
     const lines: string[] = [];
     expect(await storeCommand(['compact', '--data', dataDir], (l) => lines.push(l))).toBe(0);
-    expect(lines).toContain(`moved ${N} images' vectors and 2 originals`);
+    expect(lines).toContain(`moved ${N} images' vectors and 3 originals`);
+    expect(existsSync(LEGACY_FILE())).toBe(false);
     const [before, after] = /^SQLite: ([\d.]+) MiB before, ([\d.]+) MiB after$/.exec(lines[lines.length - 1])!.slice(1).map(Number);
     expect(after).toBeLessThan(before / 2); // 3000 x 256 bytes of vectors left the file
 
     expect(sql('SELECT id FROM images WHERE length(vector) > 0')).toEqual([]);
     expect(sql('SELECT image_key FROM image_bytes')).toEqual([]);
+    expect(sql("SELECT file FROM image_files WHERE file NOT LIKE 'p%'")).toEqual([]);
     expect(sql<{ n: number }>('SELECT count(*) AS n FROM vector_files')[0].n).toBe(N);
     const store = await openEmbeddedStore({ dir: storeDir });
     await expectEverythingRead(store);
@@ -152,6 +162,29 @@ describe('isg store compact', () => {
     expect(db.prepare('SELECT file FROM vector_files WHERE image_key = ?').pluck().get(overwritten)).toBe('p9/0/256');
     expect(db.prepare('SELECT count(*) FROM vector_files').pluck().get()).toBe(N);
     await packs.close();
+    db.close();
+  });
+
+  it('leaves alone an original in a file whose image got a new one while the move read it', async () => {
+    await olderBuildsStore();
+    const db = new Database(path.join(storeDir, 'store.sqlite'));
+    configureConnection(db, 'full');
+    const originals = new EmbeddedImageBytes(db, path.join(storeDir, 'images'), true);
+    const key = db.prepare("SELECT image_key FROM images WHERE id = 'v4'").pluck().get() as number;
+    // The store's overwrite of v4's original, committed while the move waits for its pack write.
+    const overwriteMeanwhile = Object.create(originals, {
+      write: {
+        value: async (bytes: Buffer) => {
+          const name = await originals.write(bytes);
+          db.prepare("UPDATE image_files SET file = 'p9/0/5' WHERE image_key = ?").run(key);
+          return name;
+        },
+      },
+    }) as EmbeddedImageBytes;
+    expect(await moveLegacyFiles(db, overwriteMeanwhile, () => undefined)).toBe(0);
+    expect(db.prepare('SELECT file FROM image_files WHERE image_key = ?').pluck().get(key)).toBe('p9/0/5');
+    expect(existsSync(LEGACY_FILE())).toBe(true); // not the move's to remove: the overwrite's
+    await originals.close();
     db.close();
   });
 

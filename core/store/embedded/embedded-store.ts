@@ -47,7 +47,7 @@ import {
 } from './codec';
 import { acquireDirLock } from './dir-lock';
 import { EmbeddedImageBytes } from './image-bytes';
-import { moveLegacyOriginals, moveLegacyVectors, type LegacyMoved } from './legacy-data';
+import { moveLegacyFiles, moveLegacyOriginals, moveLegacyVectors, type LegacyMoved } from './legacy-data';
 import { LibraryVectors } from './library-vectors';
 import { LibraryRuntime, type AnnStatus, type RuntimeHost } from './library-runtime';
 import { searchLibrary } from './library-search';
@@ -974,9 +974,10 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   }
 
   /**
-   * Moves the vectors and originals older builds kept inside SQLite into the packs (legacy-data.ts), then
-   * rebuilds SQLite's file (VACUUM) so that the space they took goes back to the disk: `isg store compact`,
-   * with the gateway stopped, since VACUUM holds the store while it rewrites the file (seconds per GB).
+   * Moves the vectors and originals older builds kept inside SQLite, and the originals they kept in a file
+   * each, into the packs (legacy-data.ts), then rebuilds SQLite's file (VACUUM) so that the space they took
+   * goes back to the disk: `isg store compact`, with the gateway stopped, since VACUUM holds the store while
+   * it rewrites the file (seconds per GB).
    * Needs synchronous "full": the packs must hold the bytes on disk before SQLite forgets its copy.
    * `progress` is called after each batch with the running counts.
    */
@@ -987,6 +988,8 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
     const moved: LegacyMoved = { vectors: 0, originals: 0 };
     moved.vectors = await moveLegacyVectors(this.db, this.vectorFiles, (n) => progress({ ...moved, vectors: n }));
     moved.originals = await moveLegacyOriginals(this.db, this.files, (n) => progress({ ...moved, originals: n }));
+    const inSqlite = moved.originals;
+    moved.originals += await moveLegacyFiles(this.db, this.files, (n) => progress({ ...moved, originals: inSqlite + n }));
     this.db.exec('VACUUM');
     this.db.pragma('wal_checkpoint(TRUNCATE)'); // in WAL mode the file shrinks at the checkpoint
     return { ...moved, sqliteBytes: { before, after: this.sqliteBytes() } };

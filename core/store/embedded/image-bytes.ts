@@ -124,6 +124,11 @@ export class EmbeddedImageBytes {
     return removed;
   }
 
+  /** The bytes of a legacy file (undefined when it is gone), for legacy-data.ts. */
+  readFile(name: string): Promise<Buffer | undefined> {
+    return this.files.read(name);
+  }
+
   /** Resolves once no pack is being reclaimed (tests; close). */
   whenReclaimed(): Promise<void> {
     return this.space.whenReclaimed();

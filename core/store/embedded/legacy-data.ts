@@ -1,8 +1,9 @@
 /**
- * Moves what older builds kept inside SQLite into the packs (`isg store compact`): vectors in
- * `images.vector` (vector-files.ts) and originals in `image_bytes` (image-bytes.ts). Both are still read
- * where they are and leave when their image is overwritten; a store whose images are never overwritten
- * keeps them in SQLite, 2.6 GB for a million 512-d images where the packs would take 2 GB and SQLite 90 MB.
+ * Moves what older builds kept outside the packs into them (`isg store compact`): vectors in
+ * `images.vector` (vector-files.ts), originals in `image_bytes` and originals in a file each (image-bytes.ts,
+ * image-files.ts). All are still read where they are and leave when their image is overwritten; a store
+ * whose images are never overwritten keeps them, 2.6 GB of SQLite for a million 512-d images where the packs
+ * would take 2 GB and SQLite 90 MB, or a million files.
  *
  * Batch by batch, each its own transaction, so a stop loses nothing and a second run resumes: a batch's
  * bytes are written to a pack first, then one transaction names them and clears the old copies, only of rows
@@ -20,6 +21,7 @@ const BATCH_BYTES = 64 << 20;
 
 export interface LegacyMoved {
   vectors: number;
+  /** Originals moved out of SQLite and out of files of their own. */
   originals: number;
 }
 
@@ -84,6 +86,48 @@ export async function moveLegacyOriginals(db: Database.Database, originals: Embe
       throw e;
     }
     originals.settle(names);
+    progress(moved);
+  }
+}
+
+/**
+ * Moves every original kept in a file of its own into the packs; the files go once their rows name the
+ * packs. Calls `progress` with the running count after each batch.
+ */
+export async function moveLegacyFiles(db: Database.Database, originals: EmbeddedImageBytes, progress: (moved: number) => void): Promise<number> {
+  // Pack names start with "p" (pack-files.ts), file names are hex.
+  const next = db.prepare("SELECT image_key AS key, file FROM image_files WHERE image_key > ? AND file GLOB '[0-9a-f]*' ORDER BY image_key LIMIT ?");
+  const repoint = db.prepare('UPDATE image_files SET file = ? WHERE image_key = ? AND file = ?');
+  let moved = 0;
+  for (let after = 0; ; ) {
+    const rows = next.all(after, BATCH_ROWS) as Array<{ key: number; file: string }>;
+    if (rows.length === 0) return moved;
+    const batch: Array<{ key: number; file: string; bytes: Buffer }> = [];
+    let bytes = 0;
+    for (const { key, file } of rows) {
+      if (batch.length > 0 && bytes > BATCH_BYTES) break;
+      after = key;
+      const read = await originals.readFile(file);
+      if (read === undefined) continue; // removed with its image meanwhile
+      batch.push({ key, file, bytes: read });
+      bytes += read.length;
+    }
+    const names = await Promise.all(batch.map((b) => originals.write(b.bytes)));
+    const replaced: string[] = [];
+    try {
+      db.transaction(() => {
+        batch.forEach((b, i) => {
+          if (repoint.run(names[i], b.key, b.file).changes === 0) return; // overwritten meanwhile
+          replaced.push(b.file);
+          moved++;
+        });
+      })();
+    } catch (e) {
+      await originals.abandon(names);
+      throw e;
+    }
+    originals.settle(names);
+    await originals.remove(replaced);
     progress(moved);
   }
 }

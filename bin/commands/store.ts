@@ -93,7 +93,7 @@ async function compactCommand(args: string[], out: (line: string) => void): Prom
   const settings = loadSettings({ dataDir: values.data, configFile: values.config }, { ...process.env, ISG_STORE: 'embedded' });
   const config = settings.store!;
   if (config.kind !== 'embedded') throw new ConfigError('store compact is for the embedded store');
-  // Durable packs: each batch's commit clears SQLite's copy (legacy-data.ts).
+  // Durable packs: each batch's commit lets the old copy go (legacy-data.ts).
   const store = await openEmbeddedStore({ dir: config.dir, synchronous: 'full' });
   try {
     out(`moving what older builds kept outside the packs of ${config.dir} into them`);

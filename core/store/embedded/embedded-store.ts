@@ -978,12 +978,12 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
    * each, into the packs (legacy-data.ts), then rebuilds SQLite's file (VACUUM) so that the space they took
    * goes back to the disk: `isg store compact`, with the gateway stopped, since VACUUM holds the store while
    * it rewrites the file (seconds per GB).
-   * Needs synchronous "full": the packs must hold the bytes on disk before SQLite forgets its copy.
+   * Needs synchronous "full": the packs must hold the bytes on disk before the old copy goes.
    * `progress` is called after each batch with the running counts.
    */
   async moveLegacyData(progress: (moved: LegacyMoved) => void = () => undefined): Promise<LegacyMoved & { sqliteBytes: { before: number; after: number } }> {
     this.checkOpen();
-    if (this.synchronous !== 'full') throw new Error('moving what older builds kept in SQLite needs synchronous "full"');
+    if (this.synchronous !== 'full') throw new Error('moving what older builds kept outside the packs needs synchronous "full"');
     const before = this.sqliteBytes();
     const moved: LegacyMoved = { vectors: 0, originals: 0 };
     moved.vectors = await moveLegacyVectors(this.db, this.vectorFiles, (n) => progress({ ...moved, vectors: n }));

@@ -8,8 +8,9 @@
  * Batch by batch, each its own transaction, so a stop loses nothing and a second run resumes: a batch's
  * bytes are written to a pack first, then one transaction names them and clears the old copies, only of rows
  * that still hold them (a row overwritten or deleted meanwhile has its data elsewhere, or none; its copy in
- * the pack is dead space, found when the packs are next checked: at the latest, the store's next open). The packs must be durable (synchronous "full"): the commit
- * clears the only other copy, so the pack's bytes must be on disk before it.
+ * the pack is dead space, found when the packs are next checked: at the latest, the store's next open).
+ * The packs must be durable (synchronous "full"): the commit clears the only other copy, so the pack's
+ * bytes must be on disk before it.
  */
 import type Database from 'better-sqlite3';
 import type { EmbeddedImageBytes } from './image-bytes';

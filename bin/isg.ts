@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { EngineError } from '../core/errors';
 import { ConfigError, loadSettings } from './config';
 import { startGateway } from './gateway';
 import { missingNodeFlags } from './node-flags';
@@ -133,8 +134,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  // Configuration and usage mistakes are one line; anything else keeps its stack for a bug report.
-  const known = err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  // Configuration and usage mistakes, and what the engine refuses in words meant for users (a data directory
+  // in use by a running gateway, a library that does not exist), are one line; anything else keeps its stack
+  // for a bug report.
+  const refused = err instanceof EngineError && err.kind !== 'internal';
+  const known = err instanceof ConfigError || refused || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   process.stderr.write(`isg: ${known ? err.message : err.stack ?? err}\n`);
-  process.exit(known ? 2 : 1);
+  process.exit(known && !refused ? 2 : 1);
 });

@@ -40,6 +40,16 @@ test('npx isg --help lists the commands, and each answers its own --help', () =>
   }
 });
 
+test('npx isg store compact on a data directory a running gateway holds says so in one line', () => {
+  const data = tempDir('isg-cli-lock-');
+  mkdirSync(path.join(data, 'store'));
+  writeFileSync(path.join(data, 'store', 'LOCK'), String(process.pid)); // this test's process: alive
+  const run = npxIsg('store', 'compact', '--data', data);
+  expect(run.status).toBe(1);
+  const ours = run.stderr.split('\n').filter((line) => !line.startsWith('npm warn') && line.trim() !== ''); // npx's own warnings aside
+  expect(ours).toEqual([`isg: data directory ${path.join(data, 'store')} is in use by process ${process.pid}`]);
+});
+
 test('npx isg models list shows the bundled default model', () => {
   const list = npxIsg('models', 'list');
   expect(list.status).toBe(0);

@@ -134,10 +134,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  // Configuration and usage mistakes, and what the engine refuses in words meant for users (a data directory
-  // in use by a running gateway, a library that does not exist), are one line; anything else keeps its stack
-  // for a bug report.
-  const refused = err instanceof EngineError && err.kind !== 'internal';
+  // Configuration and usage mistakes, what the engine refuses in words meant for users (a data directory in
+  // use by a running gateway, a library that does not exist) and a port that cannot be listened on ("listen
+  // EADDRINUSE: address already in use 127.0.0.1:8080") are one line; anything else keeps its stack for a
+  // bug report.
+  const refused = (err instanceof EngineError && err.kind !== 'internal') || (err as { syscall?: string }).syscall === 'listen';
   const known = err instanceof ConfigError || refused || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   process.stderr.write(`isg: ${known ? err.message : err.stack ?? err}\n`);
   process.exit(known && !refused ? 2 : 1);

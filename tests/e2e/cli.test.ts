@@ -3,8 +3,9 @@
  * by npm ci's prepare step and by npm test). Every command `isg --help` lists answers its own --help; a
  * folder of pictures goes in with `npx isg import` and comes back out with `npx isg export`.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { productImage } from '../helpers/product-images';
@@ -16,6 +17,20 @@ const dirs: string[] = [];
 function npxIsg(...args: string[]) {
   const run = spawnSync('npx', ['isg', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ISG_LOG_LEVEL: 'silent' } });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** The same, without blocking this process (a test that serves a port while the command runs). */
+function npxIsgAsync(...args: string[]): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn('npx', ['isg', ...args], { cwd: ROOT, env: { ...process.env, ISG_LOG_LEVEL: 'silent' } });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdout.resume();
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stderr })));
+}
+
+/** What isg wrote to stderr, npx's own warnings aside. */
+function ours(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => !line.startsWith('npm warn') && line.trim() !== '');
 }
 
 function tempDir(prefix: string): string {
@@ -46,8 +61,20 @@ test('npx isg store compact on a data directory a running gateway holds says so 
   writeFileSync(path.join(data, 'store', 'LOCK'), String(process.pid)); // this test's process: alive
   const run = npxIsg('store', 'compact', '--data', data);
   expect(run.status).toBe(1);
-  const ours = run.stderr.split('\n').filter((line) => !line.startsWith('npm warn') && line.trim() !== ''); // npx's own warnings aside
-  expect(ours).toEqual([`isg: data directory ${path.join(data, 'store')} is in use by process ${process.pid}`]);
+  expect(ours(run.stderr)).toEqual([`isg: data directory ${path.join(data, 'store')} is in use by process ${process.pid}`]);
+});
+
+test('npx isg serve on a port another process listens on says so in one line', async () => {
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const { port } = busy.address() as net.AddressInfo;
+  try {
+    const run = await npxIsgAsync('serve', '--port', String(port), '--data', tempDir('isg-cli-port-'));
+    expect(run.status).toBe(1);
+    expect(ours(run.stderr)).toEqual([`isg: listen EADDRINUSE: address already in use 127.0.0.1:${port}`]);
+  } finally {
+    busy.close();
+  }
 });
 
 test('npx isg models list shows the bundled default model', () => {

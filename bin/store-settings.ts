@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { StoreConfig } from '../core/store/open-store';
-import type { Quantization } from '../core/store/embedded';
+import type { Quantization, Synchronous } from '../core/store/embedded';
 import { QDRANT_DEFAULTS, type QdrantQuantization, type QdrantStoreOptions } from '../core/store/qdrant';
 
 /** The config file's `store` object as the schema allows it. */
@@ -13,7 +13,7 @@ export interface StoreFileSection {
   kind?: 'embedded' | 'qdrant';
   annThreshold?: number;
   indexQuantization?: Quantization;
-  synchronous?: 'normal' | 'full';
+  synchronous?: Synchronous;
   qdrant?: Partial<Omit<QdrantStoreOptions, 'hnsw' | 'quantization'>> & {
     hnsw?: Partial<QdrantStoreOptions['hnsw']>;
     quantization?: { kind: QdrantQuantization['kind']; alwaysRam?: boolean; quantile?: number; rescore?: boolean; oversampling?: number };

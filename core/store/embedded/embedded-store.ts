@@ -52,7 +52,7 @@ import { LibraryVectors } from './library-vectors';
 import { LibraryRuntime, type AnnStatus, type RuntimeHost } from './library-runtime';
 import { searchLibrary } from './library-search';
 import { decodeKeyCursor, encodeKeyCursor } from '../cursor';
-import { configureConnection, migrate } from './schema';
+import { configureConnection, migrate, type Synchronous } from './schema';
 import { EmbeddedTasks } from './task-store';
 import { EmbeddedVectorFiles, type VectorWrite } from './vector-files';
 
@@ -63,7 +63,7 @@ export interface EmbeddedStoreOptions {
   annThreshold?: number;
   hnsw?: Partial<HnswParams>;
   /** 'normal' (default) survives a process crash; 'full' also survives power loss, at a write cost. */
-  synchronous?: 'normal' | 'full';
+  synchronous?: Synchronous;
   /** Save changed ANN indexes on close so the next open starts warm (default true). */
   persistIndexOnClose?: boolean;
   /**
@@ -112,7 +112,7 @@ export class EmbeddedStore implements VectorStore, RuntimeHost {
   readonly hnsw: HnswParams;
   readonly indexBuild: 'background' | 'inline';
   /** What an acknowledged write survives (EmbeddedStoreOptions.synchronous). */
-  readonly synchronous: 'normal' | 'full';
+  readonly synchronous: Synchronous;
   private readonly persistIndexOnClose: boolean;
   private readonly loadChunk: number;
   private readonly runtimes = new Map<number, LibraryRuntime>();

@@ -5,6 +5,7 @@ export { EmbeddedStore, DEFAULT_ANN_THRESHOLD, type EmbeddedStoreOptions } from 
 export type { AnnStatus } from './library-runtime';
 export { DEFAULT_HNSW, type HnswParams, type Quantization } from './ann-index';
 export type { SearchPath } from './library-search';
+export type { Synchronous } from './schema';
 
 /**
  * Opens (creating if needed) the store in `opts.dir`. Fast whatever the data size: libraries are loaded

@@ -135,9 +135,12 @@ const MIGRATIONS: string[] = [
 
 export const PAGE_SIZE = 8192;
 
+/** What an acknowledged write survives: 'normal' a crash or kill -9 of the process, 'full' also power loss. */
+export type Synchronous = 'normal' | 'full';
+
 /** Connection settings. WAL + synchronous=NORMAL: a committed transaction survives a crash or kill -9
  * of the process (the WAL is in the OS page cache); synchronous=FULL also survives power loss. */
-export function configureConnection(db: Database.Database, sync: 'normal' | 'full'): void {
+export function configureConnection(db: Database.Database, sync: Synchronous): void {
   // 8 KB pages for a new database (an existing one keeps its own): a 512-d row is ~2.1 KB, so 4 KB pages
   // held one row each, half empty; 8 KB pages hold three. Must precede WAL mode, which fixes the size.
   db.pragma(`page_size = ${PAGE_SIZE}`);
